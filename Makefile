@@ -1,0 +1,27 @@
+# wheel2conda — set-up, demo, tests, benchmark.  Everything runs inside ./.venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo test bench nightly clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@sh scripts/bootstrap-venv.sh "$(PYTHON)" "$(VENV)"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+# Build the bundled example wheels, convert them, publish into ./channel, install the result
+# into a fresh prefix with py-rattler and run what was installed.
+demo: install
+	$(BIN)/python examples/demo.py
+
+test: install
+	$(BIN)/python -m pytest -n auto -q
+
+clean:
+	rm -rf $(VENV) .work build *.egg-info
+	find channel -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,55 @@
+"""zstd settings for ``.conda`` components, in one place.
+
+Long-distance matching with a window of up to 2**27 bytes (128 MiB): the largest window stock
+conda, mamba and rattler decoders accept.  Multi-threaded zstd output does not depend on the
+number of threads (as long as there is at least one worker), so packages stay reproducible
+across machines.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import zstandard
+
+MAX_WINDOW_LOG = 27  # decoders refuse larger windows ("Frame requires too much memory")
+MIN_WINDOW_LOG = 10
+DEFAULT_LEVEL = 10
+
+
+def default_threads() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ZstdSettings:
+    level: int = DEFAULT_LEVEL
+    threads: int = 0  # 0: all cores
+    window_log: int = MAX_WINDOW_LOG
+    long_distance: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.level <= 22:
+            raise ValueError(f"zstd level must be 1..22, not {self.level}")
+        if not MIN_WINDOW_LOG <= self.window_log <= MAX_WINDOW_LOG:
+            raise ValueError(f"zstd window log must be {MIN_WINDOW_LOG}..{MAX_WINDOW_LOG}, not {self.window_log}")
+        if self.threads < 0:
+            raise ValueError("zstd threads must be >= 0")
+
+    def compressor(self, size_hint: int | None = None) -> zstandard.ZstdCompressor:
+        """A compressor whose window fits the data (small inputs decode with small buffers)."""
+        window_log = self.window_log
+        if size_hint is not None:
+            window_log = max(MIN_WINDOW_LOG, min(window_log, max(1, size_hint - 1).bit_length()))
+        params = zstandard.ZstdCompressionParameters.from_level(
+            self.level,
+            window_log=window_log,
+            enable_ldm=self.long_distance,
+            threads=self.threads or default_threads(),
+        )
+        return zstandard.ZstdCompressor(compression_params=params)

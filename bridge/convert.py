@@ -1,0 +1,101 @@
+"""The wheel → conda pipeline: read, plan each target, write; optionally publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compression import ZstdSettings
+from .errors import BadInput, BridgeError
+from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_package, plan_targets
+from .sinks.conda import ProgressFn, write_package
+from .sinks.tree import write_tree
+from .sources import open_distribution
+
+
+@dataclass
+class Converted:
+    """Outcome of converting one input file."""
+
+    source: Path
+    outputs: list[Path] = field(default_factory=list)
+    packages: list[CondaPackage] = field(default_factory=list)
+    error: BridgeError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def expand_inputs(paths: Iterable[str | Path], suffixes: tuple[str, ...] = (".whl",)) -> list[Path]:
+    """Files as given; directories contribute their files with ``suffixes`` (sorted, not recursive)."""
+    result: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(suffixes))
+            if not found:
+                raise BadInput(path, f"directory holds no {' or '.join(suffixes)} files")
+            result.extend(found)
+        else:
+            result.append(path)
+    return result
+
+
+def convert_wheel(
+    path: Path,
+    out_dir: Path,
+    options: ConversionOptions,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> Converted:
+    """Convert one wheel into one package per target; errors are captured, not raised."""
+    result = Converted(Path(path))
+    try:
+        with open_distribution(path) as dist:
+            plans = [plan_package(dist, t, options) for t in plan_targets(dist, options)]
+            for pkg in plans:
+                if fmt == "tree":
+                    out = write_tree(pkg, dist, out_dir)
+                else:
+                    out = write_package(pkg, dist, out_dir, fmt, zstd, progress)
+                result.outputs.append(out)
+                result.packages.append(pkg)
+    except BridgeError as exc:
+        result.error = exc
+        for out in result.outputs:  # all targets of a wheel, or none
+            _remove(out)
+        result.outputs.clear()
+    return result
+
+
+def plan_wheel(path: Path, options: ConversionOptions) -> list[CondaPackage]:
+    """Plans only (for ``inspect`` and ``--dry-run``): nothing is written."""
+    with open_distribution(path) as dist:
+        return [plan_package(dist, t, options) for t in plan_targets(dist, options)]
+
+
+def convert_all(
+    paths: Iterable[Path],
+    out_dir: Path,
+    options: ConversionOptions,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    on_done: Callable[[Converted], object] | None = None,
+) -> Iterator[Converted]:
+    for path in paths:
+        done = convert_wheel(path, out_dir, options, fmt, zstd)
+        if on_done:
+            on_done(done)
+        yield done
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()

@@ -1,0 +1,106 @@
+"""Hashing while streaming: RECORD digests, verified readers, and copy helpers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import BinaryIO, Callable
+
+from .errors import BadInput
+
+CHUNK = 1 << 20  # 1 MiB: large enough for throughput, small enough for bounded memory
+
+
+def record_digest(sha256_hex: str) -> str:
+    """``sha256=<urlsafe base64 without padding>`` as written in a wheel RECORD."""
+    raw = bytes.fromhex(sha256_hex)
+    return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def parse_record_digest(value: str) -> tuple[str, str]:
+    """``algo=b64`` → ``(algo, hex digest)``; raises ValueError on malformed input."""
+    algo, sep, encoded = value.partition("=")
+    if not sep or not algo or not encoded:
+        raise ValueError(f"malformed hash {value!r}")
+    if algo not in hashlib.algorithms_guaranteed or algo in {"md5", "sha1"}:
+        raise ValueError(f"hash algorithm {algo!r} is not allowed in RECORD")
+    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    if len(raw) != hashlib.new(algo).digest_size:
+        raise ValueError(f"hash {value!r} has the wrong length for {algo}")
+    return algo, raw.hex()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class VerifyingReader:
+    """Reads a member stream, hashing as it goes; :meth:`verify` checks size and digest.
+
+    ``expected`` is ``(algorithm, hex digest)`` or None.  The sha256 of what was read is
+    always available afterwards as :attr:`sha256`, so writers never re-read a file to hash it.
+    """
+
+    def __init__(
+        self,
+        raw: BinaryIO,
+        *,
+        label: str,
+        where: str,
+        size: int | None = None,
+        expected: tuple[str, str] | None = None,
+    ):
+        self._raw = raw
+        self._label = label
+        self._where = where
+        self._size = size
+        self._expected = expected
+        self._sha256 = hashlib.sha256()
+        self._other = hashlib.new(expected[0]) if expected and expected[0] != "sha256" else None
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        if data:
+            self._sha256.update(data)
+            if self._other is not None:
+                self._other.update(data)
+            self.count += len(data)
+        return data
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def drain(self) -> None:
+        """Read whatever the consumer left, so size and digest cover the whole member."""
+        while self.read(CHUNK):
+            pass
+
+    def verify(self) -> str:
+        """Drain, then compare with RECORD; returns the sha256 hex digest."""
+        self.drain()
+        if self._size is not None and self.count != self._size:
+            raise BadInput(
+                self._where,
+                f"{self._label}: size is {self.count} bytes but RECORD says {self._size}",
+            )
+        if self._expected is not None:
+            algo, want = self._expected
+            got = self.sha256 if algo == "sha256" else self._other.hexdigest()  # type: ignore[union-attr]
+            if got != want:
+                raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD")
+        return self.sha256
+
+
+def copy_stream(src: Callable[[int], bytes], write: Callable[[bytes], object], size: int | None = None) -> int:
+    """Copy in fixed chunks (``size`` bytes exactly when given); returns bytes copied."""
+    done = 0
+    while size is None or done < size:
+        want = CHUNK if size is None else min(CHUNK, size - done)
+        chunk = src(want)
+        if not chunk:
+            break
+        write(chunk)
+        done += len(chunk)
+    return done

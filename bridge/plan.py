@@ -1,0 +1,399 @@
+"""Plan a conda package from a :class:`Distribution` and a :class:`Target` (nothing is written).
+
+The plan holds everything a writer needs (identity, ``index.json``/``about.json``/``link.json``
+content, and every file with its archive path, mode, size and sha256) and everything
+``inspect`` shows (where each decision came from).  Only small members are read here
+(scripts, to rewrite their ``#!python`` line); payload files are streamed later by a writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from packaging.utils import canonicalize_name
+
+from . import __version__
+from .digest import record_digest, sha256_bytes
+from .errors import BadInput, Unsupported
+from .launchers import windows_launcher
+from .model import Distribution, EntryPoint, Member, Scheme
+from .translate.buildstring import build_string
+from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
+from .translate.names import NameMap
+from .translate.specs import Decision, MarkerContext, merge_specs, translate_requirement
+from .translate.tags import Target, TagError, marker_environment, targets_for_tags
+from .translate.variants import Variant, build_glob_for_local, variant_for
+from .translate.versions import conda_version, translate_specifier_set
+
+PackageFormat = Literal["conda", "tar.bz2", "tree"]
+EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
+
+
+@dataclass
+class PlannedFile:
+    """One file or softlink of the package, with where its bytes come from."""
+
+    path: str  # archive path, relative to the package root
+    size: int
+    sha256: str | None
+    mode: int = 0o644
+    member: Member | None = None  # stream it from the distribution ...
+    content: bytes | None = None  # ... or write these (generated) bytes
+    target: str | None = None  # softlink target (relative)
+    placeholder: str | None = None  # text-mode prefix placeholder
+
+    @property
+    def is_link(self) -> bool:
+        return self.target is not None
+
+    def paths_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"_path": self.path, "path_type": "softlink" if self.is_link else "hardlink"}
+        if self.sha256 is not None:
+            entry["sha256"] = self.sha256
+            entry["size_in_bytes"] = self.size
+        if self.placeholder:
+            entry["file_mode"] = "text"
+            entry["prefix_placeholder"] = self.placeholder
+        return entry
+
+
+@dataclass(frozen=True)
+class ConversionOptions:
+    """What the user chose; everything else is derived from the wheel."""
+
+    build_number: int | None = None
+    names: NameMap = field(default_factory=NameMap)
+    subdirs: tuple[str, ...] = ()  # only these subdirs (universal2, multi-platform tag sets)
+    pythons: tuple[str, ...] = ()  # only these Python versions ("3.12") for multi-ABI tag sets
+    extra_depends: tuple[str, ...] = ()
+    name: str | None = None  # override the conda name
+
+
+@dataclass
+class CondaPackage:
+    """A fully planned conda package."""
+
+    name: str
+    version: str
+    build: str
+    build_number: int
+    target: Target
+    layout: CondaLayout
+    depends: list[str]
+    constrains: list[str]
+    timestamp_ms: int
+    about: dict[str, Any]
+    link: dict[str, Any] | None
+    files: list[PlannedFile]
+    info_files: list[PlannedFile]
+    decisions: list[Decision]
+    variant: Variant
+    license: str | None = None
+    track_features: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def subdir(self) -> str:
+        return self.target.subdir
+
+    @property
+    def noarch(self) -> str | None:
+        return "python" if self.target.noarch_python else None
+
+    @property
+    def stem(self) -> str:
+        return f"{self.name}-{self.version}-{self.build}"
+
+    def filename(self, fmt: PackageFormat) -> str:
+        return self.stem + EXTENSIONS[fmt]
+
+    def index_json(self) -> dict[str, Any]:
+        index: dict[str, Any] = {
+            "build": self.build,
+            "build_number": self.build_number,
+            "depends": self.depends,
+            "name": self.name,
+            "subdir": self.subdir,
+            "timestamp": self.timestamp_ms,
+            "version": self.version,
+        }
+        if self.constrains:
+            index["constrains"] = self.constrains
+        if self.license:
+            index["license"] = self.license
+        if self.noarch:
+            index["noarch"] = self.noarch
+        if self.track_features:
+            index["track_features"] = self.track_features
+        return index
+
+    def paths_json(self) -> dict[str, Any]:
+        return {"paths": [f.paths_entry() for f in self.files], "paths_version": 1}
+
+    def metadata_files(self) -> list[tuple[str, bytes]]:
+        """``info/*.json`` files (licenses are separate: :attr:`info_files`)."""
+        files = [
+            ("info/about.json", _json(self.about)),
+            ("info/index.json", _json(self.index_json())),
+            ("info/paths.json", _json(self.paths_json())),
+        ]
+        if self.link is not None:
+            files.append(("info/link.json", _json(self.link)))
+        return sorted(files)
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]:
+    """The targets to build, after the user's subdir/python selection."""
+    try:
+        targets = targets_for_tags(dist.tags)
+    except TagError as exc:
+        raise Unsupported(dist.provenance.path, str(exc)) from None
+    if options.subdirs:
+        targets = [t for t in targets if t.subdir in options.subdirs]
+    if options.pythons:
+        targets = [t for t in targets if t.python.kind != "exact" or t.python.xy in options.pythons]
+    if not targets:
+        raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection")
+    return targets
+
+
+def plan_package(dist: Distribution, target: Target, options: ConversionOptions) -> CondaPackage:
+    """Everything about the conda package for one target."""
+    where = dist.provenance.path
+    layout = CondaLayout(target, str(canonicalize_name(dist.name)))
+    variant = variant_for(dist.version.local)
+    build_number = options.build_number
+    if build_number is None:
+        build_number = dist.build_tag[0] if dist.build_tag else 0
+    python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    try:
+        build = build_string([python_part, *variant.build_parts], build_number)
+    except ValueError as exc:
+        raise Unsupported(where, str(exc)) from None
+    name = options.name or options.names.to_conda(dist.name).name
+
+    decisions = _dependencies(dist, target, options.names)
+    depends = merge_specs(
+        [
+            *_python_depends(dist, target),
+            *target.platform.virtual,
+            *variant.depends,
+            *(s for d in decisions if d.action == "kept" for s in d.specs),
+            *options.extra_depends,
+        ]
+    )
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "undecidable"]
+    warnings += [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "kept" and d.reason]
+
+    files = _payload(dist, layout, where)
+    files += _launchers(dist, layout, where)
+    _check_collisions(files, where)
+    files.append(_installer_file(dist, layout))
+    files.append(_record_file(dist, layout, files))
+    files.sort(key=lambda f: f.path)
+    licenses = _license_files(dist, layout)
+
+    link = None
+    if target.noarch_python:
+        link = {
+            "noarch": {"type": "python", "entry_points": [f"{ep.name} = {ep.value}" for ep in dist.entry_points]},
+            "package_metadata_version": 1,
+        }
+        if not dist.entry_points:
+            del link["noarch"]["entry_points"]
+    return CondaPackage(
+        name=name,
+        version=conda_version(dist.version),
+        build=build,
+        build_number=build_number,
+        target=target,
+        layout=layout,
+        depends=depends,
+        constrains=merge_specs(list(variant.constrains)),
+        timestamp_ms=dist.provenance.timestamp * 1000,
+        about=_about(dist, target, variant, [f.path for f in licenses]),
+        link=link,
+        files=files,
+        info_files=licenses,
+        decisions=decisions,
+        variant=variant,
+        license=_license(dist),
+        warnings=warnings,
+    )
+
+
+def _python_depends(dist: Distribution, target: Target) -> list[str]:
+    pins = target.python.depends()
+    if dist.requires_python is None or target.python.kind == "exact":
+        return pins
+    extra = translate_specifier_set(dist.requires_python).version
+    if not extra:
+        return pins
+    head, _, spec = pins[0].partition(" ")
+    pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    return pins
+
+
+def _dependencies(dist: Distribution, target: Target, names: NameMap) -> list[Decision]:
+    context = MarkerContext.for_target(
+        marker_environment(target), dist.requires_python, target.python.version if target.python.kind != "exact" else None
+    )
+    return [
+        translate_requirement(req, context, names, extras=dist.provides_extra, local_to_build=build_glob_for_local)
+        for req in dist.requires_dist
+    ]
+
+
+def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:
+    files: list[PlannedFile] = []
+    for member in dist.members:
+        path = layout.path_for(member.scheme, member.path)
+        if path.split("/", 1)[0] in RESERVED_ROOTS:
+            raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata")
+        if member.scheme is Scheme.SCRIPTS and not member.is_link:
+            content = dist.read(member)
+            rewritten = rewrite_shebang(content, layout.python_executable)
+            if rewritten is not None:
+                files.append(
+                    PlannedFile(path, len(rewritten), sha256_bytes(rewritten), 0o755, content=rewritten, placeholder=PLACEHOLDER)
+                )
+            else:
+                files.append(PlannedFile(path, len(content), sha256_bytes(content), 0o755, content=content))
+            continue
+        sha = member.sha256
+        if sha is None and not member.is_link:
+            with dist.open(member) as stream:
+                stream.drain()
+                sha = stream.sha256
+        files.append(PlannedFile(path, member.size, sha, member.mode, member=member, target=member.target))
+    return files
+
+
+def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:
+    """Entry-point launchers for version-specific packages (noarch ones get them from link.json)."""
+    if layout.target.noarch_python:
+        return []
+    files: list[PlannedFile] = []
+    for ep in dist.entry_points:
+        _check_entry_point(ep, where)
+        if layout.target.windows:
+            script_name, script = windows_launcher_script(ep)
+            exe = windows_launcher(layout.target.subdir, ep.gui)
+            files.append(PlannedFile(f"Scripts/{script_name}", len(script), sha256_bytes(script), 0o644, content=script))
+            files.append(PlannedFile(f"Scripts/{ep.name}.exe", len(exe), sha256_bytes(exe), 0o755, content=exe))
+        else:
+            body = unix_launcher(ep, layout.python_executable)
+            files.append(PlannedFile(f"bin/{ep.name}", len(body), sha256_bytes(body), 0o755, content=body, placeholder=PLACEHOLDER))
+    return files
+
+
+def _check_entry_point(ep: EntryPoint, where: str) -> None:
+    if not ep.attr:
+        raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)")
+    if "/" in ep.name or "\\" in ep.name or ep.name in ("", ".", ".."):
+        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name")
+
+
+def _check_collisions(files: list[PlannedFile], where: str) -> None:
+    seen: set[str] = set()
+    for f in files:
+        key = f.path.lower()  # case-insensitive file systems (Windows, macOS) must not clash either
+        if key in seen:
+            raise BadInput(where, f"two files would install to {f.path}")
+        seen.add(key)
+
+
+def _installer_file(dist: Distribution, layout: CondaLayout) -> PlannedFile:
+    data = b"conda\n"
+    return PlannedFile(f"{layout.site_packages}/{dist.dist_info}/INSTALLER", len(data), sha256_bytes(data), content=data)
+
+
+def _record_file(dist: Distribution, layout: CondaLayout, files: list[PlannedFile]) -> PlannedFile:
+    """RECORD listing what conda installs, relative to site-packages (PEP 376/627)."""
+    record_path = f"{layout.site_packages}/{dist.dist_info}/RECORD"
+    rows: list[tuple[str, str, str]] = []
+    for f in files:
+        rel = layout.record_path(f.path)
+        if f.placeholder or f.sha256 is None or f.is_link:
+            rows.append((rel, "", ""))  # content changes at install (prefix) or is a link
+        else:
+            rows.append((rel, record_digest(f.sha256), str(f.size)))
+    rows.append((layout.record_path(record_path), "", ""))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(sorted(rows))
+    data = buf.getvalue().encode()
+    return PlannedFile(record_path, len(data), sha256_bytes(data), content=data)
+
+
+def _license_files(dist: Distribution, layout: CondaLayout) -> list[PlannedFile]:
+    by_path = {m.path: m for m in dist.dist_info_members()}
+    result: list[PlannedFile] = []
+    for rel in dist.license_files:
+        member = by_path.get(f"{dist.dist_info}/{rel}")
+        if member is None:
+            continue
+        inner = rel[len("licenses/") :] if rel.startswith("licenses/") else rel
+        result.append(PlannedFile(f"info/licenses/{inner}", member.size, member.sha256, 0o644, member=member))
+    return result
+
+
+def _license(dist: Distribution) -> str | None:
+    fields = dist.fields
+    if fields.get("license_expression"):
+        return str(fields["license_expression"])
+    text = str(fields.get("license") or "").strip()
+    if text and "\n" not in text and len(text) <= 100:
+        return text
+    for classifier in fields.get("classifiers") or ():
+        if classifier.startswith("License :: ") and classifier.count("::") >= 2:
+            return classifier.rsplit("::", 1)[1].strip()
+    return None
+
+
+def _about(dist: Distribution, target: Target, variant: Variant, license_paths: list[str]) -> dict[str, Any]:
+    fields = dist.fields
+    urls = {str(k).lower(): str(v) for k, v in (fields.get("project_urls") or {}).items()}
+    about: dict[str, Any] = {"summary": dist.summary}
+    home = fields.get("home_page") or urls.get("homepage") or urls.get("home")
+    if home:
+        about["home"] = str(home)
+    for key, labels in (("dev_url", ("source", "repository", "source code", "code")), ("doc_url", ("documentation", "docs"))):
+        for label in labels:
+            if label in urls:
+                about[key] = urls[label]
+                break
+    if fields.get("description"):
+        about["description"] = str(fields["description"])
+    if fields.get("keywords"):
+        about["keywords"] = list(fields["keywords"])
+    license = _license(dist)
+    if license:
+        about["license"] = license
+    if license_paths:
+        about["license_file"] = [p[len("info/") :] for p in license_paths]
+    about["extra"] = {
+        "wheel2conda": {
+            "converter_version": __version__,
+            "source": dist.provenance.filename,
+            "source_sha256": dist.provenance.sha256,
+            "source_size": dist.provenance.size,
+            "pypi_name": dist.name,
+            "pypi_version": str(dist.version),
+            "local_version_label": variant.label,
+            "wheel_tags": sorted(str(t) for t in dist.tags),
+            "build_tag": "".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
+            "requires_dist": [str(r) for r in dist.requires_dist],
+            "requires_python": str(dist.requires_python) if dist.requires_python else None,
+            "python_target": target.python.build_prefix,
+        }
+    }
+    return about

@@ -1,0 +1,120 @@
+"""Write a planned conda package as ``.conda`` (v2) or ``.tar.bz2`` (v1), streaming.
+
+Payload bytes flow from the source member through a tar stream into the compressor and
+straight into the output file: no temporary tree, no whole-file buffers.  Each member is
+verified against its expected size and sha256 as it passes; any mismatch aborts the write
+and leaves no file behind (the output is renamed into place only when complete).
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import json
+import tarfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..compression import ZstdSettings
+from ..digest import CHUNK
+from ..fsutil import atomic_path
+from ..model import Distribution
+from ..plan import CondaPackage, PackageFormat, PlannedFile
+
+ProgressFn = Callable[[int], object]  # called with bytes written from the source
+
+_ZIP_EPOCH = 315532800  # 1980-01-01, the earliest ZIP date
+
+
+def write_package(
+    pkg: CondaPackage,
+    dist: Distribution,
+    out_dir: Path,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Write ``pkg`` into ``out_dir`` atomically; returns the final path."""
+    final = Path(out_dir) / pkg.filename(fmt)
+    with atomic_path(final) as tmp:
+        if fmt == "conda":
+            _write_v2(pkg, dist, tmp, zstd or ZstdSettings(), progress)
+        elif fmt == "tar.bz2":
+            _write_v1(pkg, dist, tmp, progress)
+        else:
+            raise ValueError(f"not an archive format: {fmt}")
+    return final
+
+
+def _write_v2(pkg: CondaPackage, dist: Distribution, path: Path, zstd: ZstdSettings, progress: ProgressFn | None) -> None:
+    mtime = pkg.timestamp_ms // 1000
+    with path.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.writestr(_zip_info("metadata.json", mtime), json.dumps({"conda_pkg_format_version": 2}))
+        payload = sum(f.size for f in pkg.files) + 1024 * (len(pkg.files) + 2)
+        with zf.open(_zip_info(f"pkg-{pkg.stem}.tar.zst", mtime), "w", force_zip64=True) as member:
+            _write_tar_zst(member, zstd, payload, lambda tar: _add_files(tar, pkg.files, dist, mtime, progress))
+        info_size = sum(len(d) for _, d in pkg.metadata_files()) + sum(f.size for f in pkg.info_files)
+        with zf.open(_zip_info(f"info-{pkg.stem}.tar.zst", mtime), "w", force_zip64=True) as member:
+            _write_tar_zst(member, zstd, info_size + 8192, lambda tar: _add_info(tar, pkg, dist, mtime))
+
+
+def _write_tar_zst(raw: io.BufferedIOBase, zstd: ZstdSettings, size_hint: int, fill: Callable[[tarfile.TarFile], None]) -> None:
+    with zstd.compressor(size_hint).stream_writer(raw, closefd=False) as compressed:
+        with tarfile.open(fileobj=compressed, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            fill(tar)
+
+
+def _write_v1(pkg: CondaPackage, dist: Distribution, path: Path, progress: ProgressFn | None) -> None:
+    mtime = pkg.timestamp_ms // 1000
+    with path.open("wb") as fh, bz2.BZ2File(fh, "wb", compresslevel=9) as compressed:
+        with tarfile.open(fileobj=compressed, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            _add_info(tar, pkg, dist, mtime)  # info/ first: readers find index.json early
+            _add_files(tar, pkg.files, dist, mtime, progress)
+
+
+def _add_info(tar: tarfile.TarFile, pkg: CondaPackage, dist: Distribution, mtime: int) -> None:
+    entries: list[tuple[str, bytes | PlannedFile]] = [(p, d) for p, d in pkg.metadata_files()]
+    entries += [(f.path, f) for f in pkg.info_files]
+    for path, item in sorted(entries, key=lambda e: e[0]):
+        if isinstance(item, bytes):
+            tar.addfile(_tar_info(path, len(item), 0o644, mtime), io.BytesIO(item))
+        else:
+            _add_files(tar, [item], dist, mtime, None)
+
+
+def _add_files(tar: tarfile.TarFile, files: Iterable[PlannedFile], dist: Distribution, mtime: int, progress: ProgressFn | None) -> None:
+    tar.copybufsize = CHUNK  # type: ignore[attr-defined]
+    for f in files:
+        if f.target is not None:
+            tar.addfile(_tar_info(f.path, 0, 0o777, mtime, link=f.target))
+        elif f.content is not None:
+            tar.addfile(_tar_info(f.path, len(f.content), f.mode, mtime), io.BytesIO(f.content))
+        else:
+            assert f.member is not None
+            with dist.open(f.member) as stream:
+                tar.addfile(_tar_info(f.path, f.size, f.mode, mtime), stream)  # type: ignore[arg-type]
+        if progress is not None:
+            progress(f.size)
+
+
+def _tar_info(path: str, size: int, mode: int, mtime: int, link: str | None = None) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(path)
+    info.size = size
+    info.mode = mode
+    info.mtime = mtime
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if link is not None:
+        info.type = tarfile.SYMTYPE
+        info.linkname = link
+        info.size = 0
+    return info
+
+
+def _zip_info(name: str, mtime: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, time.gmtime(max(mtime, _ZIP_EPOCH))[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info

@@ -1,0 +1,58 @@
+"""Write a planned conda package as a plain directory (for inspection and debugging).
+
+Links and file modes belong in archives, not on the host file system: softlinks are listed
+in ``info/paths.json`` but not created, so the tree can be written on any host (including
+Windows without symlink privileges).  Executable bits are applied where the host has them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+from ..fsutil import temp_name
+from ..model import Distribution
+from ..plan import CondaPackage, PlannedFile
+
+
+def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
+    """Write ``<out_dir>/<name>-<version>-<build>/`` atomically; returns it."""
+    final = Path(out_dir) / pkg.stem
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(final)
+    try:
+        for path, data in pkg.metadata_files():
+            _target(tmp, path).write_bytes(data)
+        for f in [*pkg.info_files, *pkg.files]:
+            if not f.is_link:
+                _write_file(tmp, f, dist)
+        old = None
+        if final.exists():
+            old = temp_name(final)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _target(root: Path, archive_path: str) -> Path:
+    dest = root.joinpath(*PurePosixPath(archive_path).parts)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return dest
+
+
+def _write_file(root: Path, f: PlannedFile, dist: Distribution) -> None:
+    dest = _target(root, f.path)
+    if f.content is not None:
+        dest.write_bytes(f.content)
+    else:
+        assert f.member is not None
+        with dist.open(f.member) as stream, dest.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)  # type: ignore[misc]
+    if os.name == "posix":
+        dest.chmod(f.mode)
