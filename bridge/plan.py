@@ -71,6 +71,7 @@ class ConversionOptions:
     pythons: tuple[str, ...] = ()  # only these Python versions ("3.12") for multi-ABI tag sets
     extra_depends: tuple[str, ...] = ()
     name: str | None = None  # override the conda name
+    gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
 
 
 @dataclass

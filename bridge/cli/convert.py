@@ -1,0 +1,131 @@
+"""``wheel2conda convert``: wheels → conda packages (optionally published into a channel)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, ZstdSettings
+from ..convert import Converted, convert_wheel, expand_inputs
+from ..errors import BridgeError
+from ..plan import ConversionOptions
+from ..translate.names import NameMap
+from .channel import publish_and_report
+from .output import Output, exit_code_for, human_size
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "convert",
+        parents=[common],
+        help="convert wheels into conda packages",
+        description="Convert wheels (files, or directories of .whl files) into conda packages.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="WHEEL|DIR")
+    p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
+    p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
+    p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
+    p.add_argument("--channel", type=Path, help="publish the packages into this local channel")
+    p.add_argument("--force", action="store_true", help="with --channel: replace a published file whose bytes differ")
+    p.add_argument("--subdir", action="append", default=[], help="only build this conda subdir (repeatable; e.g. osx-arm64 of a universal2 wheel)")
+    p.add_argument("--python", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
+    p.add_argument("--name", help="conda package name (default: the PyPI name, normalised)")
+    p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
+    p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
+    p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
+    add_zstd_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--zstd-level", type=int, default=DEFAULT_LEVEL, help=f"zstd level 1-22 for .conda (default: {DEFAULT_LEVEL})")
+    p.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads (default: 0 = all cores)")
+    p.add_argument("--zstd-window-log", type=int, default=MAX_WINDOW_LOG, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG})")
+
+
+def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
+    try:
+        return ZstdSettings(level=args.zstd_level, threads=args.zstd_threads, window_log=args.zstd_window_log)
+    except ValueError as exc:
+        raise BridgeError(None, str(exc)) from None
+
+
+def non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def options_from(args: argparse.Namespace) -> ConversionOptions:
+    return ConversionOptions(
+        build_number=args.build_number,
+        names=NameMap.create(args.name_map, args.name_overrides),
+        subdirs=tuple(args.subdir),
+        pythons=tuple(args.python),
+        extra_depends=tuple(args.depends),
+        name=args.name,
+    )
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    zstd = zstd_settings(args)
+    options = options_from(args)
+    inputs = expand_inputs(args.inputs)
+    if args.channel is not None and args.format == "tree":
+        raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
+    staging = None
+    out_dir = args.output_dir
+    if out_dir is None:
+        if args.channel is not None:
+            args.channel.mkdir(parents=True, exist_ok=True)
+            staging = tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=args.channel)
+            out_dir = Path(staging.name)
+        else:
+            out_dir = Path.cwd()
+    try:
+        results: list[Converted] = []
+        for path in inputs:
+            started = time.monotonic()
+            done = convert_wheel(path, out_dir, options, args.format, zstd)
+            results.append(done)
+            report(out, done, time.monotonic() - started)
+        produced = [o for r in results for o in r.outputs]
+        if args.channel is not None and produced:
+            publish_and_report(out, args.channel, produced, args.force)
+    finally:
+        if staging is not None:
+            staging.cleanup()
+    return exit_code_for([r.error for r in results])
+
+
+def report(out: Output, done: Converted, seconds: float) -> None:
+    if done.error is not None:
+        out.fail(done.error)
+        return
+    for pkg, path in zip(done.packages, done.outputs):
+        size = path.stat().st_size if path.is_file() else 0
+        out.info(f"{done.source.name} -> {pkg.subdir}/{path.name} ({human_size(size)}, {seconds:.1f} s)")
+        for warning in pkg.warnings:
+            out.warn(f"{done.source.name}: {warning}")
+        for d in pkg.decisions:
+            out.detail(f"  {d.requirement:40} {d.action:11} {' '.join(d.specs) or d.reason}")
+        out.item(
+            {
+                "source": str(done.source),
+                "output": str(path),
+                "name": pkg.name,
+                "version": pkg.version,
+                "build": pkg.build,
+                "build_number": pkg.build_number,
+                "subdir": pkg.subdir,
+                "noarch": pkg.noarch,
+                "size": size,
+                "seconds": round(seconds, 3),
+                "depends": pkg.depends,
+                "constrains": pkg.constrains,
+                "warnings": pkg.warnings,
+            }
+        )
