@@ -1,14 +1,27 @@
-"""The wheel → conda pipeline: read, plan each target, write; optionally publish."""
+"""The wheel → conda pipeline: read, plan each target, write; optionally publish.
+
+:func:`convert_all` converts several wheels at once in worker processes (``--jobs``), largest
+first, sharing the cores between the processes' zstd threads; outputs do not depend on the
+number of jobs or threads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import multiprocessing
+import queue
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .compression import ZstdSettings
+from .compression import ZstdSettings, default_threads
 from .errors import BadInput, BridgeError
 from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_package, plan_targets
+from .progress import Progress
 from .sinks.conda import ProgressFn, write_package
 from .sinks.tree import write_tree
 from .sources import open_distribution
@@ -77,19 +90,153 @@ def plan_wheel(path: Path, options: ConversionOptions) -> list[CondaPackage]:
         return [plan_package(dist, t, options) for t in plan_targets(dist, options)]
 
 
+def payload_size(path: Path) -> int:
+    """Uncompressed bytes of a wheel (from its zip directory; the file size if it is not a zip)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(i.file_size for i in zf.infolist())
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return path.stat().st_size if path.is_file() else 0
+
+
+def auto_jobs(n_inputs: int) -> int:
+    """Processes for ``--jobs 0``: one per core, no more than there are inputs."""
+    return max(1, min(n_inputs, default_threads()))
+
+
 def convert_all(
     paths: Iterable[Path],
     out_dir: Path,
     options: ConversionOptions,
     fmt: PackageFormat = "conda",
     zstd: ZstdSettings | None = None,
-    on_done: Callable[[Converted], object] | None = None,
-) -> Iterator[Converted]:
-    for path in paths:
-        done = convert_wheel(path, out_dir, options, fmt, zstd)
-        if on_done:
-            on_done(done)
-        yield done
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    on_done: Callable[[Converted, float], object] | None = None,
+) -> list[Converted]:
+    """Convert every input, ``jobs`` at a time (0: :func:`auto_jobs`); results in input order.
+
+    With several jobs each runs in its own process and zstd's threads are shared out (unless the
+    caller fixed them).  ``on_done(result, seconds)`` runs in this thread as each input finishes.
+    """
+    inputs = [Path(p) for p in paths]
+    jobs = min(jobs or auto_jobs(len(inputs)), max(1, len(inputs)))
+    zstd = zstd or ZstdSettings()
+    if zstd.threads == 0:
+        zstd = replace(zstd, threads=max(1, default_threads() // jobs))
+    sizes = [payload_size(p) for p in inputs]
+    order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
+    results: dict[int, Converted] = {}
+
+    def finish(index: int, result: Converted, seconds: float) -> None:
+        results[index] = result
+        if progress is not None:
+            progress.finished()
+        if on_done is not None:
+            on_done(result, seconds)
+
+    if jobs == 1:
+        for i in order:
+            if progress is not None:
+                progress.started(inputs[i].name, sizes[i])
+            started = time.monotonic()
+            finish(i, convert_wheel(inputs[i], out_dir, options, fmt, zstd, progress.advance if progress else None), time.monotonic() - started)
+    else:
+        _convert_in_processes(inputs, sizes, order, out_dir, options, fmt, zstd, jobs, progress, finish)
+    return [results[i] for i in range(len(inputs))]
+
+
+def _convert_in_processes(
+    inputs: list[Path],
+    sizes: list[int],
+    order: list[int],
+    out_dir: Path,
+    options: ConversionOptions,
+    fmt: PackageFormat,
+    zstd: ZstdSettings,
+    jobs: int,
+    progress: Progress | None,
+    finish: Callable[[int, Converted, float], None],
+) -> None:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent; same on every OS
+    events: Any = context.Queue()
+    listener = threading.Thread(target=_relay_events, args=(events, progress, inputs, sizes), daemon=True)
+    listener.start()
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(events,)) as pool:
+            pending: dict[Future[tuple[Converted, float]], int] = {
+                pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, fmt, zstd): i for i in order
+            }
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        result, seconds = future.result()
+                        finish(pending.pop(future), result, seconds)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    finally:
+        events.put(None)
+        listener.join()
+
+
+_events: Any = None  # the worker's queue of progress events
+
+
+def _init_worker(events: Any) -> None:
+    global _events
+    _events = events
+
+
+def _convert_in_worker(
+    index: int, path: Path, out_dir: Path, options: ConversionOptions, fmt: PackageFormat, zstd: ZstdSettings
+) -> tuple[Converted, float]:
+    _events.put(("started", index, 0, 0))
+    batch = _Batched(lambda b, f: _events.put(("advance", index, b, f)))
+    started = time.monotonic()
+    result = convert_wheel(path, out_dir, options, fmt, zstd, batch)
+    batch.flush()
+    return result, time.monotonic() - started
+
+
+class _Batched:
+    """Progress counts sent at most every 0.2 s (or 16 MiB), not per chunk."""
+
+    def __init__(self, send: ProgressFn):
+        self._send = send
+        self._bytes = self._files = 0
+        self._last = time.monotonic()
+
+    def __call__(self, nbytes: int, nfiles: int) -> None:
+        self._bytes += nbytes
+        self._files += nfiles
+        if self._bytes >= 16 << 20 or time.monotonic() - self._last >= 0.2:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._bytes or self._files:
+            self._send(self._bytes, self._files)
+        self._bytes = self._files = 0
+        self._last = time.monotonic()
+
+
+def _relay_events(events: Any, progress: Progress | None, inputs: list[Path], sizes: list[int]) -> None:
+    while True:
+        try:
+            event = events.get()
+        except (EOFError, OSError, queue.Empty):
+            return
+        if event is None:
+            return
+        kind, index, nbytes, nfiles = event
+        if progress is None:
+            continue
+        if kind == "started":
+            progress.started(inputs[index].name, sizes[index])
+        else:
+            progress.advance(nbytes, nfiles)
 
 
 def _remove(path: Path) -> None:

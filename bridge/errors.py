@@ -26,6 +26,9 @@ class BridgeError(Exception):
         self.hint = hint
         super().__init__(self.one_line())
 
+    def __reduce__(self) -> tuple:  # picklable, so errors travel back from worker processes (convert --jobs)
+        return (type(self), (self.path, self.reason), self.__dict__)
+
     def one_line(self) -> str:
         """``<file>: <reason>[; <hint>]`` on a single line."""
         text = f"{self.path}: {self.reason}" if self.path else self.reason

@@ -20,6 +20,7 @@ from . import __version__
 from .digest import record_digest, sha256_bytes
 from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
+from .links import LinkOptions, NestedRef, apply_links, write_order
 from .model import Distribution, EntryPoint, Member, Scheme
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
@@ -43,6 +44,7 @@ class PlannedFile:
     mode: int = 0o644
     member: Member | None = None  # stream it from the distribution ...
     content: bytes | None = None  # ... or write these (generated) bytes
+    nested: NestedRef | None = None  # with member: the bytes are this entry of the tar archive `member`
     target: str | None = None  # softlink target (relative)
     placeholder: str | None = None  # text-mode prefix placeholder
 
@@ -72,6 +74,7 @@ class ConversionOptions:
     extra_depends: tuple[str, ...] = ()
     name: str | None = None  # override the conda name
     gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
+    links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
 
 
 @dataclass
@@ -133,7 +136,7 @@ class CondaPackage:
         return index
 
     def paths_json(self) -> dict[str, Any]:
-        return {"paths": [f.paths_entry() for f in self.files], "paths_version": 1}
+        return {"paths": [f.paths_entry() for f in sorted(self.files, key=lambda f: f.path)], "paths_version": 1}
 
     def metadata_files(self) -> list[tuple[str, bytes]]:
         """``info/*.json`` files (licenses are separate: :attr:`info_files`)."""
@@ -194,12 +197,12 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "undecidable"]
     warnings += [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "kept" and d.reason]
 
-    files = _payload(dist, layout, where)
+    files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
     _check_collisions(files, where)
     files.append(_installer_file(dist, layout))
     files.append(_record_file(dist, layout, files))
-    files.sort(key=lambda f: f.path)
+    files.sort(key=write_order)  # by path; files inside a nested archive in archive order
     licenses = _license_files(dist, layout)
 
     link = None
@@ -227,7 +230,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         decisions=decisions,
         variant=variant,
         license=_license(dist),
-        warnings=warnings,
+        warnings=warnings + link_warnings,
     )
 
 

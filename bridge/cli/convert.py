@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
-from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, ZstdSettings
-from ..convert import Converted, convert_wheel, expand_inputs
+from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
+from ..convert import Converted, convert_all, expand_inputs, payload_size
 from ..errors import BridgeError
+from ..links import LinkOptions
 from ..plan import ConversionOptions
+from ..progress import Progress
 from ..translate.names import NameMap
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
@@ -36,18 +37,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
     p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
     add_zstd_arguments(p)
+    links = p.add_argument_group("symlinks (linux-* and osx-* packages only; never win-* or noarch)")
+    links.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep identical files of a library alias chain (libX.so, libX.so.1, ...) as copies instead of one file plus links")
+    links.add_argument("--soname-links", action="store_true", help="add libX.so -> libX.so.N links for shared libraries shipped only under their ELF SONAME (linux-*)")
+    links.add_argument("--no-expand-devel", dest="expand_devel", action="store_false", help="keep rocm-sdk-devel's _devel.tar for rocm_sdk to expand on first use, instead of expanding it (with its symlinks) now")
+    p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel)")
+    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
     p.set_defaults(func=run)
 
 
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--zstd-level", type=int, default=DEFAULT_LEVEL, help=f"zstd level 1-22 for .conda (default: {DEFAULT_LEVEL})")
-    p.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads (default: 0 = all cores)")
-    p.add_argument("--zstd-window-log", type=int, default=MAX_WINDOW_LOG, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG})")
+    g = p.add_argument_group("compression (.conda)")
+    g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
+    g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (about 15-25x the CPU time of the default)")
+    g.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
+    g.add_argument("--zstd-window-log", type=int, default=MAX_WINDOW_LOG, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG}; smaller needs less memory)")
 
 
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
+    level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     try:
-        return ZstdSettings(level=args.zstd_level, threads=args.zstd_threads, window_log=args.zstd_window_log)
+        return ZstdSettings(level=level, threads=args.zstd_threads, window_log=args.zstd_window_log)
     except ValueError as exc:
         raise BridgeError(None, str(exc)) from None
 
@@ -67,6 +77,7 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         pythons=tuple(args.python),
         extra_depends=tuple(args.depends),
         name=args.name,
+        links=LinkOptions(dedup=args.dedup, soname_links=args.soname_links, expand_devel=args.expand_devel),
     )
 
 
@@ -85,13 +96,17 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = Path(staging.name)
         else:
             out_dir = Path.cwd()
+    mode = "none" if (out.quiet or out.json) else args.progress
     try:
-        results: list[Converted] = []
-        for path in inputs:
-            started = time.monotonic()
-            done = convert_wheel(path, out_dir, options, args.format, zstd)
-            results.append(done)
-            report(out, done, time.monotonic() - started)
+        with Progress(sum(payload_size(p) for p in inputs), len(inputs), mode) as progress:
+
+            def on_done(done: Converted, seconds: float) -> None:
+                with progress.paused():
+                    report(out, done, seconds)
+
+            results = convert_all(inputs, out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+        order = {str(p): i for i, p in enumerate(inputs)}
+        out.items.sort(key=lambda item: order.get(item.get("source", ""), len(order)))  # input order, whatever finished first
         produced = [o for r in results for o in r.outputs]
         if args.channel is not None and produced:
             publish_and_report(out, args.channel, produced, args.force)

@@ -1,9 +1,11 @@
 """Write a planned conda package as ``.conda`` (v2) or ``.tar.bz2`` (v1), streaming.
 
 Payload bytes flow from the source member through a tar stream into the compressor and
-straight into the output file: no temporary tree, no whole-file buffers.  Each member is
+straight into the output file: no temporary tree, no whole-file buffers (1 MiB copy chunks;
+memory is dominated by the zstd window, see :mod:`bridge.compression`).  Each member is
 verified against its expected size and sha256 as it passes; any mismatch aborts the write
-and leaves no file behind (the output is renamed into place only when complete).
+and leaves no file behind (the output is renamed into place only when complete).  Files
+inside a nested archive (an expanded devel tarball) are streamed out of it in archive order.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from pathlib import Path
 from ..compression import ZstdSettings
 from ..digest import CHUNK
 from ..fsutil import atomic_path
+from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PackageFormat, PlannedFile
 
-ProgressFn = Callable[[int], object]  # called with bytes written from the source
+ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source
 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest ZIP date
 
@@ -52,7 +55,7 @@ def _write_v2(pkg: CondaPackage, dist: Distribution, path: Path, zstd: ZstdSetti
     mtime = pkg.timestamp_ms // 1000
     with path.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr(_zip_info("metadata.json", mtime), json.dumps({"conda_pkg_format_version": 2}))
-        payload = sum(f.size for f in pkg.files) + 1024 * (len(pkg.files) + 2)
+        payload = sum(f.size for f in pkg.files if not f.is_link) + 1024 * (len(pkg.files) + 2)
         with zf.open(_zip_info(f"pkg-{pkg.stem}.tar.zst", mtime), "w", force_zip64=True) as member:
             _write_tar_zst(member, zstd, payload, lambda tar: _add_files(tar, pkg.files, dist, mtime, progress))
         info_size = sum(len(d) for _, d in pkg.metadata_files()) + sum(f.size for f in pkg.info_files)
@@ -86,17 +89,28 @@ def _add_info(tar: tarfile.TarFile, pkg: CondaPackage, dist: Distribution, mtime
 
 def _add_files(tar: tarfile.TarFile, files: Iterable[PlannedFile], dist: Distribution, mtime: int, progress: ProgressFn | None) -> None:
     tar.copybufsize = CHUNK  # type: ignore[attr-defined]
-    for f in files:
+    for f, stream in open_payload(files, dist):
         if f.target is not None:
             tar.addfile(_tar_info(f.path, 0, 0o777, mtime, link=f.target))
-        elif f.content is not None:
-            tar.addfile(_tar_info(f.path, len(f.content), f.mode, mtime), io.BytesIO(f.content))
         else:
-            assert f.member is not None
-            with dist.open(f.member) as stream:
-                tar.addfile(_tar_info(f.path, f.size, f.mode, mtime), stream)  # type: ignore[arg-type]
+            assert stream is not None
+            source = stream if progress is None else _Counting(stream, progress)
+            tar.addfile(_tar_info(f.path, f.size, f.mode, mtime), source)  # type: ignore[arg-type]
         if progress is not None:
-            progress(f.size)
+            progress(0, 1)
+
+
+class _Counting:
+    """Reports bytes as they are read, so progress moves inside a multi-GB file too."""
+
+    def __init__(self, stream: object, progress: ProgressFn):
+        self._stream, self._progress = stream, progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)  # type: ignore[attr-defined]
+        if data:
+            self._progress(len(data), 0)
+        return data
 
 
 def _tar_info(path: str, size: int, mode: int, mtime: int, link: str | None = None) -> tarfile.TarInfo:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..fsutil import temp_name
+from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PlannedFile
 
@@ -24,9 +26,9 @@ def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
     try:
         for path, data in pkg.metadata_files():
             _target(tmp, path).write_bytes(data)
-        for f in [*pkg.info_files, *pkg.files]:
-            if not f.is_link:
-                _write_file(tmp, f, dist)
+        for f, stream in open_payload([*pkg.info_files, *pkg.files], dist):
+            if stream is not None:
+                _write_file(tmp, f, stream)
         old = None
         if final.exists():
             old = temp_name(final)
@@ -46,13 +48,9 @@ def _target(root: Path, archive_path: str) -> Path:
     return dest
 
 
-def _write_file(root: Path, f: PlannedFile, dist: Distribution) -> None:
+def _write_file(root: Path, f: PlannedFile, stream: BinaryIO) -> None:
     dest = _target(root, f.path)
-    if f.content is not None:
-        dest.write_bytes(f.content)
-    else:
-        assert f.member is not None
-        with dist.open(f.member) as stream, dest.open("wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)  # type: ignore[misc]
+    with dest.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
     if os.name == "posix":
         dest.chmod(f.mode)
