@@ -22,6 +22,13 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n auto -q
 
+# Conversion benchmark against whl2conda, conda-package-handling and the unzip|zstd floor
+# (docs/performance.md).  BENCH_SET=small (default, minutes) or full (adds cuBLAS and torch: about
+# an hour on 2 cores); wheels are downloaded once into .work/bench-wheels (or BENCH_WHEELS=DIR).
+BENCH_SET ?= small
+bench: install
+	BENCH_SET=$(BENCH_SET) $(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .work build *.egg-info
 	find channel -mindepth 1 ! -name README.md -exec rm -rf {} +
