@@ -5,9 +5,9 @@ conda, mamba and rattler decoders accept.  Multi-threaded zstd output does not d
 number of threads (as long as there is at least one worker), so packages stay reproducible
 across machines; the job size is fixed for the same reason (zstd would otherwise derive it from
 the level).  Memory: with long-distance matching zstd keeps the whole window plus a few jobs in
-memory (about 128 MiB + 3 jobs) plus per-thread match tables; 4 MiB jobs instead of zstd's
-16 MiB default keep a conversion under 256 MiB at the default level on two threads, for about
-1 % larger output.  Measurements and the level trade-off: ``docs/performance.md``.
+memory (about 128 MiB + 3 jobs) plus per-thread match tables (~8 MiB each at the default level);
+4 MiB jobs instead of zstd's 16 MiB default keep a conversion near 225 MiB at the default level
+on two threads, for about 1 % larger output.  Measurements and the level trade-off: ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import zstandard
 
 MAX_WINDOW_LOG = 27  # decoders refuse larger windows ("Frame requires too much memory")
 MIN_WINDOW_LOG = 10
-DEFAULT_LEVEL = 10  # nightly-friendly: within ~15-20 % of level 19 at 15-25x less CPU
+DEFAULT_LEVEL = 8  # nightly-friendly: ~2 % larger than 10 at half its CPU, 20-25 % larger than 19 at ~50x less
 RELEASE_LEVEL = 19  # smallest packages a stock decoder reads; ~1-3 MB/s per core
 JOB_SIZE = 4 << 20  # bytes per multi-threaded job: bounds memory, fixed for reproducibility
 
