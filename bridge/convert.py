@@ -99,9 +99,12 @@ def payload_size(path: Path) -> int:
         return path.stat().st_size if path.is_file() else 0
 
 
-def auto_jobs(n_inputs: int) -> int:
-    """Processes for ``--jobs 0``: one per core, no more than there are inputs."""
-    return max(1, min(n_inputs, default_threads()))
+PARALLEL_MIN_BYTES = 64 << 20  # payload per extra process below which starting processes costs more than it saves
+
+
+def auto_jobs(sizes: list[int]) -> int:
+    """Processes for ``--jobs 0``: one per core, at most one per input and per 64 MiB of payload."""
+    return max(1, min(len(sizes), default_threads(), sum(sizes) // PARALLEL_MIN_BYTES))
 
 
 def convert_all(
@@ -121,11 +124,11 @@ def convert_all(
     caller fixed them).  ``on_done(result, seconds)`` runs in this thread as each input finishes.
     """
     inputs = [Path(p) for p in paths]
-    jobs = min(jobs or auto_jobs(len(inputs)), max(1, len(inputs)))
+    sizes = [payload_size(p) for p in inputs]
+    jobs = min(jobs or auto_jobs(sizes), max(1, len(inputs)))
     zstd = zstd or ZstdSettings()
     if zstd.threads == 0:
         zstd = replace(zstd, threads=max(1, default_threads() // jobs))
-    sizes = [payload_size(p) for p in inputs]
     order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
     results: dict[int, Converted] = {}
 
