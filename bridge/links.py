@@ -168,7 +168,7 @@ def _scan_tarball(dist: Distribution, tar_file: PlannedFile, site_packages: str)
         if info.issym():
             yield replace(tar_file, path=path, size=0, sha256=None, mode=0o777, target=info.linkname, nested=ref)
         elif info.islnk():  # a hard link names an earlier entry by its archive path: same bytes, so a softlink
-            target = posixpath.relpath(info.linkname, posixpath.dirname(name) or ".")
+            target = _relative(info.linkname, posixpath.dirname(name))
             yield replace(tar_file, path=path, size=0, sha256=None, mode=0o777, target=target, nested=ref)
         elif info.isreg():
             assert stream is not None
@@ -272,6 +272,7 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
     if not links:
         return files
     own_tops = _own_site_packages_tops(files, layout)
+    directories = {parent for f in files for parent in _parents(f.path)}
     dangling: list[str] = []
     result: list[PlannedFile] = []
     for f in files:
@@ -288,7 +289,7 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         region = _region(f.path, layout)
         if region and not (resolved + "/").startswith(region + "/"):
             raise BadInput(where, f"symlink {f.path} -> {f.target}: leaves {region}/, which the client relocates")
-        target = posixpath.relpath(resolved, posixpath.dirname(f.path) or ".")
+        target = _relative(resolved, posixpath.dirname(f.path))
         final = _final_target(resolved, by_path, links, where, f.path)
         if final is not None:
             result.append(replace(f, target=target, sha256=final.sha256, size=final.size))
@@ -297,7 +298,7 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         if top is not None and top not in own_tops:  # a sibling package's file (e.g. _rocm_sdk_core)
             result.append(replace(f, target=target, sha256=None, size=0))
             continue
-        if resolved in links or any(p.startswith(resolved + "/") for p in by_path):
+        if resolved in links or resolved in directories:
             result.append(replace(f, target=target, sha256=None, size=0))  # a directory (or link chain) of ours
             continue
         dangling.append(f.path)
@@ -306,6 +307,15 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         more = f" and {len(dangling) - 1} more" if len(dangling) > 1 else ""
         warnings.append(f"symlink {dangling[0]}{more}: target not in the package (kept dangling, as in the source)")
     return result
+
+
+def _relative(path: str, start: str) -> str:
+    """``path`` relative to the directory ``start`` (both package-relative, normalised; no file system)."""
+    to, base = path.split("/"), start.split("/") if start else []
+    common = 0
+    while common < min(len(to), len(base)) and to[common] == base[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + to[common:]) or "."
 
 
 def _parents(path: str) -> Iterator[str]:
@@ -396,7 +406,7 @@ def _iter_tar(dist: Distribution, member: Member) -> Iterator[tuple[int, tarfile
     where = dist.provenance.path
     with dist.open(member) as reader:
         try:
-            tar = tarfile.open(fileobj=reader, mode="r|*", bufsize=CHUNK)  # type: ignore[call-overload]
+            tar = tarfile.open(fileobj=reader, mode="r|*")  # type: ignore[call-overload]  # small buffer: tarfile copies it per header
             index = 0
             while (info := tar.next()) is not None:
                 tar.members = []  # stream mode keeps every TarInfo otherwise: unbounded on big trees
