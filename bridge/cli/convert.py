@@ -10,8 +10,10 @@ from pathlib import Path
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, ZstdSettings
 from ..convert import Converted, convert_wheel, expand_inputs
 from ..errors import BridgeError
+from ..metapackages import convert_rocm_meta, is_rocm_sdist
 from ..plan import ConversionOptions
-from ..translate.names import NameMap
+from ..translate.names import NameMap, NameMapError
+from ..translate.variants import FamilyError, choose_family
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
 
@@ -21,9 +23,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "convert",
         parents=[common],
         help="convert wheels into conda packages",
-        description="Convert wheels (files, or directories of .whl files) into conda packages.",
+        description=(
+            "Convert wheels (files, or directories of .whl files) into conda packages. "
+            "ROCm's rocm-V.tar.gz sdist becomes one rocm meta package per GPU family."
+        ),
     )
-    p.add_argument("inputs", nargs="+", metavar="WHEEL|DIR")
+    p.add_argument("inputs", nargs="*", metavar="WHEEL|SDIST|DIR")
     p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
     p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
     p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
@@ -35,6 +40,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
     p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
+    gpu = p.add_argument_group("GPU variants (docs/gpu.md)")
+    gpu.add_argument("--gpu-family", metavar="FAMILY", help="ROCm GPU family of family-specific packages (gfx103X, gfx110X-all, ...)")
+    gpu.add_argument("--index-url", metavar="URL", help="index the wheels came from; a family in its path (.../gfx103X-dgpu/) sets --gpu-family")
+    gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
+    gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
+    gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
     add_zstd_arguments(p)
     p.set_defaults(func=run)
 
@@ -60,20 +71,45 @@ def non_negative(text: str) -> int:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
+    try:
+        names = NameMap.create(args.name_map, args.name_overrides)
+    except NameMapError as exc:
+        raise BridgeError(args.name_overrides, str(exc)) from None
+    try:
+        family = choose_family(args.gpu_family, args.index_url)
+    except FamilyError as exc:
+        raise BridgeError(None, str(exc)) from None
     return ConversionOptions(
         build_number=args.build_number,
-        names=NameMap.create(args.name_map, args.name_overrides),
+        names=names,
         subdirs=tuple(args.subdir),
         pythons=tuple(args.python),
         extra_depends=tuple(args.depends),
         name=args.name,
+        gpu_family=family,
+        extras_packages=args.extras_packages,
     )
+
+
+def collect_inputs(raw: list[str], out: Output) -> list[Path]:
+    """Wheels and ROCm's meta sdist; other sdists found in directories are skipped with a warning."""
+    result: list[Path] = []
+    for item in raw:
+        found = expand_inputs([item], (".whl", ".tar.gz"))
+        if Path(item).is_dir():
+            for path in [f for f in found if f.name.endswith(".tar.gz") and not is_rocm_sdist(f)]:
+                out.warn(f"{path}: skipped: only wheels and ROCm's rocm-VERSION.tar.gz are converted")
+                found.remove(path)
+        result.extend(found)
+    return result
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     zstd = zstd_settings(args)
     options = options_from(args)
-    inputs = expand_inputs(args.inputs)
+    if not args.inputs and not args.rocm_meta:
+        raise BridgeError(None, "nothing to convert: give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
+    inputs = collect_inputs(args.inputs, out)
     if args.channel is not None and args.format == "tree":
         raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
     staging = None
@@ -87,9 +123,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = Path.cwd()
     try:
         results: list[Converted] = []
-        for path in inputs:
+        jobs: list[tuple[Path | None, str | None]] = [(path, None) for path in inputs]
+        if args.rocm_meta:
+            jobs.append((None, args.rocm_meta))
+        for path, meta_version in jobs:
             started = time.monotonic()
-            done = convert_wheel(path, out_dir, options, args.format, zstd)
+            if path is not None and not is_rocm_sdist(path):
+                done = convert_wheel(path, out_dir, options, args.format, zstd)
+            else:
+                done = convert_rocm_meta(path, out_dir, options, version=meta_version, extras=args.rocm_extra, fmt=args.format, zstd=zstd)
             results.append(done)
             report(out, done, time.monotonic() - started)
         produced = [o for r in results for o in r.outputs]
@@ -111,7 +153,9 @@ def report(out: Output, done: Converted, seconds: float) -> None:
         for warning in pkg.warnings:
             out.warn(f"{done.source.name}: {warning}")
         for d in pkg.decisions:
-            out.detail(f"  {d.requirement:40} {d.action:11} {' '.join(d.specs) or d.reason}")
+            out.detail(f"  {d.requirement:40} {d.action:9} {', '.join(d.specs) or d.reason}")
+        for note in pkg.notes:
+            out.detail(f"  note: {note}")
         out.item(
             {
                 "source": str(done.source),
@@ -126,6 +170,8 @@ def report(out: Output, done: Converted, seconds: float) -> None:
                 "seconds": round(seconds, 3),
                 "depends": pkg.depends,
                 "constrains": pkg.constrains,
+                "track_features": pkg.track_features,
                 "warnings": pkg.warnings,
+                "notes": pkg.notes,
             }
         )
