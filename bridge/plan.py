@@ -173,8 +173,7 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
     """One noarch target per OS when markers differ between OSes (``__win``/``__unix``, ...)."""
     if target.subdir != "noarch":
         return [target]
-    extras = dist.provides_extra if options.extras_packages else ()
-    split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras)
+    split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
     return [Target(target.python, PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
 
 
@@ -206,7 +205,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     name = options.name or mapped.name
 
     context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family)
-    decisions = [translate_requirement(req, context, extras=dist.provides_extra) for req in dist.requires_dist]
+    decisions = [translate_requirement(req, context) for req in dist.requires_dist]
     depends = merge_specs(
         [
             *_python_depends(dist, target),
@@ -270,7 +269,8 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
     ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).
     """
     packages = []
-    for extra in sorted({str(canonicalize_name(e)) for e in dist.provides_extra}):
+    provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
+    for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
         decisions = [d for d in base.decisions if d.action == "extra" and extra in d.extras]
         depends = merge_specs(
             [

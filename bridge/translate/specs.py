@@ -20,9 +20,10 @@ says that extra means, by default ``other-with-extra`` (see :mod:`bridge.transla
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -126,15 +127,33 @@ class MarkerContext:
             env.setdefault("implementation_version", env.get("python_full_version", ""))
             yield env
 
+    def outcomes(self, marker: Marker, extra: str = "", *, lowest_python: bool = False) -> set[bool]:
+        """The values ``marker`` takes over the candidate environments.
+
+        Environments that agree on every variable the marker reads are evaluated once.
+        """
+        used = _marker_variables(str(marker))
+        seen: dict[tuple[str | None, ...], bool] = {}
+        for env in self.environments(extra, lowest_python=lowest_python):
+            key = tuple(env.get(v) for v in used)
+            if key not in seen:
+                seen[key] = marker.evaluate(env)
+        return set(seen.values())
+
     def subdirs_where(self, marker: Marker, extra: str = "") -> list[str]:
         """Candidate subdirs on which ``marker`` holds (at the lowest candidate Python)."""
-        pythons = self.pythons[:1] or (None,)
-        hits = []
-        for subdir, plat in self.platforms:
-            narrowed = replace(self, platforms=((subdir, plat),), pythons=tuple(p for p in pythons if p))
-            if any(marker.evaluate(env) for env in narrowed.environments(extra)):
-                hits.append(subdir)
-        return hits
+        return [p[0] for p in self.platforms if True in replace(self, platforms=(p,)).outcomes(marker, extra, lowest_python=True)]
+
+
+_VARIABLE = re.compile(
+    r"\b(python_version|python_full_version|os_name|sys_platform|platform_release|platform_system|platform_version"
+    r"|platform_machine|platform_python_implementation|implementation_name|implementation_version|extras?|dependency_groups)\b"
+)
+
+
+@functools.cache
+def _marker_variables(text: str) -> tuple[str, ...]:
+    return tuple(sorted(set(_VARIABLE.findall(text))))
 
 
 def _xy(version: str) -> tuple[int, int]:
@@ -144,10 +163,10 @@ def _xy(version: str) -> tuple[int, int]:
 
 def decide(marker: Marker, context: MarkerContext, extra: str = "") -> Outcome:
     """The marker's value for the target, by the rules in the module docstring."""
-    results = {marker.evaluate(env) for env in context.environments(extra)}
+    results = context.outcomes(marker, extra)
     if len(results) == 1:
         return Outcome(results.pop())
-    at_lowest = {marker.evaluate(env) for env in context.environments(extra, lowest_python=True)}
+    at_lowest = context.outcomes(marker, extra, lowest_python=True)
     if len(at_lowest) == 1:
         value = at_lowest.pop()
         return Outcome(value, f"python_version decided at the lowest supported Python {context.pythons[0]}")
@@ -155,36 +174,37 @@ def decide(marker: Marker, context: MarkerContext, extra: str = "") -> Outcome:
     return Outcome(True, f"holds only on {', '.join(where)}; kept for every platform this package serves")
 
 
-def _overreach(markers: Sequence[Marker], extras: Sequence[str], context: MarkerContext) -> int:
+def _overreach(markers: Sequence[Marker], context: MarkerContext) -> int:
     """How many (marker, extra, platform) cases would get a dependency their marker excludes.
 
     A marker the candidate platforms disagree on is kept for all of them (see :func:`decide`),
     so every platform where it is false counts once.
     """
     total = 0
-    for marker, extra in itertools.product(markers, extras):
-        values = [any(marker.evaluate(env) for env in replace(context, platforms=(p,)).environments(extra, lowest_python=True)) for p in context.platforms]
-        if len(set(values)) > 1:
-            total += values.count(False)
+    for marker in markers:
+        for extra in ("", *marker_extras(marker)):
+            values = [True in replace(context, platforms=(p,)).outcomes(marker, extra, lowest_python=True) for p in context.platforms]
+            if len(set(values)) > 1:
+                total += values.count(False)
     return total
 
 
-def os_split(requirements: Iterable[Requirement], context: MarkerContext, extras: Collection[str] = ()) -> tuple[str, ...]:
+def os_split(requirements: Iterable[Requirement], context: MarkerContext, *, extras: bool = True) -> tuple[str, ...]:
     """OS virtual packages to split a noarch package by; ``()`` when splitting does not help.
 
     Of no split, ``__unix``/``__win`` and ``__linux``/``__osx``/``__win``, the coarsest one
-    that leaves the fewest dependencies kept where their marker is false.
+    that leaves the fewest dependencies kept where their marker is false.  With ``extras``
+    false, requirements that only an extra pulls in do not count.
     """
     if len(context.platforms) < 2:
         return ()
-    markers = [r.marker for r in requirements if r.marker is not None]
-    values = ["", *sorted(extras)]
+    markers = [r.marker for r in requirements if r.marker is not None and (extras or not marker_extras(r.marker))]
     best: tuple[str, ...] = ()
-    best_cost = _overreach(markers, values, context)
+    best_cost = _overreach(markers, context)
     for split in OS_SPLITS:
         if best_cost == 0:
             break
-        cost = sum(_overreach(markers, values, context.for_os(v)) for v in split)
+        cost = sum(_overreach(markers, context.for_os(v)) for v in split)
         if cost < best_cost:
             best, best_cost = split, cost
     return best
@@ -199,11 +219,11 @@ class DependencyContext:
     family: GpuFamily | None = None  # the dependent's GPU family; per-family dependencies follow it
 
 
-def translate_requirement(req: Requirement, context: DependencyContext, *, extras: Collection[str] = ()) -> Decision:
+def translate_requirement(req: Requirement, context: DependencyContext) -> Decision:
     """One Requires-Dist entry → the MatchSpecs it becomes for this target.
 
-    ``extras`` are the extras the package itself provides: a requirement that holds only
-    with one of them gets action ``extra`` (its specs go to ``<name>-with-<extra>``).
+    A requirement that holds only with extras of the package itself gets action ``extra``
+    and lists them (its specs go to the ``<name>-with-<extra>`` metapackages).
     """
     text = str(req)
     reasons: list[str] = []
@@ -215,7 +235,7 @@ def translate_requirement(req: Requirement, context: DependencyContext, *, extra
             reasons.append(outcome.assumption)
             report = bool(outcome.assumption)
         else:
-            hits = [(e, decide(req.marker, context.markers, e)) for e in _extra_candidates(req.marker, extras)]
+            hits = [(e, decide(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
             extra_names = tuple(e for e, o in hits if o.holds)
             if not extra_names:
                 why = outcome.assumption or "marker is false for this target"
@@ -231,9 +251,12 @@ def translate_requirement(req: Requirement, context: DependencyContext, *, extra
     return Decision(text, action, specs, "; ".join(r for r in reasons if r), extra_names, report or loud)
 
 
-def _extra_candidates(marker: Marker, extras: Collection[str]) -> list[str]:
-    named = {str(canonicalize_name(m.group(1) or m.group(2))) for m in _EXTRA_COMPARISON.finditer(str(marker))}
-    return sorted({str(canonicalize_name(e)) for e in extras} | named)
+def marker_extras(marker: Marker) -> tuple[str, ...]:
+    """The extras a marker compares ``extra`` with (PEP 685-normalised, sorted).
+
+    Only these can turn a marker that is false without extras true.
+    """
+    return tuple(sorted({str(canonicalize_name(m.group(1) or m.group(2))) for m in _EXTRA_COMPARISON.finditer(str(marker))}))
 
 
 _EXTRA_COMPARISON = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']|["']([^"']+)["']\s*==\s*extra\b""")
