@@ -29,7 +29,7 @@ import re
 import tarfile
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,6 @@ class RocmSdist:
     sha256: str
     size: int
     dist_info_path: str | None = None  # site-packages path of _dist_info.py, if present
-    notes: list[str] = field(default_factory=list)
 
 
 def is_rocm_sdist(path: str | Path) -> bool:
@@ -180,14 +179,14 @@ def read_rocm_sdist(path: str | Path) -> RocmSdist:
     modes: dict[str, int] = {}
     newest = 0
     total = 0
-    digest = hashlib.sha256()
     try:
+        if path.stat().st_size > MAX_SDIST_BYTES:
+            raise BadInput(where, f"larger than {MAX_SDIST_BYTES >> 20} MiB; not ROCm's rocm meta sdist")
         data = path.read_bytes()
     except FileNotFoundError:
         raise BadInput(where, "no such file") from None
     except OSError as exc:
         raise BadInput(where, f"cannot read ({exc.strerror or exc})") from None
-    digest.update(data)
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for info in tar:
@@ -244,7 +243,7 @@ def read_rocm_sdist(path: str | Path) -> RocmSdist:
         dist_info=info,
         entry_points=_egg_info_entry_points(raw, root),
         timestamp=newest,
-        sha256=digest.hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         dist_info_path=dist_info_path,
     )
