@@ -169,6 +169,8 @@ def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOpt
     published beside. Noarch packages are installed for this machine's platform.
     """
     indexes = [(Path(p), _index_of(Path(p))) for p in packages]
+    if channel is not None:
+        _require_channel(Path(channel))
     with _Workspace(options) as ws:
         staging = ws.root / "candidates"
         for path, index in indexes:
@@ -190,9 +192,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     that comes from ``channel``.  Without: check the newest build of every package name
     for each platform (and noarch), each in its own prefix.
     """
-    channel = Path(channel)
-    if not (channel / "noarch" / "repodata.json").is_file():
-        raise BadInput(channel, "not a channel (no noarch/repodata.json)", hint="run wheel2conda index first")
+    channel = _require_channel(Path(channel))
     platforms = options.platforms or (HOST_SUBDIR,)
     reports: list[PackageReport] = []
     with _Workspace(options) as ws:
@@ -280,6 +280,17 @@ class _Workspace:
         if self.options.keep_dir is None:
             shutil.rmtree(prefix, ignore_errors=True)
         return reports
+
+
+def is_channel(path: Path) -> bool:
+    """Whether ``path`` is an indexed local channel (has ``noarch/repodata.json``)."""
+    return (Path(path) / "noarch" / "repodata.json").is_file()
+
+
+def _require_channel(path: Path) -> Path:
+    if not is_channel(path):
+        raise BadInput(path, "not a channel (no noarch/repodata.json)", hint="run wheel2conda index first")
+    return path
 
 
 def _index_of(path: Path) -> dict[str, Any]:

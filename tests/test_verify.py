@@ -263,3 +263,20 @@ def test_cli_verify_bad_input(tmp_path: Path, capsys) -> None:
     assert "not a conda package file or a channel directory" in capsys.readouterr().err
     assert main(["verify", str(tmp_path)]) == 2
     assert "not a channel" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_cli_convert_channel_verify_refuses(libs: dict[str, Path], base_channel: Path, tmp_path: Path, capsys) -> None:
+    wheel = build_wheel(
+        tmp_path / "w",
+        "brokenpkg",
+        "1.0",
+        tag=f"py3-none-{MANYLINUX_TAG}",
+        files={"brokenpkg/__init__.py": LOADER.format(lib="libbroken.so", func="broken_value"), "brokenpkg/libbroken.so": libs["libbroken.so"].read_bytes()},
+    )
+    channel = tmp_path / "channel"
+    code = main(["convert", str(wheel), "--channel", str(channel), "--verify", "--channel-extra", str(base_channel)])
+    assert code == 1
+    assert "libgone.so.3" in capsys.readouterr().err
+    assert not any(channel.rglob("*.conda")) and not (channel / "noarch" / "repodata.json").exists()
+    assert main(["verify", str(wheel), "--next-to", str(channel)]) == 2  # neither a package nor --next-to a channel

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..channel.records import is_package
 from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
 from ..libreport import duplicate_libraries
-from ..verify import PackageReport, VerifyOptions, verify_channel, verify_packages
+from ..verify import PackageReport, VerifyOptions, is_channel, verify_channel, verify_packages
 from .output import Output, human_size
 
 
@@ -142,7 +142,7 @@ def _print_report(out: Output, report: PackageReport) -> None:
 
 def verify_before_publish(out: Output, args: argparse.Namespace, packages: Sequence[Path], channel: Path | None) -> bool:
     """``--verify``: True when every package passed (failures are reported, nothing is published)."""
-    next_to = channel if channel is not None and channel.is_dir() else None
+    next_to = channel if channel is not None and is_channel(channel) else None  # a new channel has nothing yet
     try:
         reports = verify_packages(packages, verify_options(args), channel=next_to)
     except ValueError as exc:  # malformed --virtual
