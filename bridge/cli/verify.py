@@ -111,7 +111,8 @@ def report_all(out: Output, reports: Sequence[PackageReport]) -> int:
 def _print_report(out: Output, report: PackageReport) -> None:
     out.info(f"{'PASS' if report.ok else 'FAIL'} {report.package}" + (f" (for {report.platform})" if report.platform != report.subdir else ""))
     if report.error:
-        out.info(f"  install: {report.error.splitlines()[0]}")
+        for line in report.error.splitlines():
+            out.info(f"  {line}")
         return
     needed = [n for lib in report.libraries for n in lib.needed]
     counts = {s: sum(1 for n in needed if n.status == s) for s in ("found", "system", "soname-only", "missing")}
