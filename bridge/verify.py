@@ -34,13 +34,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rattler import Version
+from rattler.exceptions import GatewayError, InstallerError, LinkError, TransactionError
 
 from .channel.index import index_channel
 from .channel.records import is_package, read_index_json
 from .client import HOST_SUBDIR, SolveError, install, prefix_python, run_in_prefix
 from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
-from .errors import BadInput
+from .errors import BadInput, BridgeError
 from .model import EntryPoint
 from .sources.wheel import parse_entry_points
 from .standin import build_base_channel
@@ -158,7 +159,7 @@ class VerifyOptions:
     keep_dir: Path | None = None  # keep prefixes under this directory instead of a deleted temp dir
 
 
-# --------------------------------------------------------------------------- entry points
+# --------------------------------------------------------------------------- verifying
 
 
 def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[PackageReport]:
@@ -264,6 +265,10 @@ class _Workspace:
             for report in failed:
                 report.error = f"does not install: {exc}"
             return failed
+        except ValueError as exc:  # a malformed virtual package
+            raise BridgeError(None, str(exc)) from None
+        except (GatewayError, InstallerError, LinkError, TransactionError) as exc:
+            raise BridgeError(None, f"cannot install into a throwaway prefix ({type(exc).__name__}: {exc})", hint="check the --channel-extra channels") from None
         if reports is None:
             uri = only_channel.resolve().as_uri().rstrip("/") + "/" if only_channel else ""
             reports = [

@@ -13,7 +13,7 @@ from bridge.client import HOST_SUBDIR
 from bridge.convert import convert_wheel
 from bridge.elf import BadElf, expand_origin, is_elf, read_dynamic, read_dynamic_file, soname
 from bridge.plan import ConversionOptions
-from bridge.verify import VerifyOptions, check_libraries, system_libraries, top_level_modules, verify_channel, verify_packages
+from bridge.verify import VerifyOptions, check_libraries, system_libraries, top_level_modules, verify_packages
 from tests.support.elfbuild import HAVE_CC, MANYLINUX_TAG, OTHER_MANYLINUX_TAG, compile_shared
 from tests.support.wheels import build_wheel
 
@@ -141,27 +141,22 @@ def test_check_libraries_statuses(libs: dict[str, Path], tmp_path: Path) -> None
 # --------------------------------------------------------------------------- end to end
 
 
+def ctypes_wheel(out: Path, name: str, lib: Path, func: str, platform_tag: str, **kwargs) -> Path:
+    """A wheel whose package loads ``lib`` (shipped beside it) with ctypes on import."""
+    files = {f"{name}/__init__.py": LOADER.format(lib=lib.name, func=func), f"{name}/{lib.name}": lib.read_bytes()}
+    return build_wheel(out, name, "1.0", tag=f"py3-none-{platform_tag}", files=files, **kwargs)
+
+
 def convert_set(libs: dict[str, Path], tmp: Path, platform_tag: str) -> dict[str, Path]:
     """Converted packages: nvidia-dep (the library), userpkg (needs it), brokenpkg (needs a missing one)."""
-    tag = f"py3-none-{platform_tag}"
+    dep = {"nvidia/dep/lib/libdep.so.1": libs["libdep.so.1"].read_bytes()}
     wheels = [
-        build_wheel(tmp / "w", "nvidia-dep", "1.0", tag=tag, files={"nvidia/dep/lib/libdep.so.1": libs["libdep.so.1"].read_bytes()}),
-        build_wheel(
-            tmp / "w",
-            "userpkg",
-            "1.0",
-            tag=tag,
-            files={"userpkg/__init__.py": LOADER.format(lib="libuser.so", func="user_value"), "userpkg/libuser.so": libs["libuser.so"].read_bytes()},
-            requires_dist=["nvidia-dep"],
-            entry_points={"console_scripts": {"userpkg-run": "userpkg:main"}},
+        build_wheel(tmp / "w", "nvidia-dep", "1.0", tag=f"py3-none-{platform_tag}", files=dep),
+        ctypes_wheel(
+            tmp / "w", "userpkg", libs["libuser.so"], "user_value", platform_tag,
+            requires_dist=["nvidia-dep"], entry_points={"console_scripts": {"userpkg-run": "userpkg:main"}},
         ),
-        build_wheel(
-            tmp / "w",
-            "brokenpkg",
-            "1.0",
-            tag=tag,
-            files={"brokenpkg/__init__.py": LOADER.format(lib="libbroken.so", func="broken_value"), "brokenpkg/libbroken.so": libs["libbroken.so"].read_bytes()},
-        ),
+        ctypes_wheel(tmp / "w", "brokenpkg", libs["libbroken.so"], "broken_value", platform_tag),
     ]
     result = {}
     for wheel in wheels:
@@ -267,16 +262,17 @@ def test_cli_verify_bad_input(tmp_path: Path, capsys) -> None:
 
 @pytest.mark.e2e
 def test_cli_convert_channel_verify_refuses(libs: dict[str, Path], base_channel: Path, tmp_path: Path, capsys) -> None:
-    wheel = build_wheel(
-        tmp_path / "w",
-        "brokenpkg",
-        "1.0",
-        tag=f"py3-none-{MANYLINUX_TAG}",
-        files={"brokenpkg/__init__.py": LOADER.format(lib="libbroken.so", func="broken_value"), "brokenpkg/libbroken.so": libs["libbroken.so"].read_bytes()},
-    )
+    wheel = ctypes_wheel(tmp_path / "w", "brokenpkg", libs["libbroken.so"], "broken_value", MANYLINUX_TAG)
     channel = tmp_path / "channel"
     code = main(["convert", str(wheel), "--channel", str(channel), "--verify", "--channel-extra", str(base_channel)])
     assert code == 1
     assert "libgone.so.3" in capsys.readouterr().err
     assert not any(channel.rglob("*.conda")) and not (channel / "noarch" / "repodata.json").exists()
     assert main(["verify", str(wheel), "--next-to", str(channel)]) == 2  # neither a package nor --next-to a channel
+
+
+def test_cli_verify_bad_virtual_and_channel(packages: dict[str, Path], tmp_path: Path, capsys) -> None:
+    assert main(["verify", str(packages["nvidia-dep"]), "--virtual", "cuda=12"]) == 2
+    assert "virtual package must look like" in capsys.readouterr().err
+    assert main(["verify", str(packages["nvidia-dep"]), "-c", str(tmp_path / "nowhere")]) == 2
+    assert "cannot install into a throwaway prefix" in capsys.readouterr().err

@@ -77,22 +77,17 @@ def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> V
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
     target = Path(args.target)
-    try:
-        if target.is_dir():
-            if args.next_to is not None:
-                raise BridgeError(None, "--next-to applies to package files, not to a channel")
-            reports = verify_channel(target, args.more, verify_options(args, args.platform))
-        else:
-            if args.platform:
-                raise BridgeError(None, "--platform applies to a channel; package files are verified for their own subdir")
-            files = [target, *map(Path, args.more)]
-            for f in files:
-                if not (f.is_file() and is_package(f)):
-                    raise BadInput(f, "not a conda package file or a channel directory")
-            reports = verify_packages(files, verify_options(args), channel=args.next_to)
-    except ValueError as exc:  # malformed --virtual
-        raise BridgeError(None, str(exc)) from None
-    return report_all(out, reports)
+    if target.is_dir():
+        if args.next_to is not None:
+            raise BridgeError(None, "--next-to applies to package files, not to a channel")
+        return report_all(out, verify_channel(target, args.more, verify_options(args, args.platform)))
+    if args.platform:
+        raise BridgeError(None, "--platform applies to a channel; package files are verified for their own subdir")
+    files = [target, *map(Path, args.more)]
+    for f in files:
+        if not (f.is_file() and is_package(f)):
+            raise BadInput(f, "not a conda package file or a channel directory")
+    return report_all(out, verify_packages(files, verify_options(args), channel=args.next_to))
 
 
 def report_all(out: Output, reports: Sequence[PackageReport]) -> int:
@@ -144,10 +139,7 @@ def _print_report(out: Output, report: PackageReport) -> None:
 def verify_before_publish(out: Output, args: argparse.Namespace, packages: Sequence[Path], channel: Path | None) -> bool:
     """``--verify``: True when every package passed (failures are reported, nothing is published)."""
     next_to = channel if channel is not None and is_channel(channel) else None  # a new channel has nothing yet
-    try:
-        reports = verify_packages(packages, verify_options(args), channel=next_to)
-    except ValueError as exc:  # malformed --virtual
-        raise BridgeError(None, str(exc)) from None
+    reports = verify_packages(packages, verify_options(args), channel=next_to)
     if report_all(out, reports) != EXIT_OK:
         if channel is not None:
             out.fail(BridgeError(channel, "nothing published: some packages failed verification"))
