@@ -9,11 +9,12 @@ from pathlib import Path
 
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, ZstdSettings
 from ..convert import Converted, convert_wheel, expand_inputs
-from ..errors import BridgeError
+from ..errors import EXIT_PARTIAL, BridgeError
 from ..plan import ConversionOptions
 from ..translate.names import NameMap
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
+from .verify import add_verify_options, verify_before_publish
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
     p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
     add_zstd_arguments(p)
+    add_verify_options(p, flag=True)  # --verify (issue 10)
     p.set_defaults(func=run)
 
 
@@ -93,6 +95,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
             results.append(done)
             report(out, done, time.monotonic() - started)
         produced = [o for r in results for o in r.outputs]
+        if args.verify and produced and args.format != "tree":
+            if not verify_before_publish(out, args, produced, args.channel):
+                return EXIT_PARTIAL
         if args.channel is not None and produced:
             publish_and_report(out, args.channel, produced, args.force)
     finally:
