@@ -181,9 +181,10 @@ def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, 
             sources.append((f, path))
         with tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=channel) as stage:
             outputs: list[Path] = []
-            for f, path in sources:
+            for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
-                done = convert_wheel(path, Path(stage), options, fmt, zstd)
+                # one folder per wheel: packages for different subdirs may share a file name
+                done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
                 if done.error is not None:
                     raise done.error
                 for pkg in done.packages:
