@@ -93,8 +93,8 @@ class Http:
                     yield resp, resp.geturl()
                 return
             if attempt > self.retries:
-                error.reason += f" (gave up after {attempt} attempts)"
-                raise _hinted(error)
+                gave_up = f" (gave up after {attempt} attempts)" if attempt > 1 else ""
+                raise _hinted(FetchError(url, error.reason + gave_up, status=error.status))
             self.sleep(self.backoff * 2 ** (attempt - 1))
 
     def download(self, url: str, dest: Path, sha256: str) -> Path:
@@ -120,11 +120,14 @@ def _describe(reason: object) -> str:
 
 
 def _hinted(error: FetchError) -> FetchError:
+    """The same error with a hint on what to do."""
     if error.status == 404:
-        error.hint = "the file or project is not on the index (removed upstream?)"
-    elif error.status is None:
-        error.hint = "check the URL and the network, or run again later"
-    return error
+        hint = "the file or project is not on the index (removed upstream?)"
+    elif error.status is None or error.status >= 500:
+        hint = "check the URL and the network, or run again later"
+    else:
+        return error
+    return FetchError(error.path or "", error.reason, hint=hint, status=error.status)
 
 
 def file_url_path(url: str) -> Path | None:
