@@ -50,6 +50,7 @@ def http_from(args: argparse.Namespace) -> Http:
 
 
 def run_regenerate(args: argparse.Namespace, out: Output) -> int:
+    out.command = "recipes regenerate"
     config = load_config(args.config)
     report = regenerate(config, http_from(args), check=args.check, log=out.detail)
     for status, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
@@ -77,6 +78,7 @@ def run_regenerate(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_build(args: argparse.Namespace, out: Output) -> int:
+    out.command = "recipes build"
     report = build(
         args.recipes,
         args.channel,
