@@ -401,3 +401,31 @@ def test_regenerate_bumps_build_number_when_bytes_change_and_keeps_recipes_of_mi
     recipe = Recipe.load(recipe_file)
     assert recipe.build_number == 1 and recipe.metadata["summary"] == "second"
     assert regenerate(config, Http()).updated == []  # stable afterwards
+
+
+# -- build from a local folder ----------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_build_from_a_local_folder_publishes_pure_and_platform_wheels(tmp_path: Path, base_channel: Path, prefix_factory, capsys) -> None:
+    from bridge.cli import main
+    from tests.support.conda_env import install, run_in_prefix
+
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "greet", "1.2.0", files={"greet/__init__.py": "MESSAGE = 'hi from a recipe'\n"})
+    build_wheel(wheels, "hostlib", "0.3.0", tag="py3-none-manylinux_2_17_x86_64", files={"hostlib/__init__.py": ""})
+    config = tmp_path / "recipes" / "sources.yaml"
+    config.parent.mkdir()
+    config.write_text("sources:\n  - name: local\n    index: ../wheels\n    platforms: [linux-64]\n    versions: {policy: release, keep: 1}\n    packages: [greet, hostlib]\n")
+    channel = tmp_path / "channel"
+    assert main(["recipes", "regenerate", "--config", str(config), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "recipes regenerate" and doc["summary"]["added"] == 2
+    assert main(["recipes", "build", "--recipes", str(config.parent), "--channel", str(channel), "--cache", str(tmp_path / "cache"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {i["recipe"]: i["packages"] for i in doc["items"]} == {
+        "greet/local/1.2.0": ["noarch/greet-1.2.0-py_0.conda"],
+        "hostlib/local/0.3.0": ["linux-64/hostlib-0.3.0-0.conda"],
+    }
+    prefix = prefix_factory()
+    install([channel, base_channel], ["python", "greet"], prefix)
+    assert run_in_prefix(prefix, "python", "-c", "import greet; print(greet.MESSAGE)").stdout.strip() == "hi from a recipe"

@@ -95,7 +95,8 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
     for item in report.items:
         if item.status == "built":
             for rel in item.packages:
-                out.info(f"{'built':9} {item.recipe} -> {rel} ({item.published.get(rel, '')})")
+                status = {"unchanged": "already in the channel"}.get(item.published.get(rel, ""), item.published.get(rel, ""))
+                out.info(f"{'built':9} {item.recipe} -> {rel} ({status})")
             out.info(f"{'':9} {item.recipe}: {item.seconds:.1f} s, {human_size(item.downloaded)} downloaded")
         elif item.status == "unchanged":
             out.detail(f"{'unchanged':9} {item.recipe}")

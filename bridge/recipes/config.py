@@ -6,6 +6,7 @@ with one line naming the entry (``sources[1].packages[2]: unknown key 'metta'``)
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field, replace
@@ -128,6 +129,8 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
             raise where.error(at, f"duplicate source name {name!r}")
         seen.add(name)
         index = where.required_str(src, "index", at)
+        if "://" not in index:  # a local folder: relative to the config file
+            index = os.path.normpath(path.parent / index)
         fams = _strings(where, src.get("families"), f"{at}.families")
         if "{family}" in index and not fams:
             raise where.error(at, "index has {family} but no families are listed")

@@ -98,7 +98,18 @@ class Http:
             self.sleep(self.backoff * 2 ** (attempt - 1))
 
     def download(self, url: str, dest: Path, sha256: str) -> Path:
-        """Stream ``url`` into ``dest`` (atomically), verifying ``sha256`` on the way."""
+        """Stream ``url`` into ``dest`` (atomically), verifying ``sha256``; an interrupted transfer is retried."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._download_once(url, dest, sha256)
+            except FetchError as exc:
+                if not exc.reason.startswith("download interrupted") or attempt > self.retries:
+                    raise
+            self.sleep(self.backoff * 2 ** (attempt - 1))
+
+    def _download_once(self, url: str, dest: Path, sha256: str) -> Path:
         digest = hashlib.sha256()
         with atomic_path(dest) as tmp:
             with self.open(url) as (resp, _), tmp.open("wb") as out:

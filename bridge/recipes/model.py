@@ -151,7 +151,7 @@ class Recipe:
         return ConversionOptions(
             build_number=self.build_number,
             names=NameMap.create(self.names, overrides),  # type: ignore[arg-type]
-            subdirs=self.subdirs,
+            subdirs=(*self.subdirs, "noarch") if self.subdirs else (),  # pure wheels always pass
             pythons=self.pythons,
             gpu_family=self.gpu_family,
         )

@@ -52,19 +52,16 @@ class _Existing:
     path: Path
 
 
-def load_recipes(root: Path, errors: list[BridgeError] | None = None) -> dict[str, _Existing]:
+def load_recipes(root: Path, errors: list[BridgeError]) -> dict[str, _Existing]:
     """Every ``wheel2conda.yaml`` under ``root`` by recipe id (unreadable ones go to ``errors``)."""
     found: dict[str, _Existing] = {}
     for path in sorted(root.rglob(RECIPE_FILE)) if root.is_dir() else []:
         try:
             recipe = Recipe.load(path)
+            if recipe.folder(root) != path.parent:
+                raise BadInput(path, f"recipe {recipe.id} is in the wrong folder")
         except BridgeError as exc:
-            if errors is None:
-                raise
             errors.append(exc)
-            continue
-        if recipe.folder(root) != path.parent:
-            (errors if errors is not None else []).append(BadInput(path, f"recipe {recipe.id} is in the wrong folder"))
             continue
         found[recipe.id] = _Existing(recipe, path)
     return found
