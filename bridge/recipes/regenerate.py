@@ -85,13 +85,9 @@ def regenerate(config: SourcesConfig, http: Http, *, check: bool = False, log: L
                     for project in _projects(index, rule, target):
                         try:
                             recipes = _recipes_for(index, source, rule, target, project, existing, report)
-                        except FetchError as exc:
-                            if exc.status != 404:
-                                raise  # the index itself is failing: stop asking it
-                            report.errors.append(exc)
-                            keep.update(i for i in from_index if existing[i].recipe.name == project)
-                            continue
                         except BridgeError as exc:
+                            if isinstance(exc, FetchError) and exc.status != 404:
+                                raise  # the index itself is failing: stop asking it
                             report.errors.append(exc)
                             keep.update(i for i in from_index if existing[i].recipe.name == project)
                             continue
@@ -106,8 +102,12 @@ def regenerate(config: SourcesConfig, http: Http, *, check: bool = False, log: L
 
     for recipe_id in sorted(produced):
         recipe = produced[recipe_id]
-        changed = _write_recipe(recipe, root, recipe.conversion_options(root).names, check, report)
-        (report.updated if recipe_id in existing else report.added).append(recipe_id) if changed else report.unchanged.append(recipe_id)
+        if not _write_recipe(recipe, root, recipe.conversion_options(root).names, check, report):
+            report.unchanged.append(recipe_id)
+        elif recipe_id in existing:
+            report.updated.append(recipe_id)
+        else:
+            report.added.append(recipe_id)
     for recipe_id in sorted(set(existing) - set(produced) - keep):
         report.removed.append(recipe_id)
         if not check:
