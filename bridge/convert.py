@@ -52,7 +52,10 @@ def convert_wheel(
     zstd: ZstdSettings | None = None,
     progress: ProgressFn | None = None,
 ) -> Converted:
-    """Convert one wheel into one package per target; errors are captured, not raised."""
+    """Convert one wheel into one package per target, written to ``out_dir/<subdir>/``.
+
+    Errors are captured in the result, not raised; on error no output of this wheel remains.
+    """
     result = Converted(Path(path))
     try:
         with open_distribution(path) as dist:
@@ -71,12 +74,16 @@ def write_planned(
     zstd: ZstdSettings | None = None,
     progress: ProgressFn | None = None,
 ) -> None:
-    """Write planned packages of one distribution, recording each output in ``result``."""
+    """Write planned packages of one distribution into ``<out_dir>/<subdir>/``, recording each in ``result``.
+
+    Per-subdir folders: packages of different subdirs often share a file name.
+    """
     for pkg in pkgs:
+        target_dir = Path(out_dir) / pkg.subdir
         if fmt == "tree":
-            out = write_tree(pkg, dist, out_dir)
+            out = write_tree(pkg, dist, target_dir)
         else:
-            out = write_package(pkg, dist, out_dir, fmt, zstd, progress)
+            out = write_package(pkg, dist, target_dir, fmt, zstd, progress)
         result.outputs.append(out)
         result.packages.append(pkg)
 

@@ -243,7 +243,7 @@ def test_conversions_are_reproducible(tmp_path: Path) -> None:
         done = convert_wheel(wheel, out, ConversionOptions(gpu_family="gfx103X"))
         meta = convert_rocm_meta(sdist, out, ConversionOptions())
         assert done.ok and meta.ok
-        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.conda"))})
     assert digests[0] == digests[1] and len(digests[0]) == 4
 
 
@@ -269,8 +269,9 @@ def test_cli_reports_decisions_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     assert "built per GPU family" in text.err  # warned: no family given this time
 
     code = main(["convert", "--rocm-meta", gw.ROCM, "--gpu-family", "gfx1151", "-o", str(out)])
-    assert code == 0 and (out / f"rocm-{gw.ROCM}-py_gfx1151_0.conda").exists()
-    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(_component(out / f"rocm-{gw.ROCM}-py_gfx1151_0.conda", "info"))) as raw:
+    meta = out / "noarch" / f"rocm-{gw.ROCM}-py_gfx1151_0.conda"
+    assert code == 0 and meta.exists()
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(_component(meta, "info"))) as raw:
         with tarfile.open(fileobj=raw, mode="r|") as tar:
             index = next(json.load(tar.extractfile(m)) for m in tar if m.name == "info/index.json")  # type: ignore[arg-type]
     assert index["depends"][-1] == f"rocm-sdk-libraries-gfx1151 =={gw.ROCM}"
@@ -278,7 +279,8 @@ def test_cli_reports_decisions_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["convert", "--gpu-family", "gfx110X", "--index-url", "https://x/v2/gfx103X-dgpu/", str(wheel)]) == 2
     assert "contradicts" in capsys.readouterr().err
     assert main(["convert", "--gpu-family", "nvidia", str(wheel)]) == 2
-    assert main(["convert"]) == 2
+    with pytest.raises(SystemExit):
+        main(["convert", "--gpu-family", "gfx103X"])  # nothing to convert: a usage error
 
 
 def _component(conda: Path, kind: str) -> bytes:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, ZstdSettings
 from ..convert import Converted, convert_wheel, expand_inputs
-from ..errors import BridgeError
+from ..errors import EXIT_PARTIAL, BridgeError
 from ..metapackages import convert_rocm_meta, is_rocm_sdist
 from ..plan import ConversionOptions
 from ..translate.names import NameMap, NameMapError
 from ..translate.variants import FamilyError, choose_family
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
+from .verify import add_verify_options, verify_before_publish
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -47,7 +48,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
     gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
     add_zstd_arguments(p)
-    p.set_defaults(func=run)
+    add_verify_options(p, flag=True)  # --verify (issue 10)
+    p.set_defaults(func=run, usage_error=p.error)
 
 
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     zstd = zstd_settings(args)
     options = options_from(args)
     if not args.inputs and not args.rocm_meta:
-        raise BridgeError(None, "nothing to convert: give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
+        args.usage_error("give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
     inputs = collect_inputs(args.inputs, out)
     if args.channel is not None and args.format == "tree":
         raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
@@ -135,6 +137,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
             results.append(done)
             report(out, done, time.monotonic() - started)
         produced = [o for r in results for o in r.outputs]
+        if args.verify and produced and args.format != "tree":
+            if not verify_before_publish(out, args, produced, args.channel):
+                return EXIT_PARTIAL
         if args.channel is not None and produced:
             publish_and_report(out, args.channel, produced, args.force)
     finally:
