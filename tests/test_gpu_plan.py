@@ -78,6 +78,16 @@ def test_cuda_variants(tmp_path: Path) -> None:
     assert (cpu.build, cpu.track_features) == (f"py{gw.PY}_cpu_0", None)
 
 
+def test_conda_forge_mode_renames_the_package_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = gw.nvidia_component(tmp_path, "nvidia-cublas-cu12", "12.4.5.8", "libcublas.so.12")
+    (pkg,) = plan_wheel(wheel, ConversionOptions(names=NameMap.create("conda-forge")))
+    assert (pkg.name, pkg.constrains) == ("libcublas", ["cuda-version 12.*"])
+    bad = tmp_path / "names.yaml"
+    bad.write_text("torch: PyTorch\n")
+    assert main(["convert", "--name-overrides", str(bad), "-o", str(tmp_path), str(wheel)]) == 2
+    assert "names.yaml: overrides: torch: 'PyTorch' is not a valid conda package name" in capsys.readouterr().err
+
+
 def test_cuda_markers_excluded_off_linux(tmp_path: Path) -> None:
     wheel = build_wheel(
         tmp_path, "torch", "2.9.1+cu124", tag="cp312-cp312-win_amd64", requires_dist=[f"nvidia-cublas-cu12==12.4.5.8; {gw.LINUX_X86}"]

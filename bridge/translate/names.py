@@ -53,7 +53,7 @@ class NameMap:
     def create(cls, mode: NameMode = "pypi", overrides: str | Path | None = None) -> "NameMap":
         """The built-in map for ``mode`` with a user's YAML overrides on top.
 
-        Raises :class:`NameMapError` for a malformed overrides file.
+        Raises :class:`NameMapError` for a malformed overrides file (the caller names the file).
         """
         if mode not in MODES:
             raise NameMapError(f"unknown name map mode {mode!r} (choose {' or '.join(MODES)})")
@@ -127,9 +127,9 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise NameMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise NameMapError(f"cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
-        raise NameMapError(f"{path}: not valid YAML ({exc})") from None
+        raise NameMapError(f"not valid YAML ({' '.join(str(exc).split())})") from None
 
 
 def parse_overrides(data: Any, mode: NameMode) -> dict[str, CondaName]:

@@ -154,7 +154,7 @@ def rocm_core(out: Path, version: str = ROCM) -> Path:
         files={
             "rocm_sdk_core/__init__.py": "",
             "_rocm_sdk_core/__init__.py": "",
-            "_rocm_sdk_core/lib/libamdhip64.so.7": b"\x7fELF core",
+            "_rocm_sdk_core/lib/libamdhip64.so.7": b"stand-in for libamdhip64.so.7",
         },
     )
 
@@ -170,7 +170,7 @@ def rocm_libraries(out: Path, family: str, version: str = ROCM) -> Path:
         files={
             "rocm_sdk_libraries/__init__.py": "",
             f"{package}/__init__.py": f"FAMILY = {family!r}\n",
-            f"{package}/lib/libhipblas.so.3": f"\x7fELF hipblas {family}".encode(),
+            f"{package}/lib/libhipblas.so.3": f"stand-in for libhipblas.so.3 ({family})".encode(),
         },
     )
 
@@ -189,7 +189,7 @@ def torch_rocm(out: Path, family: str, version: str = "2.9.1", rocm: str = ROCM,
                 f"BUILT_FOR = {family!r}\n"
                 "VARIANT = 'rocm ' + FAMILY\n"
             ),
-            "torch/lib/libtorch_hip.so": f"\x7fELF torch for {family}".encode(),
+            "torch/lib/libtorch_hip.so": f"stand-in for libtorch_hip.so ({family})".encode(),
         },
         requires_dist=[f"rocm[libraries]=={rocm}", f"triton==3.5.1+rocm{rocm}; {LINUX_ONLY}", "filelock", "opt-einsum>=3.3; extra == 'opt-einsum'"],
         metadata_fields=[("Provides-Extra", "opt-einsum")],
@@ -214,7 +214,7 @@ def _component_dir(name: str) -> str:
 def nvidia_component(out: Path, name: str, version: str, library: str) -> Path:
     """A ``nvidia-*`` wheel: ``py3-none-manylinux``, purelib, only the SONAME-named library."""
     lib = f"{_component_dir(name)}/lib/{library}"
-    return build_wheel(out, name, version, tag=f"py3-none-{MANYLINUX}", root_is_purelib=True, files={lib: b"\x7fELF " + library.encode()})
+    return build_wheel(out, name, version, tag=f"py3-none-{MANYLINUX}", root_is_purelib=True, files={lib: b"stand-in for " + library.encode()})
 
 
 CU124_COMPONENTS = {
