@@ -330,7 +330,7 @@ def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, 
     # A flavour with more extras is told apart by a local label, which becomes a build-string
     # part (py_devel_gfx103X_0) while the conda version stays V and ==V pins still match.
     flavour = sorted({str(canonicalize_name(e)) for e in extras} - {"libraries"})
-    full_version = f"{version}+{'.'.join(flavour)}" if flavour else version
+    full_version = f"{version}{'.' if Version(version).local else '+'}{'.'.join(flavour)}" if flavour else version
     metadata = _metadata(sdist.pkg_info if sdist else None, full_version, family, requires, optional, extra_names)
     fields, _ = parse_email(metadata)
     dist_info = f"{family_mutex()}-{full_version}.dist-info"

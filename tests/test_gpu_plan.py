@@ -203,6 +203,16 @@ def test_meta_package_family_selection(tmp_path: Path) -> None:
     assert f"rocm-sdk-devel =={gw.ROCM}" in pkg.depends
 
 
+def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
+    (dist,) = rocm_meta_distributions(None, version="10.1.0a20260811+bkc.20260813", family="gfx1151", extras=["devel"])
+    (pkg,) = plan_packages(dist, ConversionOptions(gpu_family="gfx1151", extras_packages=False))
+    assert (pkg.version, pkg.build) == ("10.1.0a20260811", "py_bkc.20260813.devel_gfx1151_0")
+    torch = build_wheel(tmp_path, "torch", "2.9.1+rocm10.1.0a20260811.bkc.20260813", tag="cp312-cp312-linux_x86_64", requires_dist=["rocm[libraries]==10.1.0a20260811+bkc.20260813"])
+    (t,) = plan_wheel(torch, ConversionOptions(gpu_family="gfx1151"))
+    assert t.build == "py312_rocm10.1_gfx1151_0"
+    assert "rocm ==10.1.0a20260811 *bkc.20260813*gfx1151*" in t.depends  # matches the meta build above
+
+
 def test_meta_package_from_options_only(tmp_path: Path) -> None:
     (dist,) = rocm_meta_distributions(None, version=gw.ROCM, family="gfx1151")
     (pkg,) = plan_packages(dist, ConversionOptions(gpu_family="gfx1151", extras_packages=False))

@@ -9,7 +9,6 @@ import pytest
 from bridge.translate.buildstring import build_string
 from bridge.translate.variants import (
     FamilyError,
-    GpuFamily,
     aliases,
     build_glob_for_local,
     canonical_family_name,
@@ -205,7 +204,3 @@ def test_build_strings(python: str, local: str | None, family: str | None, numbe
     text = build_string([python, *v.build_parts], number)
     assert text == build
     assert "-" not in text and re.fullmatch(r"[a-zA-Z0-9_.+]+", text)
-
-
-def test_family_glob() -> None:
-    assert GpuFamily("gfx103X").build_glob == "*gfx103X*"

@@ -38,10 +38,6 @@ class GpuFamily:
     name: str | None = None  # canonical family name, "gfx103X-dgpu"; None when given by tag only
     known: bool = True  # listed in gpu.yaml
 
-    @property
-    def build_glob(self) -> str:
-        return f"*{self.tag}*"
-
     def __str__(self) -> str:
         return self.name or self.tag
 
