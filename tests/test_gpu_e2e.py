@@ -82,12 +82,16 @@ def test_default_without_a_driver_is_cpu(channels: tuple[Path, ...]) -> None:
     assert not any(n.startswith(("nvidia", "rocm")) for n in chosen)
 
 
-def test_default_with_a_driver_is_cuda(channels: tuple[Path, ...]) -> None:
+def test_default_with_a_driver_is_cuda_and_runs(channels: tuple[Path, ...], prefix_factory) -> None:  # type: ignore[no-untyped-def]
     base, channel, *_ = channels
-    chosen = picked(solve([base, channel], ["torch"], virtual_packages=["__cuda=12.4"]))
+    prefix = prefix_factory()
+    chosen = picked(install([base, channel], ["torch"], prefix, virtual_packages=["__cuda=12.4"]))
     assert chosen["torch"] == f"py{gw.PY}_cu124_100"
     assert {"nvidia-cublas-cu12", "nvidia-cuda-runtime-cu12"} <= set(chosen)
     assert not any(n.startswith("rocm") for n in chosen)
+    result = run_in_prefix(prefix, "python", "-c", "import torch; print(torch.VARIANT)")  # finds nvidia/*/lib/*.so.12
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cuda 12.4"
 
 
 @pytest.mark.parametrize(("tag", "family"), [("gfx103X", "gfx103X-dgpu"), ("gfx110X", "gfx110X-all")])
