@@ -64,7 +64,7 @@ class PackageEntry:
     required: bool = False
 
     def requirement(self, family: str, version: str) -> str:
-        return f"{self.template.format(target_family=family)}=={version}"
+        return f"{self.template.replace('{target_family}', family)}=={version}"
 
 
 @dataclass(frozen=True)
