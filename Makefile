@@ -19,6 +19,17 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/python examples/demo.py
 
+# Nightly job: rescan the indexes of recipes/sources.yaml, then convert and publish what changed.
+# Both steps always run (a failing index does not stop the build of what is there); the exit
+# status is non-zero when either step had a failure.
+CHANNEL ?= channel
+CACHE   ?= .work/cache
+nightly: install
+	@rc=0; \
+	$(BIN)/wheel2conda recipes regenerate --config recipes/sources.yaml || rc=$$?; \
+	$(BIN)/wheel2conda recipes build --recipes recipes --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
+	exit $$rc
+
 test: install
 	$(BIN)/python -m pytest -n auto -q
 

@@ -53,11 +53,19 @@ def _virtual_packages(platform: str, extra: Sequence[str], defaults: bool) -> li
 
 
 def _channels(channels: Sequence[Path | str]) -> list[Channel]:
-    return [Channel(Path(c).resolve().as_uri()) for c in channels]
+    return [Channel(channel_location(c)) for c in channels]
+
+
+def channel_location(channel: Path | str) -> str:
+    """A ``Path`` or existing directory as a ``file://`` URL; URLs and names (``conda-forge``) as given."""
+    text = str(channel)
+    if isinstance(channel, Path) or "://" not in text and (os.path.isdir(text) or os.sep in text or "/" in text):
+        return Path(text).resolve().as_uri()
+    return text
 
 
 def solve(
-    channels: Sequence[Path],
+    channels: Sequence[Path | str],
     specs: Sequence[str],
     *,
     platform: str = HOST_SUBDIR,
@@ -93,7 +101,7 @@ def solve(
 
 
 def install(
-    channels: Sequence[Path],
+    channels: Sequence[Path | str],
     specs: Sequence[str],
     prefix: Path,
     *,

@@ -20,7 +20,8 @@ from typing import Any
 
 from .compression import ZstdSettings, default_threads
 from .errors import BadInput, BridgeError
-from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_package, plan_targets
+from .model import Distribution
+from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_packages
 from .progress import Progress
 from .sinks.conda import ProgressFn, write_package
 from .sinks.tree import write_tree
@@ -64,30 +65,54 @@ def convert_wheel(
     zstd: ZstdSettings | None = None,
     progress: ProgressFn | None = None,
 ) -> Converted:
-    """Convert one wheel into one package per target; errors are captured, not raised."""
+    """Convert one wheel into one package per target, written to ``out_dir/<subdir>/``.
+
+    Errors are captured in the result, not raised; on error no output of this wheel remains.
+    """
     result = Converted(Path(path))
     try:
         with open_distribution(path) as dist:
-            plans = [plan_package(dist, t, options) for t in plan_targets(dist, options)]
-            for pkg in plans:
-                if fmt == "tree":
-                    out = write_tree(pkg, dist, out_dir)
-                else:
-                    out = write_package(pkg, dist, out_dir, fmt, zstd, progress)
-                result.outputs.append(out)
-                result.packages.append(pkg)
+            write_planned(plan_packages(dist, options), dist, out_dir, result, fmt, zstd, progress)
     except BridgeError as exc:
-        result.error = exc
-        for out in result.outputs:  # all targets of a wheel, or none
-            _remove(out)
-        result.outputs.clear()
+        discard(result, exc)
     return result
+
+
+def write_planned(
+    pkgs: Iterable[CondaPackage],
+    dist: Distribution,
+    out_dir: Path,
+    result: Converted,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Write planned packages of one distribution into ``<out_dir>/<subdir>/``, recording each in ``result``.
+
+    Per-subdir folders: packages of different subdirs often share a file name.
+    """
+    for pkg in pkgs:
+        target_dir = Path(out_dir) / pkg.subdir
+        if fmt == "tree":
+            out = write_tree(pkg, dist, target_dir)
+        else:
+            out = write_package(pkg, dist, target_dir, fmt, zstd, progress)
+        result.outputs.append(out)
+        result.packages.append(pkg)
+
+
+def discard(result: Converted, error: BridgeError) -> None:
+    """Record ``error`` and remove what ``result`` wrote: all packages of an input, or none."""
+    result.error = error
+    for out in result.outputs:
+        _remove(out)
+    result.outputs.clear()
 
 
 def plan_wheel(path: Path, options: ConversionOptions) -> list[CondaPackage]:
     """Plans only (for ``inspect`` and ``--dry-run``): nothing is written."""
     with open_distribution(path) as dist:
-        return [plan_package(dist, t, options) for t in plan_targets(dist, options)]
+        return plan_packages(dist, options)
 
 
 def payload_size(path: Path) -> int:

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from . import __version__
@@ -24,10 +25,10 @@ from .links import LinkOptions, NestedRef, apply_links, write_order
 from .model import Distribution, EntryPoint, Member, Scheme
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
-from .translate.names import NameMap
-from .translate.specs import Decision, MarkerContext, merge_specs, translate_requirement
-from .translate.tags import Target, TagError, marker_environment, targets_for_tags
-from .translate.variants import Variant, build_glob_for_local, variant_for
+from .translate.names import NameMap, extras_package
+from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
+from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
+from .translate.variants import FamilyError, Variant, variant_for
 from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
@@ -74,6 +75,7 @@ class ConversionOptions:
     extra_depends: tuple[str, ...] = ()
     name: str | None = None  # override the conda name
     gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
+    extras_packages: bool = True  # also plan a ``<name>-with-<extra>`` metapackage per extra
     links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
 
 
@@ -99,6 +101,7 @@ class CondaPackage:
     license: str | None = None
     track_features: str | None = None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
 
     @property
     def subdir(self) -> str:
@@ -166,36 +169,61 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
         targets = [t for t in targets if t.python.kind != "exact" or t.python.xy in options.pythons]
     if not targets:
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection")
-    return targets
+    return [split for t in targets for split in _split_by_os(dist, t, options)]
+
+
+def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+    """One noarch target per OS when markers differ between OSes (``__win``/``__unix``, ...)."""
+    if target.subdir != "noarch":
+        return [target]
+    split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
+    return [Target(target.python, PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
+
+
+def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaPackage]:
+    """Every package a distribution becomes: one per target, each followed by its extras packages."""
+    result: list[CondaPackage] = []
+    for target in plan_targets(dist, options):
+        base = plan_package(dist, target, options)
+        result.append(base)
+        if options.extras_packages:
+            result.extend(plan_extras(dist, base))
+    return result
 
 
 def plan_package(dist: Distribution, target: Target, options: ConversionOptions) -> CondaPackage:
     """Everything about the conda package for one target."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
-    variant = variant_for(dist.version.local)
+    try:
+        variant = variant_for(dist.version.local, name=dist.name, family=options.gpu_family)
+    except FamilyError as exc:
+        raise BadInput(where, str(exc)) from None
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
-    try:
-        build = build_string([python_part, *variant.build_parts], build_number)
-    except ValueError as exc:
-        raise Unsupported(where, str(exc)) from None
-    name = options.name or options.names.to_conda(dist.name).name
+    build_number += variant.build_number_offset
+    build = _build_string(target, variant, build_number, where)
+    mapped = options.names.to_conda(dist.name)
+    name = options.name or mapped.name
 
-    decisions = _dependencies(dist, target, options.names)
+    context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family)
+    decisions = [translate_requirement(req, context) for req in dist.requires_dist]
     depends = merge_specs(
         [
             *_python_depends(dist, target),
             *target.platform.virtual,
             *variant.depends,
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context)[0]),
             *(s for d in decisions if d.action == "kept" for s in d.specs),
             *options.extra_depends,
         ]
     )
-    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "undecidable"]
-    warnings += [f"{d.requirement}: {d.reason}" for d in decisions if d.action == "kept" and d.reason]
+    constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report]
+    if variant.family is not None and not variant.family.known:
+        warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
+    notes = list(variant.notes)
 
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
@@ -221,7 +249,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         target=target,
         layout=layout,
         depends=depends,
-        constrains=merge_specs(list(variant.constrains)),
+        constrains=constrains,
         timestamp_ms=dist.provenance.timestamp * 1000,
         about=_about(dist, target, variant, [f.path for f in licenses]),
         link=link,
@@ -230,8 +258,79 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         decisions=decisions,
         variant=variant,
         license=_license(dist),
+        track_features=variant.track_features,
         warnings=warnings + link_warnings,
+        notes=notes,
     )
+
+
+def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
+    """A ``<name>-with-<extra>`` metapackage per extra of ``dist``, for ``base``'s target.
+
+    It has no files; it depends on exactly ``base`` (same version and build string, so the
+    variant follows) and on what the extra pulls in for that target.  A dependency
+    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).
+    """
+    packages = []
+    provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
+    for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
+        decisions = [d for d in base.decisions if d.action == "extra" and extra in d.extras]
+        depends = merge_specs(
+            [
+                *_python_depends(dist, base.target),
+                *base.target.platform.virtual,
+                f"{base.name} =={base.version} {base.build}",
+                *(s for d in decisions for s in d.specs),
+            ]
+        )
+        provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
+        about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
+            "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
+            "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},
+        }
+        link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None
+        packages.append(
+            CondaPackage(
+                name=extras_package(base.name, extra),
+                version=base.version,
+                build=base.build,
+                build_number=base.build_number,
+                target=base.target,
+                layout=base.layout,
+                depends=depends,
+                constrains=[],
+                timestamp_ms=base.timestamp_ms,
+                about=about,
+                link=link,
+                files=[],
+                info_files=[],
+                decisions=decisions,
+                variant=base.variant,
+                license=base.license,
+                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+            )
+        )
+    return packages
+
+
+def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
+    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
+    python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
+    try:
+        return build_string([python_part, *variant.build_parts, *os_part], number)
+    except ValueError as exc:
+        raise Unsupported(where, str(exc)) from None
+
+
+def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> list[str]:
+    """Constrains from the variant's pins, except on packages the package already depends on."""
+    result = []
+    for text in variant.pins:
+        req = Requirement(text)
+        if not any(s.split(" ", 1)[0] == context.names.to_conda(req.name).name for s in depends):
+            result.extend(requirement_specs(req, context)[0])
+    return result
 
 
 def _python_depends(dist: Distribution, target: Target) -> list[str]:
@@ -244,16 +343,6 @@ def _python_depends(dist: Distribution, target: Target) -> list[str]:
     head, _, spec = pins[0].partition(" ")
     pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
     return pins
-
-
-def _dependencies(dist: Distribution, target: Target, names: NameMap) -> list[Decision]:
-    context = MarkerContext.for_target(
-        marker_environment(target), dist.requires_python, target.python.version if target.python.kind != "exact" else None
-    )
-    return [
-        translate_requirement(req, context, names, extras=dist.provides_extra, local_to_build=build_glob_for_local)
-        for req in dist.requires_dist
-    ]
 
 
 def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:
@@ -393,6 +482,8 @@ def _about(dist: Distribution, target: Target, variant: Variant, license_paths: 
             "pypi_name": dist.name,
             "pypi_version": str(dist.version),
             "local_version_label": variant.label,
+            "variant_backend": variant.backend,
+            "gpu_family": str(variant.family) if variant.family else None,
             "wheel_tags": sorted(str(t) for t in dist.tags),
             "build_tag": "".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
             "requires_dist": [str(r) for r in dist.requires_dist],

@@ -10,6 +10,7 @@ from typing import Literal
 
 from ..errors import BadInput, Conflict
 from ..fsutil import atomic_path
+from ..pypi_map import write_mapping
 from .index import index_channel
 from .lock import channel_lock
 from .records import file_digests, is_package, read_index_json
@@ -52,6 +53,7 @@ def publish(channel: Path, packages: Iterable[Path], *, force: bool = False) -> 
                 shutil.copyfile(source, tmp)
             results.append(Published(source, dest, status))
         index_channel(channel, {s for _, s in planned} | set())
+        write_mapping(channel)  # wheel2conda issue 10: PyPI <-> conda name maps for pixi/conda-lock (bridge/pypi_map.py)
     return results
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from ..channel.index import index_channel
 from ..channel.publish import publish
 from ..convert import expand_inputs
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, EXIT_PARTIAL
 from .output import Output
+from .verify import add_verify_options, verify_before_publish
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -17,6 +18,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("packages", nargs="+", metavar="PKG|DIR")
     p.add_argument("--channel", type=Path, required=True)
     p.add_argument("--force", action="store_true", help="replace a published file whose bytes differ")
+    add_verify_options(p, flag=True)  # --verify (issue 10)
     p.set_defaults(func=run_publish)
 
     p = sub.add_parser("index", parents=[common], help="rewrite a local channel's repodata", description="Write repodata.json for every subdir of a local channel (and always noarch).")
@@ -25,7 +27,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_publish(args: argparse.Namespace, out: Output) -> int:
-    publish_and_report(out, args.channel, expand_inputs(args.packages, (".conda", ".tar.bz2")), args.force)
+    packages = expand_inputs(args.packages, (".conda", ".tar.bz2"))
+    if args.verify and not verify_before_publish(out, args, packages, args.channel):
+        return EXIT_PARTIAL
+    publish_and_report(out, args.channel, packages, args.force)
     return EXIT_OK
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
 from ..convert import Converted, convert_all, expand_inputs, payload_size
-from ..errors import BridgeError
+from ..errors import EXIT_PARTIAL, BridgeError
 from ..links import LinkOptions
+from ..metapackages import convert_rocm_meta, is_rocm_sdist
 from ..plan import ConversionOptions
 from ..progress import Progress
-from ..translate.names import NameMap
+from ..translate.names import NameMap, NameMapError
+from ..translate.variants import FamilyError, choose_family
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
+from .verify import add_verify_options, verify_before_publish
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,9 +26,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "convert",
         parents=[common],
         help="convert wheels into conda packages",
-        description="Convert wheels (files, or directories of .whl files) into conda packages.",
+        description=(
+            "Convert wheels (files, or directories of .whl files) into conda packages. "
+            "ROCm's rocm-V.tar.gz sdist becomes one rocm meta package per GPU family."
+        ),
     )
-    p.add_argument("inputs", nargs="+", metavar="WHEEL|DIR")
+    p.add_argument("inputs", nargs="*", metavar="WHEEL|SDIST|DIR")
     p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
     p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
     p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
@@ -36,6 +43,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
     p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
+    gpu = p.add_argument_group("GPU variants (docs/gpu.md)")
+    gpu.add_argument("--gpu-family", metavar="FAMILY", help="ROCm GPU family of family-specific packages (gfx103X, gfx110X-all, ...)")
+    gpu.add_argument("--index-url", metavar="URL", help="index the wheels came from; a family in its path (.../gfx103X-dgpu/) sets --gpu-family")
+    gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
+    gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
+    gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
     add_zstd_arguments(p)
     links = p.add_argument_group("symlinks (linux-* and osx-* packages only; never win-* or noarch)")
     links.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep identical files of a library alias chain (libX.so, libX.so.1, ...) as copies instead of one file plus links")
@@ -43,7 +56,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     links.add_argument("--no-expand-devel", dest="expand_devel", action="store_false", help="keep rocm-sdk-devel's _devel.tar for rocm_sdk to expand on first use, instead of expanding it (with its symlinks) now")
     p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
     p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
-    p.set_defaults(func=run)
+    add_verify_options(p, flag=True)  # --verify (issue 10)
+    p.set_defaults(func=run, usage_error=p.error)
 
 
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
@@ -70,21 +84,46 @@ def non_negative(text: str) -> int:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
+    try:
+        names = NameMap.create(args.name_map, args.name_overrides)
+    except NameMapError as exc:
+        raise BridgeError(args.name_overrides, str(exc)) from None
+    try:
+        family = choose_family(args.gpu_family, args.index_url)
+    except FamilyError as exc:
+        raise BridgeError(None, str(exc)) from None
     return ConversionOptions(
         build_number=args.build_number,
-        names=NameMap.create(args.name_map, args.name_overrides),
+        names=names,
         subdirs=tuple(args.subdir),
         pythons=tuple(args.python),
         extra_depends=tuple(args.depends),
         name=args.name,
+        gpu_family=family,
+        extras_packages=args.extras_packages,
         links=LinkOptions(dedup=args.dedup, soname_links=args.soname_links, expand_devel=args.expand_devel),
     )
+
+
+def collect_inputs(raw: list[str], out: Output) -> list[Path]:
+    """Wheels and ROCm's meta sdist; other sdists found in directories are skipped with a warning."""
+    result: list[Path] = []
+    for item in raw:
+        found = expand_inputs([item], (".whl", ".tar.gz"))
+        if Path(item).is_dir():
+            for path in [f for f in found if f.name.endswith(".tar.gz") and not is_rocm_sdist(f)]:
+                out.warn(f"{path}: skipped: only wheels and ROCm's rocm-VERSION.tar.gz are converted")
+                found.remove(path)
+        result.extend(found)
+    return result
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     zstd = zstd_settings(args)
     options = options_from(args)
-    inputs = expand_inputs(args.inputs)
+    if not args.inputs and not args.rocm_meta:
+        args.usage_error("give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
+    inputs = collect_inputs(args.inputs, out)
     if args.channel is not None and args.format == "tree":
         raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
     staging = None
@@ -98,16 +137,28 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = Path.cwd()
     mode = "none" if (out.quiet or out.json) else args.progress
     try:
-        with Progress(sum(payload_size(p) for p in inputs), len(inputs), mode) as progress:
+        wheels = [path for path in inputs if not is_rocm_sdist(path)]
+        metas: list[tuple[Path | None, str | None]] = [(path, None) for path in inputs if is_rocm_sdist(path)]
+        if args.rocm_meta:
+            metas.append((None, args.rocm_meta))
+        with Progress(sum(payload_size(p) for p in wheels), len(wheels), mode) as progress:
 
             def on_done(done: Converted, seconds: float) -> None:
                 with progress.paused():
                     report(out, done, seconds)
 
-            results = convert_all(inputs, out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+            results = convert_all(wheels, out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+        for path, meta_version in metas:
+            started = time.monotonic()
+            done = convert_rocm_meta(path, out_dir, options, version=meta_version, extras=args.rocm_extra, fmt=args.format, zstd=zstd)
+            results.append(done)
+            report(out, done, time.monotonic() - started)
         order = {str(p): i for i, p in enumerate(inputs)}
         out.items.sort(key=lambda item: order.get(item.get("source", ""), len(order)))  # input order, whatever finished first
         produced = [o for r in results for o in r.outputs]
+        if args.verify and produced and args.format != "tree":
+            if not verify_before_publish(out, args, produced, args.channel):
+                return EXIT_PARTIAL
         if args.channel is not None and produced:
             publish_and_report(out, args.channel, produced, args.force)
     finally:
@@ -126,7 +177,9 @@ def report(out: Output, done: Converted, seconds: float) -> None:
         for warning in pkg.warnings:
             out.warn(f"{done.source.name}: {warning}")
         for d in pkg.decisions:
-            out.detail(f"  {d.requirement:40} {d.action:11} {' '.join(d.specs) or d.reason}")
+            out.detail(f"  {d.requirement:40} {d.action:9} {', '.join(d.specs) or d.reason}")
+        for note in pkg.notes:
+            out.detail(f"  note: {note}")
         out.item(
             {
                 "source": str(done.source),
@@ -141,6 +194,8 @@ def report(out: Output, done: Converted, seconds: float) -> None:
                 "seconds": round(seconds, 3),
                 "depends": pkg.depends,
                 "constrains": pkg.constrains,
+                "track_features": pkg.track_features,
                 "warnings": pkg.warnings,
+                "notes": pkg.notes,
             }
         )

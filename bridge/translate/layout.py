@@ -57,7 +57,8 @@ class CondaLayout:
             return f"include/{self.dist_name}"
         if self.target.windows:
             return f"Include/{self.dist_name}"
-        return f"include/python{self.target.python.xy}/{self.dist_name}"
+        py = self.target.python
+        return f"include/python{py.xy}{'t' if py.free_threaded else ''}/{self.dist_name}"
 
     def path_for(self, scheme: Scheme, path: str) -> str:
         """Archive path of a file installed under ``scheme`` at ``path``."""

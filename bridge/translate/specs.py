@@ -1,31 +1,65 @@
 """PEP 508 requirements → conda MatchSpecs for one target.  Pure functions.
 
-Markers are evaluated for the target.  Where the target leaves a marker variable open (a
-noarch package runs on every OS; a pure package on every Python), the marker is evaluated for
-every candidate value: the requirement is kept when it holds for all of them, left out when it
-holds for none, and otherwise reported as undecidable, never silently dropped.
+Markers are evaluated for the target.  Where the target leaves a marker variable open, the
+marker is evaluated for every candidate value and, when the candidates disagree, decided by
+one of these deliberate rules (each reported, never silent):
+
+* **Python version** (noarch, abi3 and ``py3-none-<platform>`` packages serve many Pythons):
+  evaluated at the lowest Python the package supports, as conda-forge recipes do.
+* **Operating system** (noarch packages): :func:`os_split` picks the split into per-OS noarch
+  builds (``__win``/``__unix``, or ``__win``/``__linux``/``__osx``) under which every marker
+  is decided, the conda-forge pattern for OS-specific dependencies of noarch packages.
+* Anything still open (``platform_machine`` in a noarch package): the dependency is **kept**
+  for every platform, so a platform that cannot satisfy it fails to solve instead of
+  installing something that breaks at import time.
+
+Extras: a requirement that holds only with an extra of the package itself goes to the
+``<name>-with-<extra>`` metapackage; a dependency on ``other[extra]`` pulls what the name map
+says that extra means, by default ``other-with-extra`` (see :mod:`bridge.translate.names`).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from ..data import load
 from .names import NameMap
+from .tags import Target, marker_environment
+from .variants import GpuFamily, family_specific_names, parse_local
 from .versions import translate_specifier_set
 
-Action = Literal["kept", "excluded", "extra", "undecidable"]
+Action = Literal["kept", "excluded", "extra"]
 
 #: CPython minor versions considered when a package does not fix one.
 PYTHON_CANDIDATES = tuple(f"3.{minor}" for minor in range(8, 16))
+
+#: conda's OS virtual packages → the subdir prefixes they stand for.
+OS_VIRTUALS: Mapping[str, tuple[str, ...]] = {
+    "__win": ("win-",),
+    "__unix": ("linux-", "osx-"),
+    "__linux": ("linux-",),
+    "__osx": ("osx-",),
+}
+#: Per-OS splits of a noarch package, coarsest first.
+OS_SPLITS: tuple[tuple[str, ...], ...] = (("__unix", "__win"), ("__linux", "__osx", "__win"))
+
+#: Marker variables no target fixes; fixed here so results never depend on the host.
+_MARKER_DEFAULTS = {
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "platform_release": "",
+    "platform_version": "",
+}
 
 
 @dataclass
@@ -36,6 +70,16 @@ class Decision:
     action: Action
     specs: list[str] = field(default_factory=list)
     reason: str = ""
+    extras: tuple[str, ...] = ()  # action "extra": the package's extras that pull it in
+    report: bool = False  # the reason is something the user must hear about (warning)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A marker's value for a target, and the assumption it rests on (if any)."""
+
+    holds: bool
+    assumption: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,39 +87,206 @@ class MarkerContext:
     """Known marker values plus candidate values for the variables a target leaves open."""
 
     known: Mapping[str, str]
-    platforms: tuple[Mapping[str, str], ...] = ()
-    pythons: tuple[str, ...] = ()
+    platforms: tuple[tuple[str, Mapping[str, str]], ...] = ()  # (subdir, markers) candidates
+    pythons: tuple[str, ...] = ()  # candidate "X.Y", ascending
 
     @classmethod
-    def for_target(cls, known: Mapping[str, str], requires_python: SpecifierSet | None = None, min_python: tuple[int, int] | None = None) -> "MarkerContext":
-        platforms: tuple[Mapping[str, str], ...] = ()
+    def for_target(cls, target: Target, requires_python: SpecifierSet | None = None) -> "MarkerContext":
+        known = marker_environment(target)
+        platforms: tuple[tuple[str, Mapping[str, str]], ...] = ()
         if "sys_platform" not in known:
-            platforms = tuple(load("platforms")["markers"].values())
+            platforms = tuple(sorted(load("platforms")["markers"].items()))
+            os_virtual = next((v for v in target.platform.virtual if v in OS_VIRTUALS), None)
+            if os_virtual:
+                platforms = tuple(p for p in platforms if p[0].startswith(OS_VIRTUALS[os_virtual]))
         pythons: tuple[str, ...] = ()
         if "python_version" not in known:
+            floor = target.python.version
             pythons = tuple(
                 v
                 for v in PYTHON_CANDIDATES
                 if (requires_python is None or requires_python.contains(f"{v}.0", prereleases=True))
-                and (min_python is None or tuple(int(x) for x in v.split(".")) >= min_python)
+                and (floor is None or _xy(v) >= floor)
             ) or PYTHON_CANDIDATES
         return cls(dict(known), platforms, pythons)
 
-    def environments(self, extra: str = "") -> Iterable[dict[str, str]]:
-        for plat, py in itertools.product(self.platforms or ({},), self.pythons or (None,)):
-            env = {**self.known, **plat, "extra": extra}
+    def for_os(self, os_virtual: str) -> "MarkerContext":
+        """This context restricted to one OS (``__win``, ``__unix``, ``__linux``, ``__osx``)."""
+        prefixes = OS_VIRTUALS[os_virtual]
+        return replace(self, platforms=tuple(p for p in self.platforms if p[0].startswith(prefixes)))
+
+    def environments(self, extra: str = "", *, lowest_python: bool = False) -> Iterator[dict[str, str]]:
+        pythons: Sequence[str | None] = self.pythons[:1] if lowest_python else self.pythons
+        for (_, plat), py in itertools.product(self.platforms or (("", {}),), pythons or (None,)):
+            env = {**_MARKER_DEFAULTS, **self.known, **plat, "extra": extra}
             if py is not None:
                 env["python_version"] = py
                 env["python_full_version"] = f"{py}.0"
             elif "python_version" in env:
                 env.setdefault("python_full_version", f"{env['python_version']}.0")
+            env.setdefault("implementation_version", env.get("python_full_version", ""))
             yield env
 
+    def outcomes(self, marker: Marker, extra: str = "", *, lowest_python: bool = False) -> set[bool]:
+        """The values ``marker`` takes over the candidate environments.
 
-def evaluate_marker(marker: Marker, context: MarkerContext, extra: str = "") -> bool | None:
-    """True/False when every candidate environment agrees, None when they differ."""
-    results = {marker.evaluate(env) for env in context.environments(extra)}
-    return results.pop() if len(results) == 1 else None
+        Environments that agree on every variable the marker reads are evaluated once.
+        """
+        used = _marker_variables(str(marker))
+        seen: dict[tuple[str | None, ...], bool] = {}
+        for env in self.environments(extra, lowest_python=lowest_python):
+            key = tuple(env.get(v) for v in used)
+            if key not in seen:
+                seen[key] = marker.evaluate(env)
+        return set(seen.values())
+
+    def subdirs_where(self, marker: Marker, extra: str = "") -> list[str]:
+        """Candidate subdirs on which ``marker`` holds (at the lowest candidate Python)."""
+        return [p[0] for p in self.platforms if True in replace(self, platforms=(p,)).outcomes(marker, extra, lowest_python=True)]
+
+
+_VARIABLE = re.compile(
+    r"\b(python_version|python_full_version|os_name|sys_platform|platform_release|platform_system|platform_version"
+    r"|platform_machine|platform_python_implementation|implementation_name|implementation_version|extras?|dependency_groups)\b"
+)
+
+
+@functools.cache
+def _marker_variables(text: str) -> tuple[str, ...]:
+    return tuple(sorted(set(_VARIABLE.findall(text))))
+
+
+def _xy(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def decide(marker: Marker, context: MarkerContext, extra: str = "") -> Outcome:
+    """The marker's value for the target, by the rules in the module docstring."""
+    results = context.outcomes(marker, extra)
+    if len(results) == 1:
+        return Outcome(results.pop())
+    at_lowest = context.outcomes(marker, extra, lowest_python=True)
+    if len(at_lowest) == 1:
+        value = at_lowest.pop()
+        return Outcome(value, f"python_version decided at the lowest supported Python {context.pythons[0]}")
+    where = context.subdirs_where(marker, extra)
+    return Outcome(True, f"holds only on {', '.join(where)}; kept for every platform this package serves")
+
+
+def _overreach(markers: Sequence[Marker], context: MarkerContext) -> int:
+    """How many (marker, extra, platform) cases would get a dependency their marker excludes.
+
+    A marker the candidate platforms disagree on is kept for all of them (see :func:`decide`),
+    so every platform where it is false counts once.
+    """
+    total = 0
+    for marker in markers:
+        for extra in ("", *marker_extras(marker)):
+            values = [True in replace(context, platforms=(p,)).outcomes(marker, extra, lowest_python=True) for p in context.platforms]
+            if len(set(values)) > 1:
+                total += values.count(False)
+    return total
+
+
+def os_split(requirements: Iterable[Requirement], context: MarkerContext, *, extras: bool = True) -> tuple[str, ...]:
+    """OS virtual packages to split a noarch package by; ``()`` when splitting does not help.
+
+    Of no split, ``__unix``/``__win`` and ``__linux``/``__osx``/``__win``, the coarsest one
+    that leaves the fewest dependencies kept where their marker is false.  With ``extras``
+    false, requirements that only an extra pulls in do not count.
+    """
+    if len(context.platforms) < 2:
+        return ()
+    markers = [r.marker for r in requirements if r.marker is not None and (extras or not marker_extras(r.marker))]
+    best: tuple[str, ...] = ()
+    best_cost = _overreach(markers, context)
+    for split in OS_SPLITS:
+        if best_cost == 0:
+            break
+        cost = sum(_overreach(markers, context.for_os(v)) for v in split)
+        if cost < best_cost:
+            best, best_cost = split, cost
+    return best
+
+
+@dataclass(frozen=True)
+class DependencyContext:
+    """Everything a dependency's translation depends on besides the requirement itself."""
+
+    markers: MarkerContext
+    names: NameMap
+    family: GpuFamily | None = None  # the dependent's GPU family; per-family dependencies follow it
+
+
+def translate_requirement(req: Requirement, context: DependencyContext) -> Decision:
+    """One Requires-Dist entry → the MatchSpecs it becomes for this target.
+
+    A requirement that holds only with extras of the package itself gets action ``extra``
+    and lists them (its specs go to the ``<name>-with-<extra>`` metapackages).
+    """
+    text = str(req)
+    reasons: list[str] = []
+    report = False
+    extra_names: tuple[str, ...] = ()
+    if req.marker is not None:
+        outcome = decide(req.marker, context.markers)
+        if outcome.holds:
+            reasons.append(outcome.assumption)
+            report = bool(outcome.assumption)
+        else:
+            hits = [(e, decide(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
+            extra_names = tuple(e for e, o in hits if o.holds)
+            if not extra_names:
+                why = outcome.assumption or "marker is false for this target"
+                return Decision(text, "excluded", reason=f"{why}: {req.marker}", report=bool(outcome.assumption))
+            assumptions = sorted({o.assumption for e, o in hits if o.holds and o.assumption})
+            reasons.extend(assumptions)
+            report = bool(assumptions)
+    specs, notes, loud = requirement_specs(req, context)
+    reasons.extend(notes)
+    action: Action = "extra" if extra_names else "kept"
+    if extra_names:
+        reasons.insert(0, "only with extra " + ", ".join(extra_names))
+    return Decision(text, action, specs, "; ".join(r for r in reasons if r), extra_names, report or loud)
+
+
+def marker_extras(marker: Marker) -> tuple[str, ...]:
+    """The extras a marker compares ``extra`` with (PEP 685-normalised, sorted).
+
+    Only these can turn a marker that is false without extras true.
+    """
+    return tuple(sorted({str(canonicalize_name(m.group(1) or m.group(2))) for m in _EXTRA_COMPARISON.finditer(str(marker))}))
+
+
+_EXTRA_COMPARISON = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']|["']([^"']+)["']\s*==\s*extra\b""")
+
+
+def requirement_specs(req: Requirement, context: DependencyContext) -> tuple[list[str], list[str], bool]:
+    """MatchSpecs for a requirement whose marker holds: ``(specs, notes, notes_are_warnings)``."""
+    names = context.names
+    mapped = names.to_conda(req.name)
+    translated = translate_specifier_set(req.specifier)
+    notes = list(translated.notes)
+    loud = bool(notes)
+    version = names.dependency_version(req.name, translated.version, translated.pinned)
+    glob_parts: list[str] = []
+    if translated.local:
+        glob_parts.extend(parse_local(translated.local).build_parts)
+    if str(canonicalize_name(req.name)) in family_specific_names():
+        if context.family is not None:
+            glob_parts.append(context.family.tag)
+        else:
+            notes.append(f"{req.name} is built per GPU family and this package has none (see --gpu-family): any family satisfies it")
+            loud = True
+    build = "*" + "*".join(glob_parts) + "*" if glob_parts else None
+    if req.url:
+        notes.append(f"direct reference {req.url} dropped: depends on {mapped.name} from the channel")
+        loud = True
+    specs = [match_spec(mapped.name, version, build), *mapped.with_specs]
+    for extra in sorted(req.extras):
+        specs.extend(names.extra_specs(req.name, extra, version, build))
+    return merge_specs(specs), notes, loud
 
 
 def match_spec(name: str, version: str = "", build: str | None = None) -> str:
@@ -83,42 +294,6 @@ def match_spec(name: str, version: str = "", build: str | None = None) -> str:
     if build:
         return f"{name} {version or '*'} {build}"
     return f"{name} {version}" if version else name
-
-
-def translate_requirement(
-    req: Requirement,
-    context: MarkerContext,
-    names: NameMap,
-    *,
-    extras: Collection[str] = (),
-    local_to_build: Callable[[str], str | None] | None = None,
-) -> Decision:
-    """One Requires-Dist entry → the MatchSpecs it becomes for this target."""
-    text = str(req)
-    if req.marker is not None:
-        base = evaluate_marker(req.marker, context, "")
-        if base is False:
-            candidates = set(extras) | set(_EXTRA_NAME.findall(str(req.marker)))
-            if any(evaluate_marker(req.marker, context, e) is not False for e in sorted(candidates)):
-                return Decision(text, "extra", reason="only with an extra of this package")
-            return Decision(text, "excluded", reason=f"marker is false for this target: {req.marker}")
-        if base is None:
-            return Decision(text, "undecidable", reason=f"marker depends on what the target leaves open: {req.marker}")
-    mapped = names.to_conda(req.name)
-    spec = translate_specifier_set(req.specifier)
-    build = None
-    notes = list(spec.notes)
-    if spec.local:
-        build = local_to_build(spec.local) if local_to_build else None
-        if build is None:
-            notes.append(f"local label +{spec.local} not matched (no build-string rule for it)")
-    specs = [match_spec(mapped.name, spec.version, build), *mapped.with_specs]
-    if req.extras:
-        notes.append(f"extras [{','.join(sorted(req.extras))}] of {req.name} are not expanded")
-    return Decision(text, "kept", specs, "; ".join(notes))
-
-
-_EXTRA_NAME = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
 
 
 def merge_specs(specs: Sequence[str]) -> list[str]:

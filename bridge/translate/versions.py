@@ -48,6 +48,7 @@ class SpecTranslation:
     version: str  # conda version spec ("" = any version)
     local: str | None = None  # local label an ``==`` pin asked for (goes to the build-string match)
     notes: list[str] = field(default_factory=list)
+    pinned: str | None = None  # the version an exact ``==V`` / ``===V`` pin names (public part)
 
 
 def _strip_zeros(release: tuple[int, ...]) -> str:
@@ -64,11 +65,11 @@ def translate_specifier(spec: Specifier) -> SpecTranslation:
         prefix = text[:-2]
         return SpecTranslation(f"{'!=' if op == '!=' else ''}{prefix}.*")
     if op == "===":
-        return SpecTranslation(f"=={text}", notes=[f"'==={text}' (arbitrary equality) became '=={text}'"])
+        return SpecTranslation(f"=={text}", notes=[f"'==={text}' (arbitrary equality) became '=={text}'"], pinned=text)
     v = Version(text)
     cv = conda_version(v)
     if op == "==":
-        return SpecTranslation(f"=={cv}", local=v.local)
+        return SpecTranslation(f"=={cv}", local=v.local, pinned=v.public)
     if op == "!=":
         note = [f"'!={text}': the local label is ignored in conda"] if v.local else []
         return SpecTranslation(f"!={cv}", notes=note)
@@ -93,9 +94,11 @@ def translate_specifier_set(specs: SpecifierSet) -> SpecTranslation:
     parts: list[str] = []
     notes: list[str] = []
     local: str | None = None
+    pinned: str | None = None
     for clause in sorted(specs, key=str):
         t = translate_specifier(clause)
         parts.append(t.version)
         notes.extend(t.notes)
         local = local or t.local
-    return SpecTranslation(",".join(parts), local=local, notes=notes)
+        pinned = pinned or t.pinned
+    return SpecTranslation(",".join(parts), local=local, notes=notes, pinned=pinned)

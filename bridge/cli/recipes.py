@@ -1,0 +1,123 @@
+"""``wheel2conda recipes regenerate`` and ``wheel2conda recipes build``: the nightly job."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import EXIT_OK, EXIT_PARTIAL
+from ..recipes.build import build, default_cache_dir
+from ..recipes.config import load_config
+from ..recipes.http import Http
+from ..recipes.regenerate import regenerate
+from .convert import add_zstd_arguments, zstd_settings
+from .output import Output, exit_code_for, human_size
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "recipes",
+        help="regenerate recipes from wheel indexes and build what changed",
+        description="Nightly recipes: scan wheel indexes into recipes (regenerate), then convert and publish what changed (build).",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    r = actions.add_parser("regenerate", parents=[common], help="scan the indexes of sources.yaml and rewrite the recipes", description="Scan the indexes listed in the sources config and write one recipe per package, variant and version next to it. Byte-identical output when nothing changed upstream.")
+    r.add_argument("--config", type=Path, default=Path("recipes/sources.yaml"), help="sources config; recipes are written next to it (default: recipes/sources.yaml)")
+    r.add_argument("--check", action="store_true", help="write nothing; exit 1 when the recipes are not up to date")
+    add_http_arguments(r)
+    r.set_defaults(func=run_regenerate)
+
+    b = actions.add_parser("build", parents=[common], help="convert and publish the recipes that changed", description="Convert every recipe whose content is not yet in the channel and publish it, one recipe at a time (all of its packages or none).")
+    b.add_argument("--recipes", type=Path, default=Path("recipes"), help="recipes folder (default: recipes)")
+    b.add_argument("--channel", type=Path, default=Path("channel"), help="local channel to publish into (default: channel)")
+    b.add_argument("--cache", type=Path, help=f"download cache (default: $WHEEL2CONDA_CACHE or {default_cache_dir()})")
+    b.add_argument("--only", action="append", default=[], metavar="RECIPE", help="only this recipe or folder (e.g. torch/cu124; repeatable)")
+    b.add_argument("--force", action="store_true", help="rebuild even when the channel is up to date")
+    b.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="package format (default: conda)")
+    add_zstd_arguments(b)
+    add_http_arguments(b)
+    b.set_defaults(func=run_build)
+
+
+def add_http_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per network operation (default: 30)")
+    p.add_argument("--retries", type=int, default=3, help="retries of a failed request, with exponential backoff (default: 3)")
+
+
+def http_from(args: argparse.Namespace) -> Http:
+    return Http(timeout=args.timeout, retries=max(0, args.retries))
+
+
+def run_regenerate(args: argparse.Namespace, out: Output) -> int:
+    out.command = "recipes regenerate"
+    config = load_config(args.config)
+    report = regenerate(config, http_from(args), check=args.check, log=out.detail)
+    for status, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for recipe_id in ids:
+            out.info(f"{status:9} {recipe_id}")
+            out.item({"recipe": recipe_id, "status": status})
+    for recipe_id in report.unchanged:
+        out.detail(f"{'unchanged':9} {recipe_id}")
+        out.item({"recipe": recipe_id, "status": "unchanged"})
+    for note in report.notes:
+        out.detail(f"note: {note}")
+    for error in report.errors:
+        out.fail(error)
+    summary = {k: len(getattr(report, k)) for k in ("added", "updated", "removed", "unchanged")}
+    summary["errors"] = len(report.errors)
+    out.extra["summary"] = summary
+    out.info(
+        f"regenerate: {summary['added']} added, {summary['updated']} updated, {summary['removed']} removed, "
+        f"{summary['unchanged']} unchanged, {summary['errors']} error{'s' if summary['errors'] != 1 else ''}"
+        + (" (--check: nothing written)" if args.check and report.changed else "")
+    )
+    if report.errors:
+        return EXIT_PARTIAL
+    return EXIT_PARTIAL if args.check and report.changed else EXIT_OK
+
+
+def run_build(args: argparse.Namespace, out: Output) -> int:
+    out.command = "recipes build"
+    report = build(
+        args.recipes,
+        args.channel,
+        http_from(args),
+        cache_dir=args.cache,
+        only=args.only,
+        force=args.force,
+        fmt=args.format,
+        zstd=zstd_settings(args),
+        log=out.detail,
+    )
+    for error in report.errors:
+        out.fail(error)
+    for item in report.items:
+        if item.status == "built":
+            for rel in item.packages:
+                status = {"unchanged": "already in the channel"}.get(item.published.get(rel, ""), item.published.get(rel, ""))
+                out.info(f"{'built':9} {item.recipe} -> {rel} ({status})")
+            out.info(f"{'':9} {item.recipe}: {item.seconds:.1f} s, {human_size(item.downloaded)} downloaded")
+        elif item.status == "unchanged":
+            out.detail(f"{'unchanged':9} {item.recipe}")
+        elif item.status == "skipped" and item.error is not None:
+            out.warn(f"skipped {item.recipe}: {item.error.one_line()}")
+        elif item.error is not None:
+            out.info(f"{'failed':9} {item.recipe}")
+            out.fail(item.error)
+        out.item(
+            {
+                "recipe": item.recipe,
+                "status": item.status,
+                "packages": item.packages,
+                "published": item.published,
+                "seconds": round(item.seconds, 3),
+                "downloaded": item.downloaded,
+                "error": item.error.one_line() if item.error is not None else None,
+            }
+        )
+    summary = {s: report.count(s) for s in ("built", "unchanged", "skipped", "failed")}
+    out.extra["summary"] = summary
+    out.info(f"build: {summary['built']} built, {summary['unchanged']} unchanged, {summary['skipped']} skipped, {summary['failed']} failed")
+    errors = [i.error if i.status == "failed" else None for i in report.items] + list(report.errors)
+    return exit_code_for(errors) if errors else EXIT_OK

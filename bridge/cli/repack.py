@@ -1,0 +1,60 @@
+"""``wheel2conda repack``: installed distributions → wheels or conda packages."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..repack import DRIFT_POLICY, repack
+from ..sources.installed import EnvironmentLayout, default_python
+from .convert import add_zstd_arguments, non_negative, zstd_settings
+from .output import Output, exit_code_for
+from ..plan import ConversionOptions
+from ..translate.names import NameMap
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "repack",
+        parents=[common],
+        help="repack installed distributions into wheels or conda packages",
+        description="Rebuild wheels (or conda packages) from what is installed in an environment, without downloading anything. "
+        "Files are verified against RECORD; drift is reported. " + DRIFT_POLICY[0].upper() + DRIFT_POLICY[1:] + ", unless --strict.",
+    )
+    p.add_argument("names", nargs="+", metavar="NAME")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--path", type=Path, metavar="SITE_PACKAGES", help="the site-packages directory holding the distributions")
+    where.add_argument("--python", metavar="EXE", help="the environment's interpreter (default: the active environment's python)")
+    p.add_argument("--to", choices=["wheel", "conda"], default="wheel", help="output kind (default: wheel)")
+    p.add_argument("-o", "--output-dir", type=Path, default=Path.cwd(), help="where to write (default: current directory; conda packages go to OUTPUT_DIR/<subdir>/)")
+    p.add_argument("--strict", action="store_true", help="refuse a distribution whose files differ from its RECORD")
+    p.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="with --to conda: package format")
+    p.add_argument("--build-number", type=non_negative, help="with --to conda: build number")
+    p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="with --to conda: dependency names")
+    add_zstd_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
+    options = ConversionOptions(build_number=args.build_number, names=NameMap.create(args.name_map))
+    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options, fmt=args.format, zstd=zstd_settings(args))
+    for result in results:
+        for line in result.drift.lines():
+            out.warn(f"{result.name}: {line}")
+        if result.drift and not args.strict and result.error is None:
+            out.info(f"{result.name}: {DRIFT_POLICY}")
+        if result.error is not None:
+            out.fail(result.error)
+            continue
+        for path in result.outputs:
+            out.info(f"{result.name} -> {path}")
+        out.item(
+            {
+                "name": result.name,
+                "dist_info": result.dist.provenance.path if result.dist else None,
+                "outputs": [str(p) for p in result.outputs],
+                "drift": {"changed": result.drift.changed, "missing": result.drift.missing, "added": result.drift.added},
+            }
+        )
+    return exit_code_for([r.error for r in results])

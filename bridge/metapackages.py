@@ -1,0 +1,458 @@
+"""ROCm's ``rocm`` meta package: one conda package per GPU family.
+
+TheRock ships ``rocm`` only as an sdist whose ``setup.py`` picks the GPU family at install
+time (``$ROCM_SDK_TARGET_FAMILY``, else ``offload-arch``, else a default) and then requires
+``rocm-sdk-core==V`` plus, for extra ``libraries``, ``rocm-sdk-libraries-<family>==V``
+(``shared/docs/gpu-wheels.md`` §2).  conda cannot run code at install time, so the choice
+moves to the user: one ``rocm`` package per family, the family in its build string
+(``rocm-7.11.0a20260104-py_gfx103X_0``), depending on ``rocm-sdk-core`` and that family's
+libraries.  Being the only ``rocm`` in an environment, it is also the family mutex that keeps a
+GPU stack on one family (``docs/gpu.md``).
+
+Built from the sdist, the package also carries the pure-Python ``rocm_sdk`` package (TheRock
+torch imports it at startup) and the ``rocm-sdk`` command, with ``_dist_info.py`` pinned to
+the package's family so the installed code never looks for another family's libraries.
+Built from options alone it holds only ``rocm-V.dist-info`` (pip sees ``rocm`` installed).
+The sdist is read without running any of its code.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import email.generator
+import email.parser
+import email.policy
+import hashlib
+import io
+import re
+import tarfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.metadata import parse_email
+from packaging.requirements import Requirement
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .compression import ZstdSettings
+from .convert import Converted, discard, write_planned
+from .data import load
+from .errors import BadInput, BridgeError
+from .model import Distribution, EntryPoint, Member, Provenance, Scheme
+from .plan import ConversionOptions, PackageFormat, plan_packages
+from .sinks.conda import ProgressFn
+from .sources.paths import check_relative_path
+from .translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
+
+SDIST_NAME = re.compile(r"^rocm-(?P<version>[^-/\\]+)\.tar\.gz$", re.IGNORECASE)
+MAX_SDIST_BYTES = 64 << 20  # uncompressed; the real sdist is well under 1 MiB
+_PINNED = ("DEFAULT_TARGET_FAMILY", "AVAILABLE_TARGET_FAMILIES")
+_SKIPPED = re.compile(r"(^|/)(__pycache__/|[^/]+\.egg-info/)|\.py[co]$")
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    """One entry of the sdist's package registry (``_dist_info.py`` ``PackageEntry``)."""
+
+    logical_name: str  # "core", "libraries", "devel", ...
+    template: str  # "rocm-sdk-libraries-{target_family}"
+    required: bool = False
+
+    def requirement(self, family: str, version: str) -> str:
+        return f"{self.template.replace('{target_family}', family)}=={version}"
+
+
+@dataclass(frozen=True)
+class RocmDistInfo:
+    """What the sdist's generated ``_dist_info.py`` says (read with :mod:`ast`, never run)."""
+
+    version: str | None = None
+    default_family: str | None = None
+    available_families: tuple[str, ...] = ()
+    packages: tuple[PackageEntry, ...] = ()
+
+
+@dataclass
+class RocmSdist:
+    """The parts of a ``rocm-V.tar.gz`` the meta packages are made from."""
+
+    path: Path
+    version: str
+    pkg_info: bytes
+    files: dict[str, bytes]  # site-packages-relative path → content (the ``src/`` tree)
+    modes: dict[str, int]
+    dist_info: RocmDistInfo
+    entry_points: tuple[EntryPoint, ...]
+    timestamp: int
+    sha256: str
+    size: int
+    dist_info_path: str | None = None  # site-packages path of _dist_info.py, if present
+
+
+def is_rocm_sdist(path: str | Path) -> bool:
+    """Whether ``path`` is named like ROCm's meta sdist (``rocm-7.11.0a20260104.tar.gz``)."""
+    return bool(SDIST_NAME.match(Path(path).name))
+
+
+# -- _dist_info.py -----------------------------------------------------------------------------
+
+
+def parse_dist_info(source: str) -> RocmDistInfo:
+    """Version, families and package registry from ``_dist_info.py`` source."""
+    tree = ast.parse(source)
+    values: dict[str, Any] = {}
+    packages: list[PackageEntry] = []
+    for node in tree.body:
+        name, value = _assignment(node)
+        if name in ("__version__", *_PINNED):
+            try:
+                values[name] = ast.literal_eval(value)
+            except ValueError:
+                pass
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            entry = _package_entry(node.value)
+            if entry is not None:
+                packages.append(entry)
+    version = values.get("__version__")
+    default = values.get("DEFAULT_TARGET_FAMILY")
+    available = values.get("AVAILABLE_TARGET_FAMILIES") or ()
+    return RocmDistInfo(
+        version=version if isinstance(version, str) and version != "DEFAULT" else None,
+        default_family=default if isinstance(default, str) and default != "DEFAULT" else None,
+        available_families=tuple(str(f) for f in available if isinstance(f, str)),
+        packages=tuple(packages),
+    )
+
+
+def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id, node.value
+    return None, None
+
+
+def _package_entry(call: ast.Call) -> PackageEntry | None:
+    if not (isinstance(call.func, ast.Name) and call.func.id == "PackageEntry" and len(call.args) >= 2):
+        return None
+    try:
+        logical, template = (ast.literal_eval(a) for a in call.args[:2])
+        required = next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "required"), False)
+    except ValueError:
+        return None
+    if not isinstance(logical, str) or not isinstance(template, str):
+        return None
+    return PackageEntry(logical, template, bool(required))
+
+
+def pin_family(source: str, family: str) -> str:
+    """``_dist_info.py`` with ``DEFAULT_TARGET_FAMILY``/``AVAILABLE_TARGET_FAMILIES`` set to ``family``.
+
+    With one available family, ``rocm_sdk`` resolves to the installed libraries whatever
+    ``offload-arch`` reports; asking for another family through ``$ROCM_SDK_TARGET_FAMILY``
+    fails with TheRock's own message.
+    """
+    lines = source.splitlines(keepends=True)
+    for node in reversed(ast.parse(source).body):
+        name, _ = _assignment(node)
+        if name not in _PINNED or node.end_lineno is None:
+            continue
+        annotation = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
+        value = repr(family) if name == "DEFAULT_TARGET_FAMILY" else repr([family])
+        lines[node.lineno - 1 : node.end_lineno] = [f"{name}{annotation} = {value}  # pinned by wheel2conda\n"]
+    return "".join(lines)
+
+
+# -- reading the sdist -------------------------------------------------------------------------
+
+
+def read_rocm_sdist(path: str | Path) -> RocmSdist:
+    """Read ``rocm-V.tar.gz``: PKG-INFO, the ``src/`` tree, ``_dist_info.py`` and entry points."""
+    path = Path(path)
+    where = str(path)
+    raw: dict[str, bytes] = {}
+    modes: dict[str, int] = {}
+    newest = 0
+    total = 0
+    try:
+        if path.stat().st_size > MAX_SDIST_BYTES:
+            raise BadInput(where, f"larger than {MAX_SDIST_BYTES >> 20} MiB; not ROCm's rocm meta sdist")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(where, "no such file") from None
+    except OSError as exc:
+        raise BadInput(where, f"cannot read ({exc.strerror or exc})") from None
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            for info in tar:
+                problem = check_relative_path(info.name)
+                if problem:
+                    raise BadInput(where, f"unsafe member name {info.name!r}: {problem}")
+                if not info.isfile():
+                    continue
+                total += info.size
+                if total > MAX_SDIST_BYTES:
+                    raise BadInput(where, f"more than {MAX_SDIST_BYTES >> 20} MiB uncompressed; not ROCm's rocm meta sdist")
+                extracted = tar.extractfile(info)
+                assert extracted is not None
+                raw[info.name] = extracted.read()
+                modes[info.name] = info.mode
+                newest = max(newest, int(info.mtime))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise BadInput(where, f"not a readable .tar.gz ({exc})", hint="the download may be truncated") from None
+
+    roots = {name.split("/", 1)[0] for name in raw}
+    if len(roots) != 1:
+        raise BadInput(where, "an sdist has exactly one top-level directory")
+    root = roots.pop()
+    pkg_info = raw.get(f"{root}/PKG-INFO")
+    if pkg_info is None:
+        raise BadInput(where, f"{root}/PKG-INFO is missing", hint="not an sdist built by setuptools")
+    fields, _ = parse_email(pkg_info)
+    if canonicalize_name(str(fields.get("name", ""))) != family_mutex():
+        raise BadInput(where, f"PKG-INFO names {fields.get('name')!r}, not {family_mutex()!r}; only ROCm's meta sdist is converted")
+    version = str(fields.get("version", ""))
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise BadInput(where, f"PKG-INFO version {version!r} is not a PEP 440 version") from None
+
+    src = f"{root}/src/"
+    files = {n[len(src) :]: c for n, c in raw.items() if n.startswith(src) and not _SKIPPED.search(n[len(src) :])}
+    file_modes = {n[len(src) :]: modes[n] for n in raw if n[len(src) :] in files and n.startswith(src)}
+    dist_info_path = next((p for p in sorted(files) if p.endswith("/_dist_info.py") and p.count("/") == 1), None)
+    info = RocmDistInfo()
+    if dist_info_path is not None:
+        try:
+            info = parse_dist_info(files[dist_info_path].decode("utf-8"))
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            raise BadInput(where, f"{dist_info_path}: not readable Python ({exc})") from None
+        if info.version is not None and Version(info.version) != Version(version):
+            raise BadInput(where, f"{dist_info_path} says version {info.version} but PKG-INFO says {version}")
+    return RocmSdist(
+        path=path,
+        version=version,
+        pkg_info=pkg_info,
+        files=files,
+        modes=file_modes,
+        dist_info=info,
+        entry_points=_egg_info_entry_points(raw, root),
+        timestamp=newest,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        dist_info_path=dist_info_path,
+    )
+
+
+def _egg_info_entry_points(raw: dict[str, bytes], root: str) -> tuple[EntryPoint, ...]:
+    found = sorted(n for n in raw if n.startswith(root + "/") and n.endswith(".egg-info/entry_points.txt"))
+    if not found:
+        return ()
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(raw[found[0]].decode("utf-8"))
+    result = []
+    for section, gui in (("console_scripts", False), ("gui_scripts", True)):
+        if parser.has_section(section):
+            for name, value in parser.items(section):
+                module, _, attr = value.strip().partition(":")
+                result.append(EntryPoint(name.strip(), module.strip(), attr.strip(), gui))
+    return tuple(sorted(result, key=lambda e: e.name))
+
+
+# -- families ----------------------------------------------------------------------------------
+
+
+def meta_families(sdist: RocmSdist | None, requested: str | None) -> list[GpuFamily]:
+    """The families to build meta packages for, each with a full family name.
+
+    From the sdist: its available families, narrowed to ``requested``.  Without it:
+    ``requested``, which must name one family (``gfx103X-dgpu``), or a tag only one listed
+    family carries, because the libraries package is named after the full family.
+    """
+    wanted = resolve_family(requested) if requested else None
+    if sdist is not None and sdist.dist_info.available_families:
+        offered = [resolve_family(f) for f in sdist.dist_info.available_families]
+        offered = [replace(f, name=name) for f, name in zip(offered, sdist.dist_info.available_families)]
+        chosen = [f for f in offered if wanted is None or same_family(f, wanted)]
+        if not chosen:
+            raise FamilyError(f"the sdist offers {', '.join(sdist.dist_info.available_families)}, not {wanted}")
+        return chosen
+    if wanted is None:
+        raise FamilyError("no GPU family: the sdist lists none; pass --gpu-family (e.g. gfx103X-dgpu)")
+    if wanted.name is not None:
+        return [wanted]
+    names = sorted(n for n, tag in known_families().items() if tag == wanted.tag)
+    if len(names) == 1:
+        return [replace(wanted, name=names[0])]
+    raise FamilyError(
+        f"{wanted.tag} is the tag of {', '.join(names)}: name the family, since the libraries package is "
+        f"rocm-sdk-libraries-<family>"
+    )
+
+
+# -- distributions -----------------------------------------------------------------------------
+
+
+def meta_requirements(version: str, family: str, registry: Sequence[PackageEntry], extras: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``(requires, extra-only requires)`` as PEP 508 strings for one family."""
+    wanted = {"libraries", *(str(canonicalize_name(e)) for e in extras)}
+    unknown = sorted(wanted - {e.logical_name for e in registry})
+    if unknown:
+        raise ValueError(f"rocm has no extra {', '.join(unknown)} (it offers {', '.join(e.logical_name for e in registry if not e.required)})")
+    requires, optional = [], []
+    for entry in registry:
+        if entry.template == family_mutex():
+            continue
+        if entry.required or entry.logical_name in wanted:
+            requires.append(entry.requirement(family, version))
+        else:
+            optional.append(f"{entry.requirement(family, version)}; extra == \"{entry.logical_name}\"")
+    return requires, optional
+
+
+def default_registry() -> tuple[PackageEntry, ...]:
+    raw = load("gpu")["rocm"]["meta_packages"]
+    return tuple(PackageEntry(name, v["template"], bool(v.get("required"))) for name, v in raw.items())
+
+
+def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, extras: Iterable[str]) -> Distribution:
+    """The ``rocm`` distribution for one family, as if pip had built the sdist for it."""
+    assert family.name is not None
+    registry = (sdist.dist_info.packages if sdist else ()) or default_registry()
+    requires, optional = meta_requirements(version, family.name, registry, extras)
+    extra_names = sorted({e.logical_name for e in registry if not e.required and e.template != family_mutex()})
+    # A flavour with more extras is told apart by a local label, which becomes a build-string
+    # part (py_devel_gfx103X_0) while the conda version stays V and ==V pins still match.
+    flavour = sorted({str(canonicalize_name(e)) for e in extras} - {"libraries"})
+    full_version = f"{version}{'.' if Version(version).local else '+'}{'.'.join(flavour)}" if flavour else version
+    metadata = _metadata(sdist.pkg_info if sdist else None, full_version, family, requires, optional, extra_names)
+    fields, _ = parse_email(metadata)
+    dist_info = f"{family_mutex()}-{full_version}.dist-info"
+    contents: dict[str, bytes] = {f"{dist_info}/METADATA": metadata}
+    modes: dict[str, int] = {}
+    entry_points: tuple[EntryPoint, ...] = ()
+    if sdist is not None:
+        contents.update(sdist.files)
+        modes.update(sdist.modes)
+        if sdist.dist_info_path:
+            contents[sdist.dist_info_path] = pin_family(sdist.files[sdist.dist_info_path].decode("utf-8"), family.name).encode("utf-8")
+        entry_points = sdist.entry_points
+        if entry_points:
+            contents[f"{dist_info}/entry_points.txt"] = _entry_points_txt(entry_points)
+    members = tuple(
+        Member(Scheme.PURELIB, p, len(c), hashlib.sha256(c).hexdigest(), 0o755 if modes.get(p, 0) & 0o111 else 0o644, origin=p)
+        for p, c in sorted(contents.items())
+    )
+
+    def opener(member: Member) -> io.BytesIO:
+        return io.BytesIO(contents[member.path])
+
+    source = sdist.path if sdist else None
+    return Distribution(
+        name=family_mutex(),
+        version=Version(full_version),
+        metadata=metadata,
+        summary=str(fields.get("summary") or ""),
+        requires_dist=tuple(Requirement(r) for r in fields.get("requires_dist") or ()),
+        requires_python=None,
+        provides_extra=tuple(fields.get("provides_extra") or ()),
+        tags=frozenset(parse_tag("py3-none-any")),
+        build_tag=(),
+        root_is_purelib=True,
+        dist_info=dist_info,
+        entry_points=entry_points,
+        members=members,
+        provenance=Provenance(
+            path=str(source) if source else f"rocm=={version}",
+            filename=source.name if source else f"rocm-{version} (from options)",
+            sha256=sdist.sha256 if sdist else None,
+            size=sdist.size if sdist else None,
+            timestamp=sdist.timestamp if sdist else 0,
+        ),
+        opener=opener,
+        fields=fields,
+        extra={"gpu_family": family.name},
+    )
+
+
+def _metadata(
+    pkg_info: bytes | None, version: str, family: GpuFamily, requires: list[str], optional: list[str], extras: list[str]
+) -> bytes:
+    """METADATA: the sdist's PKG-INFO (or a minimal one) with the family's requirements."""
+    parser = email.parser.BytesParser(policy=email.policy.compat32)
+    if pkg_info is not None:
+        msg = parser.parsebytes(pkg_info)
+        for key in ("Requires-Dist", "Provides-Extra"):
+            del msg[key]
+        msg.replace_header("Version", version)
+    else:
+        msg = parser.parsebytes(b"")
+        msg["Metadata-Version"] = "2.1"
+        msg["Name"] = family_mutex()
+        msg["Version"] = version
+        msg["Summary"] = str(load("gpu")["rocm"]["meta_summary"]).format(family=family.name)
+    for extra in extras:
+        msg["Provides-Extra"] = extra
+    for req in [*requires, *optional]:
+        msg["Requires-Dist"] = req
+    out = io.BytesIO()
+    email.generator.BytesGenerator(out, mangle_from_=False, maxheaderlen=0).flatten(msg)
+    return out.getvalue()
+
+
+def _entry_points_txt(entry_points: Sequence[EntryPoint]) -> bytes:
+    lines: list[str] = []
+    for section, gui in (("console_scripts", False), ("gui_scripts", True)):
+        chosen = [e for e in entry_points if e.gui == gui]
+        if chosen:
+            lines += [f"[{section}]", *(f"{e.name} = {e.value}" for e in chosen), ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def rocm_meta_distributions(
+    sdist_path: str | Path | None, *, version: str | None = None, family: str | None = None, extras: Sequence[str] = ()
+) -> list[Distribution]:
+    """One ``rocm`` distribution per family, from the sdist or from ``version`` + ``family``."""
+    where = str(sdist_path) if sdist_path else f"rocm=={version}"
+    sdist = read_rocm_sdist(sdist_path) if sdist_path else None
+    try:
+        if sdist is not None:
+            if version is not None and Version(version) != Version(sdist.version):
+                raise BadInput(where, f"the sdist is version {sdist.version}, not {version}")
+            version = sdist.version
+        if version is None:
+            raise BadInput(where, "no version for the rocm meta package")
+        Version(version)
+        return [meta_distribution(sdist, version, f, extras) for f in meta_families(sdist, family)]
+    except InvalidVersion:
+        raise BadInput(where, f"{version!r} is not a PEP 440 version") from None
+    except ValueError as exc:  # FamilyError, unknown extra
+        raise BadInput(where, str(exc)) from None
+
+
+def convert_rocm_meta(
+    sdist_path: str | Path | None,
+    out_dir: Path,
+    options: ConversionOptions,
+    *,
+    version: str | None = None,
+    extras: Sequence[str] = (),
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> Converted:
+    """Write the ``rocm`` meta package of every requested family; all of them or none."""
+    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
+    try:
+        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
+            per_family = replace(options, gpu_family=dist.extra["gpu_family"], extras_packages=False, name=None)
+            write_planned(plan_packages(dist, per_family), dist, out_dir, result, fmt, zstd, progress)
+    except BridgeError as exc:
+        discard(result, exc)
+    return result

@@ -1,0 +1,184 @@
+"""PyPI ↔ conda name mapping files at a channel's root, so pip-side tools trust our packages.
+
+pixi (through uv) and conda-lock decide whether an installed conda package satisfies a
+PyPI requirement by a conda-name → PyPI-name mapping; without one they assume nothing
+and reinstall ``torch`` or ``nvidia-*`` from PyPI next to the conda copy.  Every package
+wheel2conda converts records its PyPI name and version in ``info/about.json``
+(``extra.wheel2conda.pypi_name``/``pypi_version``); :func:`write_mapping` collects them for
+every package in the channel's repodata into two files:
+
+``conda-pypi-map.json`` (pixi's ``conda-pypi-map`` location format)
+    ``{"<conda name>": "<pypi name>"}``, or a list of PyPI names when one conda name
+    carries several.  Packages not made by wheel2conda are left out (no claim is made).
+
+``pypi-conda-map.json`` (conda-lock's ``--pypi_to_conda_lookup_file``, the grayskull shape)
+    ``{"<pypi name>": {"pypi_name", "conda_name", "conda_forge", "packages": [...]}}`` where
+    ``packages`` lists every file with its conda and PyPI version and sha256.  It doubles
+    as the cache that spares re-reading unchanged packages on the next publish.
+
+Both are written atomically, sorted, byte-identical for the same channel content.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from conda_package_streaming.package_streaming import stream_conda_info
+from packaging.utils import canonicalize_name
+
+from .errors import BadInput
+from .fsutil import atomic_write
+
+PIXI_MAP = "conda-pypi-map.json"
+CONDA_LOCK_MAP = "pypi-conda-map.json"
+
+
+@dataclass(frozen=True)
+class MappedPackage:
+    """One package file of the channel that came from a PyPI distribution."""
+
+    file: str  # subdir/file name
+    sha256: str
+    conda_name: str
+    conda_version: str
+    pypi_name: str  # canonical (PEP 503) form
+    pypi_version: str
+
+
+def about_pypi(package: Path) -> tuple[str, str] | None:
+    """``(pypi name, pypi version)`` recorded by wheel2conda in ``info/about.json``, if any."""
+    try:
+        for tar, member in stream_conda_info(str(package)):
+            if member.name != "info/about.json":
+                continue
+            fh = tar.extractfile(member)
+            about = json.loads(fh.read()) if fh else {}
+            extra = (about.get("extra") or {}).get("wheel2conda") or {}
+            name, version = extra.get("pypi_name"), extra.get("pypi_version")
+            if isinstance(name, str) and isinstance(version, str) and name and version:
+                return str(canonicalize_name(name)), version
+            return None
+    except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
+        raise BadInput(package, f"not a readable conda package ({exc})") from None
+    return None
+
+
+def mapped_packages(channel: Path) -> list[MappedPackage]:
+    """Every wheel2conda package in the channel's repodata, reusing the previous
+    ``pypi-conda-map.json`` for files whose sha256 is unchanged."""
+    channel = Path(channel)
+    cached: dict[str, MappedPackage] = {}
+    if (channel / CONDA_LOCK_MAP).is_file():
+        try:
+            cached = {p.file: p for p in read_conda_lock_map(channel / CONDA_LOCK_MAP)}
+        except BadInput:
+            pass  # a damaged previous map is only a cache: rebuild from the packages
+    result: list[MappedPackage] = []
+    for subdir, filename, record in _repodata_records(channel):
+        label = f"{subdir}/{filename}"
+        sha256 = str(record.get("sha256", ""))
+        hit = cached.get(label)
+        if hit is not None and hit.sha256 == sha256:
+            result.append(hit)
+            continue
+        pypi = about_pypi(channel / subdir / filename)
+        if pypi is not None:
+            result.append(MappedPackage(label, sha256, str(record["name"]), str(record["version"]), *pypi))
+    return sorted(result, key=lambda p: p.file)
+
+
+def _repodata_records(channel: Path) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    for repodata in sorted(channel.glob("*/repodata.json")):
+        data = json.loads(repodata.read_text(encoding="utf-8"))
+        for key in ("packages", "packages.conda"):
+            for filename, record in sorted((data.get(key) or {}).items()):
+                yield repodata.parent.name, filename, record
+
+
+def pixi_map(packages: Iterable[MappedPackage]) -> dict[str, str | list[str]]:
+    """conda name → PyPI name (a list when several), as pixi's ``conda-pypi-map`` reads it."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for p in packages:
+        names[p.conda_name].add(p.pypi_name)
+    return {conda: (sorted(pypi)[0] if len(pypi) == 1 else sorted(pypi)) for conda, pypi in sorted(names.items())}
+
+
+def conda_lock_map(packages: Iterable[MappedPackage]) -> dict[str, dict[str, Any]]:
+    """PyPI name → grayskull-style entry with every file and version, for conda-lock.
+
+    When several conda names carry one PyPI name, ``conda_name`` is the one with the most
+    files (then alphabetical) and ``conda_names`` lists all.
+    """
+    by_pypi: dict[str, list[MappedPackage]] = defaultdict(list)
+    for p in packages:
+        by_pypi[p.pypi_name].append(p)
+    result: dict[str, dict[str, Any]] = {}
+    for pypi, files in sorted(by_pypi.items()):
+        counts: dict[str, int] = defaultdict(int)
+        for f in files:
+            counts[f.conda_name] += 1
+        conda = sorted(counts, key=lambda n: (-counts[n], n))[0]
+        entry: dict[str, Any] = {"pypi_name": pypi, "conda_name": conda, "conda_forge": conda}
+        if len(counts) > 1:
+            entry["conda_names"] = sorted(counts)
+        entry["packages"] = [
+            {k: v for k, v in asdict(f).items() if k not in ("pypi_name",)} for f in sorted(files, key=lambda f: f.file)
+        ]
+        result[pypi] = entry
+    return result
+
+
+def write_mapping(channel: Path) -> list[Path]:
+    """(Re)write both mapping files at the channel root, atomically; returns their paths."""
+    channel = Path(channel)
+    packages = mapped_packages(channel)
+    written = []
+    for name, content in ((PIXI_MAP, pixi_map(packages)), (CONDA_LOCK_MAP, conda_lock_map(packages))):
+        target = channel / name
+        atomic_write(target, (json.dumps(content, indent=1, sort_keys=True) + "\n").encode())
+        written.append(target)
+    return written
+
+
+def read_pixi_map(path: Path) -> dict[str, list[str]]:
+    """A ``conda-pypi-map`` file read the way pixi reads it (string, list or null per name)."""
+    data = _read_json(path)
+    result: dict[str, list[str]] = {}
+    for conda, value in data.items():
+        if value is None:
+            result[conda] = []
+        elif isinstance(value, str):
+            result[conda] = [value]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            result[conda] = list(value)
+        else:
+            raise BadInput(path, f"{conda}: expected a PyPI name, a list of names, or null")
+    return result
+
+
+def read_conda_lock_map(path: Path) -> list[MappedPackage]:
+    """The package files recorded in a ``pypi-conda-map.json``."""
+    data = _read_json(path)
+    result = []
+    try:
+        for pypi, entry in data.items():
+            for f in entry.get("packages", []):
+                result.append(MappedPackage(f["file"], f["sha256"], f["conda_name"], f["conda_version"], pypi, f["pypi_version"]))
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise BadInput(path, f"not a wheel2conda pypi-conda map ({type(exc).__name__}: {exc})") from None
+    return result
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput(path, f"cannot read the mapping ({exc})") from None
+    if not isinstance(data, dict):
+        raise BadInput(path, "the mapping is not a JSON object")
+    return data

@@ -1,0 +1,205 @@
+"""``recipes build``: convert the recipes that changed and publish them, one recipe at a time.
+
+A recipe is up to date when the channel's state file records its content hash and every
+package it produced is in the channel's repodata.  Otherwise its files are downloaded (into a
+cache keyed by sha256, verified on the way), converted into a staging folder, and only when
+every file converted are the packages handed to :func:`bridge.channel.publish.publish`, which
+places them atomically under the channel lock.  The state is updated after that.  A crash at
+any point leaves at worst unindexed (invisible) files, and the next run picks up where it
+stopped: republishing identical bytes is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..channel.lock import channel_lock
+from ..channel.publish import publish
+from ..compression import ZstdSettings
+from ..convert import convert_wheel
+from ..errors import BadInput, BridgeError, Unsupported
+from ..fsutil import atomic_write
+from ..plan import PackageFormat
+from .http import FetchError, Http
+from .model import RECIPE_FILE, Recipe, SourceFile, content_hash
+from .regenerate import load_recipes
+
+STATE_FILE = Path(".wheel2conda") / "recipes-state.json"
+Status = Literal["built", "unchanged", "failed", "skipped"]
+Log = Callable[[str], None]
+
+
+@dataclass
+class BuildItem:
+    recipe: str  # id
+    status: Status
+    packages: list[str] = field(default_factory=list)  # channel-relative paths
+    published: dict[str, str] = field(default_factory=dict)  # path → added/unchanged/replaced
+    error: BridgeError | None = None
+    seconds: float = 0.0
+    downloaded: int = 0  # bytes fetched this run (cache misses)
+
+
+@dataclass
+class BuildReport:
+    items: list[BuildItem] = field(default_factory=list)
+    errors: list[BridgeError] = field(default_factory=list)  # recipes that could not be read
+
+    def count(self, status: Status) -> int:
+        return sum(1 for i in self.items if i.status == status)
+
+
+def default_cache_dir() -> Path:
+    """``$WHEEL2CONDA_CACHE``, else the platform's user cache folder."""
+    if os.environ.get("WHEEL2CONDA_CACHE"):
+        return Path(os.environ["WHEEL2CONDA_CACHE"])
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "wheel2conda" / "downloads"
+
+
+class DownloadCache:
+    """Downloads kept by sha256: ``<root>/<sha256[:2]>/<sha256>/<file name>``."""
+
+    def __init__(self, root: Path, http: Http):
+        self.root = root
+        self.http = http
+
+    def path(self, f: SourceFile) -> Path:
+        return self.root / f.sha256[:2] / f.sha256 / f.name
+
+    def fetch(self, f: SourceFile) -> tuple[Path, int]:
+        """The cached file (downloaded and verified when missing) and the bytes downloaded."""
+        path = self.path(f)
+        if path.is_file():
+            return path, 0
+        self.http.download(f.url, path, f.sha256)
+        return path, path.stat().st_size
+
+    def evict(self, f: SourceFile) -> None:
+        self.path(f).unlink(missing_ok=True)
+
+
+def read_state(channel: Path) -> dict[str, Any]:
+    path = channel / STATE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInput(path, f"unreadable build state ({exc})", hint="delete it to rebuild every recipe") from None
+    return data.get("recipes", {}) if isinstance(data, dict) else {}
+
+
+def _record_state(channel: Path, recipe_id: str, entry: dict[str, Any]) -> None:
+    with channel_lock(channel):
+        state = read_state(channel)
+        state[recipe_id] = entry
+        doc = {"version": 1, "recipes": dict(sorted(state.items()))}
+        atomic_write(channel / STATE_FILE, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _indexed(channel: Path) -> set[str]:
+    """``<subdir>/<file>`` of every package listed in the channel's repodata."""
+    found: set[str] = set()
+    for repodata in channel.glob("*/repodata.json"):
+        try:
+            data = json.loads(repodata.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        for key in ("packages", "packages.conda"):
+            found.update(f"{repodata.parent.name}/{name}" for name in data.get(key) or {})
+    return found
+
+
+def build(
+    root: Path,
+    channel: Path,
+    http: Http,
+    *,
+    cache_dir: Path | None = None,
+    only: list[str] | None = None,
+    force: bool = False,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    log: Log = lambda _m: None,
+) -> BuildReport:
+    """Build and publish every recipe under ``root`` whose content is not yet in ``channel``."""
+    report = BuildReport()
+    recipes = load_recipes(root, report.errors)
+    if only:
+        recipes = {i: e for i, e in recipes.items() if any(i == o or i.startswith(o.rstrip("/") + "/") for o in only)}
+    channel.mkdir(parents=True, exist_ok=True)
+    state = read_state(channel)
+    indexed = _indexed(channel)
+    cache = DownloadCache(cache_dir or default_cache_dir(), http)
+    for recipe_id in sorted(recipes):
+        path = recipes[recipe_id].path
+        digest = content_hash(path.read_text(encoding="utf-8"))
+        entry = state.get(recipe_id) or {}
+        if not force and entry.get("hash") == digest and entry.get("packages") and all(p in indexed for p in entry["packages"]):
+            report.items.append(BuildItem(recipe_id, "unchanged", list(entry["packages"])))
+            continue
+        started = time.monotonic()
+        item = _build_one(recipes[recipe_id].recipe, root, channel, cache, fmt, zstd, log)
+        item.seconds = time.monotonic() - started
+        if item.status == "built":
+            _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
+        report.items.append(item)
+    return report
+
+
+def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log) -> BuildItem:
+    item = BuildItem(recipe.id, "failed")
+    try:
+        if recipe.kind == "meta":
+            item.status = "skipped"
+            item.error = Unsupported(
+                recipe.folder(root) / RECIPE_FILE,
+                "sdist meta packages are not converted by this version of wheel2conda",
+                hint="build the recipe.yaml next to it with rattler-build meanwhile",
+            )
+            return item
+        options = recipe.conversion_options(root)
+        sources: list[tuple[SourceFile, Path]] = []
+        for f in recipe.files:
+            log(f"{recipe.id}: fetching {f.name}")
+            path, fetched = cache.fetch(f)
+            item.downloaded += fetched
+            sources.append((f, path))
+        with tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=channel) as stage:
+            outputs: list[Path] = []
+            for n, (f, path) in enumerate(sources):
+                log(f"{recipe.id}: converting {f.name}")
+                # one folder per wheel: packages for different subdirs may share a file name
+                done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
+                if done.error is not None:
+                    raise done.error
+                for pkg in done.packages:
+                    actual = pkg.about.get("extra", {}).get("wheel2conda", {}).get("source_sha256")
+                    if actual and actual != f.sha256:
+                        cache.evict(f)
+                        raise FetchError(str(path), f"cached file has sha256 {actual}, recipe pins {f.sha256}", hint="evicted from the cache; run again")
+                outputs.extend(done.outputs)
+            published = publish(channel, outputs)
+        for p in published:
+            rel = p.path.relative_to(channel).as_posix()
+            item.packages.append(rel)
+            item.published[rel] = p.status
+        item.packages.sort()
+        item.status = "built"
+    except BridgeError as exc:
+        item.error = exc
+    return item

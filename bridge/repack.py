@@ -1,0 +1,73 @@
+"""Repack installed distributions into wheels or conda packages, without re-downloading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .compression import ZstdSettings
+from .errors import BadInput, BridgeError
+from .model import Distribution
+from .plan import ConversionOptions, PackageFormat, plan_package, plan_targets
+from .sinks.conda import write_package
+from .sources.installed import Drift, EnvironmentLayout, read_installed
+
+RepackTarget = Literal["wheel", "conda"]
+
+#: What happens to drift unless ``strict``: printed, then packed as found.
+DRIFT_POLICY = (
+    "files changed since install are packed as they are now, missing files are left out, "
+    "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
+)
+
+
+@dataclass
+class Repacked:
+    name: str
+    outputs: list[Path] = field(default_factory=list)
+    drift: Drift = field(default_factory=Drift)
+    dist: Distribution | None = None
+    error: BridgeError | None = None
+
+
+def repack(
+    names: Iterable[str],
+    layout: EnvironmentLayout,
+    out_dir: Path,
+    *,
+    to: RepackTarget = "wheel",
+    strict: bool = False,
+    options: ConversionOptions | None = None,
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+) -> list[Repacked]:
+    """Repack each installed distribution; errors are captured per name."""
+    results = []
+    for name in names:
+        result = Repacked(name)
+        try:
+            dist = read_installed(layout.find(name), layout)
+            result.dist = dist
+            result.drift = dist.extra["drift"]
+            if strict and result.drift:
+                raise BadInput(
+                    dist.provenance.path,
+                    f"installed files differ from RECORD ({len(result.drift.changed)} changed, "
+                    f"{len(result.drift.missing)} missing, {len(result.drift.added)} added)",
+                    hint="run without --strict to pack them as they are",
+                )
+            if to == "wheel":
+                from .sinks.wheel import write_wheel
+
+                result.outputs.append(write_wheel(dist, out_dir))
+            else:
+                opts = options or ConversionOptions()
+                for target in plan_targets(dist, opts):
+                    pkg = plan_package(dist, target, opts)
+                    result.outputs.append(write_package(pkg, dist, Path(out_dir) / pkg.subdir, fmt, zstd))
+        except BridgeError as exc:
+            result.error = exc
+        results.append(result)
+    return results

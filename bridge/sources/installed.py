@@ -1,0 +1,367 @@
+"""Read an installed distribution (a ``.dist-info`` directory and the files its RECORD lists).
+
+The installed files are mapped back to install schemes through the environment's layout:
+site-packages → purelib/platlib, the scripts directory → scripts, pip's headers directory →
+headers, anything else under the prefix → data.  Installer artefacts are undone: console-script
+wrappers are dropped (``entry_points.txt`` restores them), ``#!/…/python`` shebangs that pip
+wrote go back to ``#!python``, bytecode and ``INSTALLER``/``REQUESTED``/``direct_url.json`` are
+left out.
+
+Every file is hashed once while the distribution is opened, so drift is known before anything
+is written: files changed since install (hash differs from RECORD), files missing, and files
+added after install (RECORD entries without a hash, e.g. ROCm's lazily expanded devel tree).
+Writers then stream the files again and verify them against those hashes.
+"""
+
+from __future__ import annotations
+
+import csv
+import email.parser
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from packaging.metadata import parse_email
+from packaging.tags import Tag, parse_tag
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..digest import CHUNK, parse_record_digest
+from ..errors import BadInput, Unsupported
+from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from .paths import check_link_target
+from .wheel import LICENSE_PREFIXES, REGENERATED, _validated_metadata, parse_entry_points
+
+_PY_SHEBANG = re.compile(rb"^#!(\S*[/\\])?python[0-9.]*(w)?(\.exe)?(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class EnvironmentLayout:
+    """Where an environment keeps each install scheme."""
+
+    prefix: Path
+    site_packages: Path
+    scripts: Path
+    include: Path  # the directory holding pip's per-distribution header folders
+    windows: bool = False
+
+    @classmethod
+    def from_site_packages(cls, site: Path) -> "EnvironmentLayout":
+        """Derive the layout from ``…/lib/pythonX.Y/site-packages`` or ``…/Lib/site-packages``."""
+        site = Path(os.path.abspath(site))
+        if site.parent.name.lower() == "lib" and site.name == "site-packages":  # Windows
+            prefix = site.parent.parent
+            return cls(prefix, site, prefix / "Scripts", prefix / "Include", windows=True)
+        if site.name == "site-packages" and site.parent.name.startswith(("python", "pypy")) and site.parent.parent.name == "lib":
+            prefix = site.parent.parent.parent
+            version = site.parent.name
+            venv_headers = prefix / "include" / "site" / version
+            include = venv_headers if (prefix / "pyvenv.cfg").exists() else prefix / "include" / version
+            return cls(prefix, site, prefix / "bin", include)
+        raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)")
+
+    @classmethod
+    def from_python(cls, python: str) -> "EnvironmentLayout":
+        """Ask an interpreter where its environment keeps things."""
+        code = (
+            "import json, sys, sysconfig; p = sysconfig.get_paths(); "
+            "print(json.dumps({'purelib': p['purelib'], 'scripts': p['scripts'], 'prefix': sys.prefix}))"
+        )
+        try:
+            done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise BadInput(python, f"cannot run this Python to locate its site-packages ({exc})") from None
+        paths = json.loads(done.stdout)
+        layout = cls.from_site_packages(Path(paths["purelib"]))
+        return cls(layout.prefix, layout.site_packages, Path(paths["scripts"]), layout.include, layout.windows)
+
+    def find(self, name: str) -> Path:
+        """The ``.dist-info`` directory of distribution ``name``."""
+        wanted = canonicalize_name(name)
+        for entry in sorted(self.site_packages.glob("*.dist-info")):
+            stem = entry.name[: -len(".dist-info")]
+            if canonicalize_name(stem.rpartition("-")[0] or stem) == wanted:
+                return entry
+        if any(canonicalize_name(e.name.split("-")[0]) == wanted for e in self.site_packages.glob("*.egg-info")):
+            raise Unsupported(self.site_packages, f"{name} is installed as an .egg-info (legacy setup.py install)", hint="reinstall it with pip to get a .dist-info")
+        raise BadInput(self.site_packages, f"no installed distribution named {name!r}")
+
+
+@dataclass
+class Drift:
+    """How the installed files differ from what RECORD says was installed."""
+
+    changed: list[str] = field(default_factory=list)  # content differs from RECORD
+    missing: list[str] = field(default_factory=list)  # listed but gone
+    added: list[str] = field(default_factory=list)  # listed without a hash: written after install
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.missing or self.added)
+
+    def lines(self) -> list[str]:
+        out = [f"changed since install: {p}" for p in self.changed]
+        out += [f"missing: {p}" for p in self.missing]
+        out += [f"added after install: {p}" for p in self.added]
+        return out
+
+
+@contextmanager
+def open_installed(dist_info: Path, layout: EnvironmentLayout) -> Iterator[Distribution]:
+    yield read_installed(Path(dist_info), layout)
+
+
+def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
+    where = str(dist_info)
+    if not (dist_info / "METADATA").is_file() or not (dist_info / "RECORD").is_file():
+        raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)")
+    _refuse_editable(dist_info)
+    metadata = (dist_info / "METADATA").read_bytes()
+    raw, unparsed = parse_email(metadata)
+    try:
+        version = Version(str(raw.get("version")))
+    except InvalidVersion:
+        raise BadInput(where, f"METADATA Version {raw.get('version')!r} is not a valid PEP 440 version") from None
+    fields = _validated_metadata(where, raw, unparsed, canonicalize_name(str(raw.get("name") or "")), version)
+    entry_points = ()
+    if (dist_info / "entry_points.txt").is_file():
+        entry_points = parse_entry_points(where, (dist_info / "entry_points.txt").read_bytes())
+    wheel_file = dist_info / "WHEEL"
+    wrappers = _wrapper_names(entry_points)
+
+    members: list[Member] = []
+    contents: dict[str, bytes] = {}  # restored scripts (small) by member path
+    drift = Drift()
+    platlib_hint = False
+    for rel, digest, _size in _record_rows(dist_info):
+        if _is_bytecode(rel):
+            continue
+        path = Path(os.path.normpath(layout.site_packages / rel))
+        scheme, scheme_path = _classify(where, path, layout, dist_info.name[: -len(".dist-info")], str(canonicalize_name(fields["name"])))
+        if scheme.in_site_packages and scheme_path.startswith(dist_info.name + "/") and scheme_path[len(dist_info.name) + 1 :] in REGENERATED:
+            continue
+        if scheme is Scheme.SCRIPTS and path.name in wrappers:
+            continue
+        if not path.exists() and not path.is_symlink():
+            drift.missing.append(rel)
+            continue
+        if path.suffix in (".so", ".pyd", ".dylib") and scheme.in_site_packages:
+            platlib_hint = True
+        member, content, installed = _member(path, scheme, scheme_path, digest[0] if digest else "sha256")
+        if digest is None:
+            drift.added.append(rel)
+        elif installed != digest[1]:
+            drift.changed.append(rel)  # other bytes, or a hashed file that became a link
+        if content is not None:
+            contents[member.path] = content
+        members.append(member)
+
+    tags, build_tag, purelib = _wheel_facts(wheel_file, where, platlib_hint)
+    if not purelib:
+        members = [Member(Scheme.PLATLIB, m.path, m.size, m.sha256, m.mode, m.target, m.origin) if m.scheme is Scheme.PURELIB else m for m in members]
+    license_files = sorted(
+        m.path[len(dist_info.name) + 1 :]
+        for m in members
+        if m.scheme.in_site_packages
+        and m.path.startswith(dist_info.name + "/")
+        and (m.path[len(dist_info.name) + 1 :].startswith("licenses/") or m.path.rsplit("/", 1)[-1].upper().startswith(LICENSE_PREFIXES))
+    )
+
+    def opener(member: Member) -> BinaryIO:
+        if member.path in contents and member.scheme is Scheme.SCRIPTS:
+            return io.BytesIO(contents[member.path])
+        return open(member.origin, "rb")
+
+    return Distribution(
+        name=str(fields["name"]),
+        version=version,
+        metadata=metadata,
+        summary=str(fields.get("summary") or ""),
+        requires_dist=tuple(fields["requires_dist"]),
+        requires_python=fields.get("requires_python"),
+        provides_extra=tuple(fields.get("provides_extra") or ()),
+        tags=frozenset(tags),
+        build_tag=build_tag,
+        root_is_purelib=purelib,
+        dist_info=dist_info.name,
+        entry_points=entry_points,
+        members=tuple(sorted(members, key=lambda m: (m.scheme.value, m.path))),
+        provenance=Provenance(path=where, filename=dist_info.name, timestamp=int((dist_info / "METADATA").stat().st_mtime)),
+        opener=opener,
+        fields=fields,
+        license_files=tuple(license_files),
+        extra={"drift": drift, "installed_from": _original_archive(dist_info)},
+    )
+
+
+def _refuse_editable(dist_info: Path) -> None:
+    direct = dist_info / "direct_url.json"
+    if direct.is_file():
+        try:
+            data = json.loads(direct.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return
+        if data.get("dir_info", {}).get("editable"):
+            raise Unsupported(
+                dist_info,
+                "is an editable install: its files live in the source tree, not in the environment",
+                hint="build a wheel from the project instead (pip wheel <project dir>)",
+            )
+
+
+def _original_archive(dist_info: Path) -> dict | None:
+    direct = dist_info / "direct_url.json"
+    if not direct.is_file():
+        return None
+    try:
+        data = json.loads(direct.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return None
+    return {"url": data.get("url"), "hashes": data.get("archive_info", {}).get("hashes")}
+
+
+def _record_rows(dist_info: Path) -> Iterator[tuple[str, tuple[str, str] | None, int | None]]:
+    where = str(dist_info)
+    try:
+        rows = list(csv.reader(io.StringIO((dist_info / "RECORD").read_text(encoding="utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BadInput(where, f"RECORD cannot be parsed ({exc})") from None
+    seen: set[str] = set()
+    for row in rows:
+        if not row:
+            continue
+        if len(row) != 3:
+            raise BadInput(where, f"RECORD: malformed row {row!r}")
+        rel, digest, size = row
+        if rel in seen:
+            continue
+        seen.add(rel)
+        try:
+            parsed = parse_record_digest(digest) if digest else None
+            nbytes = int(size) if size else None
+        except ValueError as exc:
+            raise BadInput(where, f"RECORD: {rel}: {exc}") from None
+        yield rel, parsed, nbytes
+
+
+def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str, project: str) -> tuple[Scheme, str]:
+    def under(base: Path) -> str | None:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            return None
+
+    inside = under(layout.site_packages)
+    if inside is not None:
+        return Scheme.PURELIB, inside
+    inside = under(layout.scripts)
+    if inside is not None:
+        return Scheme.SCRIPTS, inside
+    for headers in (layout.include / project, layout.include / dist_stem.rpartition("-")[0]):
+        inside = under(headers)
+        if inside is not None:
+            return Scheme.HEADERS, inside
+    inside = under(layout.prefix)
+    if inside is not None:
+        return Scheme.DATA, inside
+    raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}")
+
+
+def _member(path: Path, scheme: Scheme, scheme_path: str, algo: str) -> tuple[Member, bytes | None, str | None]:
+    """The member for an installed file, restored script bytes (if any), and the file's digest.
+
+    The digest (in RECORD's algorithm) is of the bytes on disk, for drift detection; the
+    member's sha256 is of what will be packed.  Each file is read once here.
+    """
+    if path.is_symlink():
+        target = os.readlink(path)
+        if check_link_target(scheme_path, target) is None and not os.path.isabs(target):
+            return Member(scheme, scheme_path, 0, None, 0o777, target=target.replace(os.sep, "/"), origin=str(path)), None, None
+        # absolute or escaping links are packed as the file they point to
+    st = path.stat()
+    mode = 0o755 if st.st_mode & 0o111 and not stat.S_ISDIR(st.st_mode) else 0o644
+    if scheme is Scheme.SCRIPTS:
+        data = path.read_bytes()
+        installed = hashlib.new(algo, data).hexdigest()
+        restored = _restore_shebang(data)
+        if restored is not None:
+            return Member(scheme, scheme_path, len(restored), hashlib.sha256(restored).hexdigest(), 0o755, origin=str(path)), restored, installed
+        return Member(scheme, scheme_path, len(data), hashlib.sha256(data).hexdigest(), mode, origin=str(path)), None, installed
+    sha256, installed = _file_digests(path, algo)
+    return Member(scheme, scheme_path, st.st_size, sha256, mode, origin=str(path)), None, installed
+
+
+def _restore_shebang(data: bytes) -> bytes | None:
+    """``#!/env/bin/python3`` (what pip wrote for ``#!python``) → ``#!python``."""
+    first, sep, rest = data.partition(b"\n")
+    m = _PY_SHEBANG.match(first)
+    if not m or not m.group(1):
+        return None
+    return (b"#!pythonw" if m.group(2) else b"#!python") + first[m.end() :].rstrip(b"\r") + sep + rest
+
+
+def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
+    """File names installers generate for entry points (restored from entry_points.txt instead)."""
+    names: set[str] = set()
+    for ep in entry_points:
+        names.add(ep.name)
+        names.update({f"{ep.name}.exe", f"{ep.name}-script.py", f"{ep.name}-script.pyw"})
+    return names
+
+
+def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], tuple, bool]:
+    """Tags, build tag and Root-Is-Purelib from WHEEL, or derived when WHEEL is missing."""
+    if wheel_file.is_file():
+        msg = email.parser.BytesParser().parsebytes(wheel_file.read_bytes())
+        tags: set[Tag] = set()
+        for value in msg.get_all("Tag") or []:
+            tags |= parse_tag(str(value).strip())
+        build = str(msg.get("Build") or "").strip()
+        build_tag: tuple = ()
+        if build:
+            m = re.match(r"^(\d+)(.*)$", build)
+            build_tag = (int(m.group(1)), m.group(2)) if m else ()
+        purelib = str(msg.get("Root-Is-Purelib", "true")).strip().lower() == "true"
+        if tags:
+            return frozenset(tags), build_tag, purelib
+    # No WHEEL (or no Tag lines): pure if nothing compiled was installed, else this interpreter's best tag.
+    if not platlib_hint:
+        return frozenset(parse_tag("py3-none-any")), (), True
+    from packaging.tags import sys_tags
+
+    return frozenset({next(iter(sys_tags()))}), (), False
+
+
+def _is_bytecode(rel: str) -> bool:
+    return "__pycache__" in rel.split("/") or rel.endswith((".pyc", ".pyo"))
+
+
+def _file_digests(path: Path, algo: str) -> tuple[str, str]:
+    """sha256 and RECORD's digest of a file, in one read."""
+    sha = hashlib.sha256()
+    other = hashlib.new(algo) if algo != "sha256" else None
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            sha.update(chunk)
+            if other is not None:
+                other.update(chunk)
+    return sha.hexdigest(), (other or sha).hexdigest()
+
+
+def default_python() -> str:
+    """The ``python`` of the active environment (``$VIRTUAL_ENV``/``$CONDA_PREFIX``), else PATH's."""
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        root = os.environ.get(var)
+        if root:
+            candidate = Path(root) / ("python.exe" if os.name == "nt" else "bin/python")
+            if candidate.exists():
+                return str(candidate)
+    return "python" if os.name == "nt" else "python3"

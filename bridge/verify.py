@@ -1,0 +1,604 @@
+"""Trust before publishing: install packages with a real client into a throwaway prefix and check them.
+
+For each package, :func:`verify_packages` (package files) or :func:`verify_channel` (a
+channel, optionally narrowed by specs) solves and installs it with py-rattler
+(:mod:`bridge.client`) into a fresh prefix next to the channel's other packages, then:
+
+* **libraries** (Linux subdirs): every ELF file the package installed has each ``DT_NEEDED``
+  entry resolved the way the dynamic loader would: the object's RUNPATH (else RPATH) with
+  ``$ORIGIN`` expanded, then the environment's ``lib/``, then the host allowlist
+  (``bridge/data/system_libs.yaml``).  A library found elsewhere in the environment only
+  by its SONAME is accepted with a warning (it loads only if something loaded it first).
+  Mach-O and PE files are not checked.
+* **imports** (when the prefix is for this machine and its python runs): every top-level
+  module the package put in site-packages imports, each in its own interpreter.
+* **entry points**: each console script runs with ``--help``, else ``--version``, else its
+  ``module:attr`` is resolved with the prefix python; gui scripts are only resolved.  For
+  other platforms only the launcher's presence is checked.
+
+Nothing here writes outside a temporary directory (kept only on request).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from rattler import Version
+from rattler.exceptions import GatewayError, InstallerError, LinkError, TransactionError
+
+from .channel.index import index_channel
+from .channel.records import is_package, read_index_json
+from .client import HOST_SUBDIR, SolveError, install, prefix_python, run_in_prefix
+from .data import load
+from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
+from .errors import BadInput, BridgeError
+from .model import EntryPoint
+from .sources.wheel import parse_entry_points
+from .standin import build_base_channel
+
+NeededStatus = Literal["found", "system", "soname-only", "missing"]
+
+#: Environment variables that would let the host satisfy what the environment must provide.
+_SCRUBBED = ("LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP", "PYTHONUSERBASE")
+
+
+@cache
+def system_libraries() -> frozenset[str]:
+    """SONAMEs the host provides (``bridge/data/system_libs.yaml``, all groups)."""
+    return frozenset(name for group in load("system_libs").values() for name in group)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class NeededLib:
+    name: str
+    status: NeededStatus
+    where: str | None = None  # prefix-relative path, or "host" for allowlisted names
+
+
+@dataclass
+class LibraryReport:
+    path: str  # prefix-relative
+    needed: list[NeededLib] = field(default_factory=list)
+    error: str | None = None  # unreadable ELF
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(n.status != "missing" for n in self.needed)
+
+
+@dataclass
+class ImportResult:
+    module: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class EntryPointResult:
+    name: str
+    target: str  # module:attr
+    how: Literal["help", "version", "resolved", "launcher", "failed"]
+    ok: bool
+    detail: str | None = None
+
+
+@dataclass
+class PackageReport:
+    """The verdict on one package, with every check that ran and what was skipped."""
+
+    package: str  # subdir/file name, or name-version-build for installed records
+    name: str
+    version: str
+    build: str
+    subdir: str
+    platform: str  # the platform the prefix was installed for
+    installed: bool = False
+    error: str | None = None  # install (solve) failure
+    libraries: list[LibraryReport] = field(default_factory=list)
+    imports: list[ImportResult] = field(default_factory=list)
+    entry_points: list[EntryPointResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    prefix: str | None = None  # only when kept
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.installed
+            and self.error is None
+            and all(lib.ok for lib in self.libraries)
+            and all(i.ok for i in self.imports)
+            and all(e.ok for e in self.entry_points)
+        )
+
+    def problems(self) -> list[str]:
+        """One line per failure, naming what failed (for error messages)."""
+        lines: list[str] = []
+        if self.error:
+            lines.append(self.error)
+        for lib in self.libraries:
+            if lib.error:
+                lines.append(f"{lib.path}: {lib.error}")
+            missing = [n.name for n in lib.needed if n.status == "missing"]
+            if missing:
+                lines.append(f"{lib.path}: needs {', '.join(missing)}, not found")
+        lines += [f"import {i.module}: {i.error}" for i in self.imports if not i.ok]
+        lines += [f"entry point {e.name}: {e.detail}" for e in self.entry_points if not e.ok]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How to build the throwaway environment and which checks to run."""
+
+    extra_channels: tuple[str | Path, ...] = ()  # after the channel under test, in priority order
+    virtual_packages: tuple[str, ...] = ()  # added to bridge.client's defaults, e.g. "__cuda=12.4"
+    platforms: tuple[str, ...] = ()  # verify_channel: subdirs to verify (default: this machine's)
+    standin_python: bool = False  # add bridge.standin's offline python channel last
+    imports: bool = True
+    entry_points: bool = True
+    timeout_s: float = 60.0  # per import / per entry-point run
+    keep_dir: Path | None = None  # keep prefixes under this directory instead of a deleted temp dir
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[PackageReport]:
+    """Verify package files (not yet published): each is installed next to ``channel``'s packages.
+
+    The files are placed in a temporary channel that takes priority over ``channel`` and
+    ``options.extra_channels``, so a package is checked together with what it would be
+    published beside. Noarch packages are installed for this machine's platform.
+    """
+    indexes = [(Path(p), _index_of(Path(p))) for p in packages]
+    if channel is not None:
+        _require_channel(Path(channel))
+    with _Workspace(options) as ws:
+        staging = ws.root / "candidates"
+        for path, index in indexes:
+            _link_or_copy(path, staging / index["subdir"] / path.name)
+        index_channel(staging)
+        channels = ws.channels([staging, *([channel] if channel is not None else [])])
+        reports = []
+        for path, index in indexes:
+            platform = HOST_SUBDIR if index["subdir"] == "noarch" else index["subdir"]
+            report = _new_report(f"{index['subdir']}/{path.name}", index, platform)
+            reports.append(ws.check([_exact_spec(index)], channels, platform, [report])[0])
+        return reports
+
+
+def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOptions = VerifyOptions()) -> list[PackageReport]:
+    """Verify a published channel.
+
+    With ``specs``: install them together (per platform) and check every installed package
+    that comes from ``channel``.  Without: check the newest build of every package name
+    for each platform (and noarch), each in its own prefix.
+    """
+    channel = _require_channel(Path(channel))
+    platforms = options.platforms or (HOST_SUBDIR,)
+    reports: list[PackageReport] = []
+    with _Workspace(options) as ws:
+        channels = ws.channels([channel])
+        for platform in platforms:
+            if specs:
+                reports += ws.check(list(specs), channels, platform, None, only_channel=channel)
+                continue
+            for subdir, filename, record in _newest_records(channel, platform):
+                report = _new_report(f"{subdir}/{filename}", record, platform)
+                reports += ws.check([_exact_spec(record)], channels, platform, [report])
+    return reports
+
+
+# --------------------------------------------------------------------------- the throwaway workspace
+
+
+class _Workspace:
+    """A temporary root holding the stand-in channel, a shared package cache and the prefixes."""
+
+    def __init__(self, options: VerifyOptions):
+        self.options = options
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._count = 0
+
+    def __enter__(self) -> _Workspace:
+        if self.options.keep_dir is not None:
+            self.options.keep_dir.mkdir(parents=True, exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix="w2c-verify-", dir=self.options.keep_dir))
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="w2c-verify-")
+            self.root = Path(self._tmp.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def channels(self, first: Iterable[Path]) -> list[str | Path]:
+        chosen: list[str | Path] = [*first, *self.options.extra_channels]
+        if self.options.standin_python:
+            chosen.append(build_base_channel(self.root / "standin-python"))
+        return chosen
+
+    def check(
+        self,
+        specs: list[str],
+        channels: list[str | Path],
+        platform: str,
+        reports: list[PackageReport] | None,
+        *,
+        only_channel: Path | None = None,
+    ) -> list[PackageReport]:
+        """Install ``specs`` into a new prefix and check ``reports``' packages (or, with
+        ``reports=None``, every installed package from ``only_channel``)."""
+        self._count += 1
+        prefix = self.root / f"prefix-{self._count}"
+        try:
+            records = install(
+                channels,
+                specs,
+                prefix,
+                platform=platform,
+                virtual_packages=self.options.virtual_packages,
+                cache_dir=self.root / "pkgs",
+            )
+        except SolveError as exc:
+            failed = reports or [_spec_report(specs, platform)]
+            for report in failed:
+                report.error = f"does not install: {exc}"
+            return failed
+        except ValueError as exc:  # a malformed virtual package
+            raise BridgeError(None, str(exc)) from None
+        except (GatewayError, InstallerError, LinkError, TransactionError) as exc:
+            raise BridgeError(None, f"cannot install into a throwaway prefix ({type(exc).__name__}: {exc})", hint="check the --channel-extra channels") from None
+        if reports is None:
+            uri = only_channel.resolve().as_uri().rstrip("/") + "/" if only_channel else ""
+            reports = [
+                _new_report(f"{r.subdir}/{r.file_name}", _record_fields(r), platform)
+                for r in records
+                if r.url.startswith(uri)
+            ]
+        why_not = _why_not_runnable(prefix, platform)
+        for report in reports:
+            report.installed = True
+            _check_package(prefix, report, why_not, self.options)
+            if self.options.keep_dir is not None:
+                report.prefix = str(prefix)
+        if self.options.keep_dir is None:
+            shutil.rmtree(prefix, ignore_errors=True)
+        return reports
+
+
+def is_channel(path: Path) -> bool:
+    """Whether ``path`` is an indexed local channel (has ``noarch/repodata.json``)."""
+    return (Path(path) / "noarch" / "repodata.json").is_file()
+
+
+def _require_channel(path: Path) -> Path:
+    if not is_channel(path):
+        raise BadInput(path, "not a channel (no noarch/repodata.json)", hint="run wheel2conda index first")
+    return path
+
+
+def _index_of(path: Path) -> dict[str, Any]:
+    if not path.is_file() or not is_package(path):
+        raise BadInput(path, "not a conda package file (.conda or .tar.bz2)")
+    index = read_index_json(path)
+    for key in ("name", "version", "build", "subdir"):
+        if not isinstance(index.get(key), str) or not index[key]:
+            raise BadInput(path, f"info/index.json has no {key}")
+    return index
+
+
+def _record_fields(record: Any) -> dict[str, str]:
+    return {
+        "name": record.name.normalized,
+        "version": str(record.version),
+        "build": str(record.build),
+        "subdir": record.subdir,
+    }
+
+
+def _new_report(label: str, fields: dict[str, Any], platform: str) -> PackageReport:
+    return PackageReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
+
+
+def _spec_report(specs: list[str], platform: str) -> PackageReport:
+    label = " ".join(specs)
+    return PackageReport(label, label, "", "", platform, platform)
+
+
+def _exact_spec(fields: dict[str, Any]) -> str:
+    return f'{fields["name"]}[version="=={fields["version"]}",build="{fields["build"]}"]'
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _newest_records(channel: Path, platform: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(subdir, file name, record) of the newest build of each name in ``platform`` and noarch."""
+    newest: dict[str, tuple[tuple[Version, int], str, str, dict[str, Any]]] = {}
+    for subdir in (platform, "noarch"):
+        repodata = channel / subdir / "repodata.json"
+        if not repodata.is_file():
+            continue
+        data = json.loads(repodata.read_text(encoding="utf-8"))
+        for key in ("packages", "packages.conda"):
+            for filename, record in sorted((data.get(key) or {}).items()):
+                rank = (Version(str(record["version"])), int(record.get("build_number", 0)))
+                name = record["name"]
+                if name not in newest or rank > newest[name][0] or (rank == newest[name][0] and filename.endswith(".conda")):
+                    newest[name] = (rank, subdir, filename, {**record, "subdir": subdir})
+    return [(subdir, filename, record) for _, subdir, filename, record in (newest[n] for n in sorted(newest))]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_package(prefix: Path, report: PackageReport, why_not: str | None, options: VerifyOptions) -> None:
+    files = _installed_files(prefix, report)
+    if report.platform.startswith("linux-"):
+        report.libraries = check_libraries(prefix, files, report.warnings)
+    else:
+        report.skipped.append(f"libraries: only ELF (Linux) libraries are checked, not {report.platform}")
+    modules = top_level_modules(files)
+    if options.imports:
+        if why_not is not None:
+            report.skipped.append(f"imports: {why_not}")
+        elif modules:
+            report.imports = [_import(prefix, m, options.timeout_s) for m in modules]
+    if options.entry_points:
+        eps = _entry_points(prefix, files)
+        report.entry_points = [_run_entry_point(prefix, ep, why_not, report.platform, options.timeout_s) for ep in eps]
+
+
+def _installed_files(prefix: Path, report: PackageReport) -> list[str]:
+    meta = prefix / "conda-meta" / f"{report.name}-{report.version}-{report.build}.json"
+    try:
+        return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])
+    except (OSError, ValueError) as exc:
+        report.warnings.append(f"cannot read {meta.name} ({exc}); files not checked")
+        return []
+
+
+def check_libraries(prefix: Path, files: Iterable[str], warnings: list[str] | None = None) -> list[LibraryReport]:
+    """Resolve the ``DT_NEEDED`` entries of every ELF file among ``files`` (prefix-relative)."""
+    resolver = _Resolver(Path(prefix))
+    reports = []
+    for rel in files:
+        path = resolver.prefix / rel
+        if path.is_symlink() or not path.is_file():
+            continue
+        with open(path, "rb") as fh:
+            if not is_elf(fh.read(4)):
+                continue
+        try:
+            info = resolver.info(path)
+        except BadElf as exc:
+            reports.append(LibraryReport(rel, error=str(exc)))
+            continue
+        if info is None or not info.needed:
+            continue
+        report = LibraryReport(rel)
+        for entry in resolver.ignored_entries(path, info):
+            if warnings is not None:
+                warnings.append(f"{rel}: search path entry {entry!r} points outside the environment; ignored")
+        report.needed = [resolver.resolve(path, info, name) for name in info.needed]
+        for needed in report.needed:
+            if needed.status == "soname-only" and warnings is not None:
+                warnings.append(
+                    f"{rel}: {needed.name} is only at {needed.where}, not on this file's search path; "
+                    "it loads only if another library loaded it first"
+                )
+        reports.append(report)
+    return reports
+
+
+class _Resolver:
+    """The loader's search, restricted to one prefix (the host only through the allowlist)."""
+
+    def __init__(self, prefix: Path):
+        self.prefix = prefix.resolve()
+        self._infos: dict[Path, DynamicInfo | None] = {}
+        self._by_soname: dict[str, list[Path]] | None = None
+
+    def info(self, path: Path) -> DynamicInfo | None:
+        key = path.resolve()
+        if key not in self._infos:
+            self._infos[key] = read_dynamic_file(key)
+        return self._infos[key]
+
+    def _inside(self, directory: str) -> bool:
+        return os.path.isabs(directory) and (
+            posixpath.normpath(directory) + "/"
+        ).startswith(str(self.prefix) + "/")
+
+    def search_dirs(self, obj: Path, info: DynamicInfo) -> list[str]:
+        origin = str(obj.parent.resolve())
+        dirs = [expand_origin(e, origin) for e in info.search_path]
+        return [d for d in dirs if d is not None and self._inside(d)] + [str(self.prefix / "lib")]
+
+    def ignored_entries(self, obj: Path, info: DynamicInfo) -> list[str]:
+        origin = str(obj.parent.resolve())
+        return [e for e in info.search_path if (x := expand_origin(e, origin)) is not None and not self._inside(x)]
+
+    def _acceptable(self, info: DynamicInfo, candidate: Path) -> bool:
+        try:
+            other = self.info(candidate)
+        except (BadElf, OSError):
+            return False
+        return other is not None and machine_compatible(info, other)
+
+    def resolve(self, obj: Path, info: DynamicInfo, name: str) -> NeededLib:
+        if "/" in name:  # a path, resolved against the working directory: never portable
+            return NeededLib(name, "missing")
+        for directory in self.search_dirs(obj, info):
+            candidate = Path(os.path.normpath(os.path.join(directory, name)))
+            if candidate.is_file() and self._acceptable(info, candidate):
+                return NeededLib(name, "found", self._rel(candidate))
+        if name in system_libraries():
+            return NeededLib(name, "system", "host")
+        for candidate in self._soname_index().get(name, []):
+            if self._acceptable(info, candidate):
+                return NeededLib(name, "soname-only", self._rel(candidate))
+        return NeededLib(name, "missing")
+
+    def _soname_index(self) -> dict[str, list[Path]]:
+        """Every ELF shared library in the prefix by file name and by SONAME (built on first use)."""
+        if self._by_soname is None:
+            index: dict[str, list[Path]] = {}
+            for root, _dirs, names in os.walk(self.prefix):
+                for filename in names:
+                    if ".so" not in filename:
+                        continue
+                    path = Path(root) / filename
+                    index.setdefault(filename, []).append(path)
+                    try:
+                        info = self.info(path) if path.is_file() else None
+                    except (BadElf, OSError):
+                        info = None
+                    if info is not None and info.soname and info.soname != filename:
+                        index.setdefault(info.soname, []).append(path)
+            self._by_soname = index
+        return self._by_soname
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.prefix).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def top_level_modules(files: Iterable[str]) -> list[str]:
+    """Importable top-level names a package installs into site-packages (sorted)."""
+    found: set[str] = set()
+    for rel in files:
+        parts = rel.split("/")
+        try:
+            i = parts.index("site-packages")
+        except ValueError:
+            continue
+        rest = parts[i + 1 :]
+        if not rest:
+            continue
+        head = rest[0]
+        if len(rest) == 1:  # a module file
+            stem, dot, suffix = head.partition(".")
+            if dot and (suffix == "py" or suffix.endswith(("so", "pyd"))) and stem.isidentifier():
+                found.add(stem)
+        elif head.isidentifier() and head != "__pycache__":
+            found.add(head)
+    return sorted(found)
+
+
+def _scrubbed_env() -> dict[str, str]:
+    return {name: "" for name in _SCRUBBED}
+
+
+def _why_not_runnable(prefix: Path, platform: str) -> str | None:
+    """None when imports can run; else why not (for the report's ``skipped``)."""
+    if platform != HOST_SUBDIR:
+        return f"the environment is for {platform}, this machine is {HOST_SUBDIR}"
+    python = prefix_python(prefix)
+    if not python.exists():
+        return "the environment has no python"
+    try:
+        proc = run_in_prefix(prefix, str(python), "-c", "import sys", env=_scrubbed_env(), timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the environment's python does not start ({exc})"
+    if proc.returncode != 0:
+        return f"the environment's python does not run here (exit {proc.returncode})"
+    return None
+
+
+def _import(prefix: Path, module: str, timeout: float) -> ImportResult:
+    code = f"import importlib; importlib.import_module({module!r})"
+    try:
+        proc = run_in_prefix(prefix, str(prefix_python(prefix)), "-c", code, env=_scrubbed_env(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return ImportResult(module, False, f"timed out after {timeout:g} s")
+    if proc.returncode == 0:
+        return ImportResult(module, True)
+    return ImportResult(module, False, _last_line(proc.stderr) or f"exit {proc.returncode}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _entry_points(prefix: Path, files: Iterable[str]) -> list[EntryPoint]:
+    result: list[EntryPoint] = []
+    for rel in files:
+        if rel.endswith(".dist-info/entry_points.txt"):
+            path = prefix / rel
+            result += parse_entry_points(str(path), path.read_bytes())
+    return result
+
+
+def _launcher(prefix: Path, ep: EntryPoint, platform: str) -> Path:
+    if platform.startswith("win-"):
+        return prefix / "Scripts" / f"{ep.name}.exe"
+    return prefix / "bin" / ep.name
+
+
+def _run_entry_point(prefix: Path, ep: EntryPoint, why_not: str | None, platform: str, timeout: float) -> EntryPointResult:
+    launcher = _launcher(prefix, ep, platform)
+    if not launcher.exists():
+        return EntryPointResult(ep.name, ep.value, "failed", False, f"no launcher at {launcher.relative_to(prefix).as_posix()}")
+    if why_not is not None:
+        return EntryPointResult(ep.name, ep.value, "launcher", True, f"launcher present; not run ({why_not})")
+    notes: list[str] = []
+    if not ep.gui:
+        for flag, how in (("--help", "help"), ("--version", "version")):
+            try:
+                proc = run_in_prefix(prefix, str(launcher), flag, env=_scrubbed_env(), timeout=timeout, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                notes.append(f"{flag}: timed out after {timeout:g} s")
+                continue
+            except OSError as exc:
+                notes.append(f"{flag}: {exc}")
+                continue
+            if proc.returncode == 0:
+                return EntryPointResult(ep.name, ep.value, how, True, f"{flag} exit 0")  # type: ignore[arg-type]
+            notes.append(f"{flag}: exit {proc.returncode} {_last_line(proc.stderr)}".strip())
+    code = (
+        "import importlib, sys\n"
+        f"obj = importlib.import_module({ep.module!r})\n"
+        f"for part in {ep.attr!r}.split('.') if {ep.attr!r} else []:\n"
+        "    obj = getattr(obj, part)\n"
+        "sys.exit(0 if callable(obj) else 3)\n"
+    )
+    try:
+        proc = run_in_prefix(prefix, str(prefix_python(prefix)), "-c", code, env=_scrubbed_env(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        notes.append(f"resolving {ep.value}: timed out after {timeout:g} s")
+        return EntryPointResult(ep.name, ep.value, "failed", False, "; ".join(notes))
+    if proc.returncode == 0:
+        return EntryPointResult(ep.name, ep.value, "resolved", True, "; ".join([*notes, f"{ep.value} resolves"]))
+    why = "not callable" if proc.returncode == 3 else _last_line(proc.stderr) or f"exit {proc.returncode}"
+    notes.append(f"resolving {ep.value}: {why}")
+    return EntryPointResult(ep.name, ep.value, "failed", False, "; ".join(notes))

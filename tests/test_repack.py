@@ -1,0 +1,116 @@
+"""Repack distributions that pip installed into a real venv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+from conda_package_streaming.package_streaming import stream_conda_component
+
+from bridge.cli import main
+from tests.support.conda_env import HOST_PY, install, run_in_prefix
+
+XY = HOST_PY.replace(".", "")
+
+
+def make_venv(path: Path) -> Path:
+    venv.EnvBuilder(with_pip=False).create(path)
+    return path / "bin" / "python"
+
+
+def pip_install(python: Path, *wheels: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index", "--no-deps", *map(str, wheels)],
+        check=True,
+    )
+
+
+def paths_json(package: Path) -> dict[str, dict]:
+    for tar, member in stream_conda_component(str(package), component="info"):
+        if member.name == "info/paths.json":
+            return {p["_path"]: p for p in json.load(tar.extractfile(member))["paths"]}
+    raise KeyError("paths.json")
+
+
+@pytest.fixture
+def wheels(make_wheel) -> list[Path]:
+    pure = make_wheel(
+        "tool-kit",
+        "3.1",
+        files={"tool_kit/__init__.py": "def main():\n    print('tool-kit ok')\n"},
+        data={
+            "scripts": {"tk-script": "#!python\nimport tool_kit\ntool_kit.main()\n"},
+            "data": {"share/tool-kit/notes.txt": "notes\n"},
+            "headers": {"tk.h": "/* tk */\n"},
+        },
+        entry_points={"console_scripts": {"tk": "tool_kit:main"}, "gui_scripts": {"tk-gui": "tool_kit:main"}},
+        license_files={"LICENSE": "BSD\n"},
+    )
+    native = make_wheel(
+        "native-ext",
+        "0.9",
+        tag=f"cp{XY}-cp{XY}-manylinux_2_17_x86_64",
+        files={"native_ext/__init__.py": "", "native_ext/_impl.so": b"\x7fELF impl"},
+        executable=["native_ext/_impl.so"],
+    )
+    return [pure, native]
+
+
+@pytest.fixture
+def env(tmp_path: Path, wheels: list[Path]) -> Path:
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, *wheels)
+    return python
+
+
+@pytest.mark.e2e
+def test_repack_to_conda_equals_converting_the_original_wheel(tmp_path, env, wheels, base_channel, prefix_factory):
+    direct, repacked = tmp_path / "direct", tmp_path / "repacked"
+    assert main(["convert", "-q", *map(str, wheels), "-o", str(direct)]) == 0
+    assert main(["repack", "-q", "tool-kit", "native-ext", "--python", str(env), "--to", "conda", "-o", str(repacked)]) == 0
+    for rel in ("noarch/tool-kit-3.1-py_0.conda", f"linux-64/native-ext-0.9-py{XY}_0.conda"):
+        assert paths_json(repacked / rel) == paths_json(direct / rel), rel  # same files, hashes, placeholders
+    channel = tmp_path / "channel"
+    assert main(["publish", "-q", str(repacked / "noarch"), str(repacked / "linux-64"), "--channel", str(channel)]) == 0
+    prefix = prefix_factory()
+    install([channel, base_channel], ["tool-kit", "native-ext"], prefix)
+    for argv in (("tk",), ("tk-gui",), ("tk-script",)):
+        result = run_in_prefix(prefix, *argv)
+        assert result.returncode == 0 and "tool-kit ok" in result.stdout, result.stderr
+
+
+def test_drift_is_reported_and_strict_refuses(tmp_path, env, capsys):
+    site = env.parent.parent / "lib" / f"python{HOST_PY}" / "site-packages"
+    (site / "tool_kit" / "__init__.py").write_text("def main():\n    print('patched')\n")
+    (env.parent.parent / "share" / "tool-kit" / "notes.txt").unlink()
+    record = site / "tool_kit-3.1.dist-info" / "RECORD"
+    (site / "tool_kit" / "expanded.dat").write_text("lazily expanded\n")
+    record.write_text(record.read_text() + "tool_kit/expanded.dat,,\n")
+
+    out = tmp_path / "out"
+    assert main(["repack", "tool-kit", "--python", str(env), "--to", "conda", "-o", str(out), "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert "changed since install: tool_kit/__init__.py" in err
+    assert "missing: ../../../share/tool-kit/notes.txt" in err
+    assert "added after install: tool_kit/expanded.dat" in err
+    assert "1 changed, 1 missing, 1 added" in err
+    assert not out.exists() or not any(out.rglob("*.conda"))
+
+    assert main(["repack", "tool-kit", "--python", str(env), "--to", "conda", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "packed as they are now" in captured.out
+    paths = paths_json(out / "noarch" / "tool-kit-3.1-py_0.conda")
+    assert "site-packages/tool_kit/expanded.dat" in paths and "share/tool-kit/notes.txt" not in paths
+
+
+def test_editable_and_unknown_distributions_are_refused(tmp_path, env, capsys):
+    site = env.parent.parent / "lib" / f"python{HOST_PY}" / "site-packages"
+    (site / "tool_kit-3.1.dist-info" / "direct_url.json").write_text(json.dumps({"url": "file:///src/tool-kit", "dir_info": {"editable": True}}))
+    assert main(["repack", "tool-kit", "--path", str(site), "--to", "conda", "-o", str(tmp_path / "o")]) == 2
+    assert "is an editable install" in capsys.readouterr().err
+    assert main(["repack", "no-such-dist", "--path", str(site), "-o", str(tmp_path / "o")]) == 2
+    assert "no installed distribution named 'no-such-dist'" in capsys.readouterr().err
