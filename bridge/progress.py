@@ -6,6 +6,8 @@ Lines go to stderr so stdout keeps the results.  :meth:`Progress.advance` is thr
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
 import time
@@ -42,7 +44,18 @@ class Progress:
         self._last_line = time.monotonic()
         self._bar: tqdm | None = None
         if mode == "bar":
-            self._bar = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, file=self.stream, dynamic_ncols=True, leave=False)
+            sized = min(_terminal_size(self.stream)) > 0  # a pty reporting no size would hide the bar: fix one
+            self._bar = tqdm(
+                total=total_bytes,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=self.stream,
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,
+                nrows=None if sized else 24,
+                leave=False,
+            )
             self._postfix()
 
     def __enter__(self) -> Progress:
@@ -60,7 +73,7 @@ class Progress:
             self.bytes += nbytes
             self.files += nfiles
             if self._bar is not None:
-                self._bar.update(nbytes)
+                self._bar.update(min(nbytes, max(0, self.total_bytes - self._bar.n)))  # generated files go beyond the payload
                 if nfiles:
                     self._postfix()
             elif self.mode == "lines" and time.monotonic() - self._last_line >= LINE_INTERVAL_S:
@@ -101,3 +114,10 @@ class Progress:
         self._last_line = time.monotonic()
         if self.mode != "none":
             print(f"wheel2conda: {text}", file=self.stream, flush=True)
+
+
+def _terminal_size(stream: TextIO) -> tuple[int, int]:
+    try:
+        return tuple(os.get_terminal_size(stream.fileno()))  # type: ignore[return-value]
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return (0, 0)

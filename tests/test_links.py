@@ -167,7 +167,7 @@ def test_link_escape_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert main(["convert", str(wheel), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"wheel2conda: error: {wheel}: ") and reason in err[0], err
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
 
 
 # --------------------------------------------------------------------------- dedup and SONAME links
