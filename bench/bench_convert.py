@@ -21,6 +21,7 @@ Settings (environment):
                      whl2conda and cph dominating)
 ``BENCH_WHEELS``     directory of wheels; missing ones are downloaded once with pip
                      (default ``.work/bench-wheels``)
+``BENCH_ONLY``       comma-separated parts of wheel names: only the set's wheels matching one
 ``BENCH_TOOLS``      comma-separated tool names (default: all but wheel2conda-release)
 ``BENCH_LEVEL``      zstd level of the floor (default: wheel2conda's default level)
 ``BENCH_RESULTS``    JSON file the rows are written to (default ``.work/bench-results.json``)
@@ -190,6 +191,9 @@ def table(rows: list[Row]) -> str:
 
 def main() -> int:
     spec = FULL if os.environ.get("BENCH_SET", "small") == "full" else SMALL
+    only = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+    if only:
+        spec = [(req, prefix) for req, prefix in spec if any(part in req for part in only)]
     tools = [t.strip() for t in os.environ.get("BENCH_TOOLS", ",".join(DEFAULT_TOOLS)).split(",") if t.strip()]
     unknown = set(tools) - set(ALL_TOOLS)
     if unknown:
