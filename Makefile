@@ -34,8 +34,8 @@ test: install
 	$(BIN)/python -m pytest -n auto -q
 
 # Conversion benchmark against whl2conda, conda-package-handling and the unzip|zstd floor
-# (docs/performance.md).  BENCH_SET=small (default, minutes) or full (adds cuBLAS and torch: about
-# an hour on 2 cores); wheels are downloaded once into .work/bench-wheels (or BENCH_WHEELS=DIR).
+# (docs/performance.md).  BENCH_SET=small (default, ~20 min on 2 cores) or full (adds cuBLAS and
+# torch: over an hour); wheels are downloaded once into .work/bench-wheels (or BENCH_WHEELS=DIR).
 BENCH_SET ?= small
 bench: install
 	BENCH_SET=$(BENCH_SET) $(BIN)/python -m bench

@@ -16,9 +16,9 @@ Tools, each on the same wheel in the same run:
 
 Settings (environment):
 
-``BENCH_SET``        ``small`` (default: nvjitlink, nvrtc, cupy-rocm; a few minutes on 2 cores) or
-                     ``full`` (adds cuBLAS and a CUDA torch wheel: about an hour on 2 cores,
-                     whl2conda and cph dominating)
+``BENCH_SET``        ``small`` (default: nvjitlink, nvrtc, cupy-rocm; about 20 minutes on 2 cores,
+                     nearly all of it whl2conda and cph; wheel2conda alone needs under a minute)
+                     or ``full`` (adds cuBLAS and a CUDA torch wheel: over an hour on 2 cores)
 ``BENCH_WHEELS``     directory of wheels; missing ones are downloaded once with pip
                      (default ``.work/bench-wheels``)
 ``BENCH_ONLY``       comma-separated parts of wheel names: only the set's wheels matching one
