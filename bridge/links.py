@@ -92,12 +92,12 @@ def apply_links(
     """Expand devel tarballs, dedup alias chains, add SONAME links, then check every link.
 
     Returns the new file list and warnings for the user.  Where the target cannot hold links,
-    nothing is changed (and a devel tarball stays for ``rocm_sdk`` to expand on first use).
+    links a source brought (an installed distribution) become copies of their targets, and a
+    devel tarball stays for ``rocm_sdk`` to expand on first use.
     """
     warnings: list[str] = []
     if not links_allowed(layout.target):
-        if any(f.is_link for f in files):
-            raise Unsupported(where, f"the package holds symlinks, which {layout.target.subdir} packages cannot hold")
+        files = _links_as_copies(files, layout, where)
         for f in files:
             if _is_devel_tarball(f, layout):
                 warnings.append(
@@ -112,6 +112,26 @@ def apply_links(
         files = add_soname_links(dist, files)
     files = check_links(files, layout, where, warnings)
     return files, warnings
+
+
+def _links_as_copies(files: list[PlannedFile], layout: CondaLayout, where: str) -> list[PlannedFile]:
+    """Each link replaced by a copy of the package file it ends at; refused when there is none."""
+    if not any(f.is_link for f in files):
+        return files
+    by_path = {f.path: f for f in files}
+    result = []
+    for f in files:
+        if f.target is None:
+            result.append(f)
+            continue
+        start = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target))
+        final = _final_target(start, by_path, where, f.path) if check_link_target(f.path, f.target) is None else None
+        if final is None:
+            raise Unsupported(
+                where, f"symlink {f.path} -> {f.target}: {layout.target.subdir} packages cannot hold links, and its target is not a file of the package"
+            )
+        result.append(replace(final, path=f.path))
+    return result
 
 
 def _is_devel_tarball(f: PlannedFile, layout: CondaLayout) -> bool:
@@ -290,7 +310,7 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         if region and not (resolved + "/").startswith(region + "/"):
             raise BadInput(where, f"symlink {f.path} -> {f.target}: leaves {region}/, which the client relocates")
         target = _relative(resolved, posixpath.dirname(f.path))
-        final = _final_target(resolved, by_path, links, where, f.path)
+        final = _final_target(resolved, by_path, where, f.path)
         if final is not None:
             result.append(replace(f, target=target, sha256=final.sha256, size=final.size))
             continue
@@ -356,7 +376,7 @@ def _resolve_parents(link_path: str, target: str, links: dict[str, str], where: 
     return "/".join(parts)
 
 
-def _final_target(path: str, by_path: dict, links: dict[str, str], where: str, origin: str) -> PlannedFile | None:
+def _final_target(path: str, by_path: dict[str, PlannedFile], where: str, origin: str) -> PlannedFile | None:
     """The file a chain of links inside the package ends at, or None if it leaves our files."""
     for _ in range(_MAX_LINK_HOPS):
         f = by_path.get(path)

@@ -242,3 +242,65 @@ def test_soname_links(make_wheel) -> None:
     win = make_wheel("nvlike", "1.0", tag="py3-none-win_amd64", files=files)
     (pkg,) = plan_wheel(win, ConversionOptions(links=LinkOptions(soname_links=True)))
     assert not any(f.is_link for f in pkg.files)
+
+
+# --------------------------------------------------------------------------- rules, table-driven (no I/O)
+
+
+def _layout(tag: str):
+    from packaging.tags import parse_tag
+
+    from bridge.translate.layout import CondaLayout
+    from bridge.translate.tags import targets_for_tags
+
+    (target,) = targets_for_tags(frozenset(parse_tag(tag)))
+    return CondaLayout(target, "demo")
+
+
+def _plan(links: dict[str, str], files: tuple[str, ...] = ("site-packages/demo/lib/libx.so.1", "site-packages/demo/include/x.h")):
+    from bridge.plan import PlannedFile
+
+    planned = [PlannedFile(p, 3, "ab" * 32, content=b"abc") for p in files]
+    return planned + [PlannedFile(p, 0, None, 0o777, target=t) for p, t in links.items()]
+
+
+RULES = [
+    # (links, expected normalised targets or the error text)
+    ({"site-packages/demo/lib/libx.so": "libx.so.1"}, {"site-packages/demo/lib/libx.so": "libx.so.1"}),
+    ({"site-packages/demo/h": "include/./x.h"}, {"site-packages/demo/h": "include/x.h"}),
+    ({"site-packages/demo/inc": "include", "site-packages/demo/h.h": "inc/x.h"}, {"site-packages/demo/inc": "include", "site-packages/demo/h.h": "include/x.h"}),
+    ({"site-packages/demo/core": "../_core/lib/liby.so"}, {"site-packages/demo/core": "../_core/lib/liby.so"}),
+    ({"site-packages/demo/abs": "/usr/lib/libc.so.6"}, "absolute link target"),
+    ({"site-packages/demo/up": "../../../etc"}, "points outside the package"),
+    ({"site-packages/demo/out": "../../python-scripts/x"}, "leaves site-packages/"),
+    ({"site-packages/demo/lib": "include"}, "which is a symlink"),
+    ({"site-packages/demo/a": "b/x", "site-packages/demo/b": "a/y"}, "too many levels"),
+]
+
+
+@pytest.mark.parametrize("links, expected", RULES)
+def test_link_rules(links: dict[str, str], expected) -> None:
+    from bridge.errors import BadInput
+    from bridge.links import check_links
+
+    planned = _plan(links)
+    if isinstance(expected, str):
+        with pytest.raises(BadInput, match=expected):
+            check_links(planned, _layout(PLATFORM_TAG), "w.whl", [])
+        return
+    warnings: list[str] = []
+    checked = {f.path: f for f in check_links(planned, _layout(PLATFORM_TAG), "w.whl", warnings)}
+    assert {p: checked[p].target for p in expected} == expected and not warnings
+    assert checked.get("site-packages/demo/lib/libx.so", checked["site-packages/demo/lib/libx.so.1"]).size == 3
+
+
+def test_links_become_copies_where_links_are_impossible() -> None:
+    from bridge.errors import Unsupported
+    from bridge.links import apply_links
+
+    win = _layout("py3-none-win_amd64")
+    files, _ = apply_links(None, win, _plan({"site-packages/demo/lib/libx.so": "libx.so.1"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
+    copy = {f.path: f for f in files}["site-packages/demo/lib/libx.so"]
+    assert copy.target is None and copy.content == b"abc"
+    with pytest.raises(Unsupported, match="cannot hold links"):
+        apply_links(None, win, _plan({"site-packages/demo/x": "../_core/y"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
