@@ -13,6 +13,8 @@ safe and checks every softlink of a plan:
 * it names a file or link of the package, or, for ``site-packages`` links only, a path in a
   sibling top-level directory of site-packages (another package, e.g. ``_rocm_sdk_core``).
 
+Where links are impossible, links a source brought become copies of the file they end at.
+
 Files whose bytes live inside a nested archive (the ``rocm-sdk-devel`` ``_devel.tar``) are planned
 with a :class:`NestedRef` and streamed by :func:`open_payload` in archive order, so the archive
 is read once per write, with every entry verified against the digest taken while planning.
