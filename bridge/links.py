@@ -316,15 +316,11 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         if final is not None:
             result.append(replace(f, target=target, sha256=final.sha256, size=final.size))
             continue
+        result.append(replace(f, target=target, sha256=None, size=0))  # no file of ours: no digest to record
         top = _site_packages_top(resolved, layout)
-        if top is not None and top not in own_tops:  # a sibling package's file (e.g. _rocm_sdk_core)
-            result.append(replace(f, target=target, sha256=None, size=0))
-            continue
-        if resolved in links or resolved in directories:
-            result.append(replace(f, target=target, sha256=None, size=0))  # a directory (or link chain) of ours
-            continue
-        dangling.append(f.path)
-        result.append(replace(f, target=target, sha256=None, size=0))
+        sibling = top is not None and top not in own_tops  # another package's path (e.g. _rocm_sdk_core)
+        if not sibling and resolved not in links and resolved not in directories:
+            dangling.append(f.path)
     if dangling:
         more = f" and {len(dangling) - 1} more" if len(dangling) > 1 else ""
         warnings.append(f"symlink {dangling[0]}{more}: target not in the package (kept dangling, as in the source)")
