@@ -304,3 +304,13 @@ def test_links_become_copies_where_links_are_impossible() -> None:
     assert copy.target is None and copy.content == b"abc"
     with pytest.raises(Unsupported, match="cannot hold links"):
         apply_links(None, win, _plan({"site-packages/demo/x": "../_core/y"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
+
+
+def test_dangling_link_is_kept_with_one_warning() -> None:
+    from bridge.links import check_links
+
+    warnings: list[str] = []
+    planned = _plan({"site-packages/demo/a": "include/gone.h", "site-packages/demo/b": "include/gone2.h"})
+    checked = {f.path: f for f in check_links(planned, _layout(PLATFORM_TAG), "w.whl", warnings)}
+    assert checked["site-packages/demo/a"].target == "include/gone.h" and checked["site-packages/demo/a"].sha256 is None
+    assert warnings == ["symlink site-packages/demo/a and 1 more: target not in the package (kept dangling, as in the source)"]
