@@ -21,6 +21,7 @@ from .digest import record_digest, sha256_bytes
 from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .model import Distribution, EntryPoint, Member, Scheme
+from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap
@@ -44,7 +45,9 @@ class PlannedFile:
     member: Member | None = None  # stream it from the distribution ...
     content: bytes | None = None  # ... or write these (generated) bytes
     target: str | None = None  # softlink target (relative)
-    placeholder: str | None = None  # text-mode prefix placeholder
+    placeholder: str | None = None  # prefix placeholder
+    file_mode: str = "text"  # how the placeholder is replaced ("text" or "binary")
+    no_link: bool = False
 
     @property
     def is_link(self) -> bool:
@@ -56,8 +59,10 @@ class PlannedFile:
             entry["sha256"] = self.sha256
             entry["size_in_bytes"] = self.size
         if self.placeholder:
-            entry["file_mode"] = "text"
+            entry["file_mode"] = self.file_mode
             entry["prefix_placeholder"] = self.placeholder
+        if self.no_link:
+            entry["no_link"] = True
         return entry
 
 
@@ -96,6 +101,7 @@ class CondaPackage:
     license: str | None = None
     track_features: str | None = None
     warnings: list[str] = field(default_factory=list)
+    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
 
     @property
     def subdir(self) -> str:
@@ -113,6 +119,8 @@ class CondaPackage:
         return self.stem + EXTENSIONS[fmt]
 
     def index_json(self) -> dict[str, Any]:
+        if self.index_override is not None:
+            return dict(self.index_override)
         index: dict[str, Any] = {
             "build": self.build,
             "build_number": self.build_number,
@@ -210,7 +218,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         }
         if not dist.entry_points:
             del link["noarch"]["entry_points"]
-    return CondaPackage(
+    pkg = CondaPackage(
         name=name,
         version=conda_version(dist.version),
         build=build,
@@ -229,6 +237,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         license=_license(dist),
         warnings=warnings,
     )
+    finish_plan(pkg, dist, options)
+    return pkg
 
 
 def _python_depends(dist: Distribution, target: Target) -> list[str]:

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EXIT_PARTIAL, BridgeError
-from . import channel, convert
+from . import channel, convert, towheel
 from .output import Output
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = [convert, channel]
+COMMANDS = [convert, towheel, channel]
 
 
 def build_parser() -> argparse.ArgumentParser:
