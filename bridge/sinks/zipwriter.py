@@ -282,7 +282,8 @@ class ZipWriter:
         if count >= COUNT_LIMIT or size >= ZIP64_LIMIT or start >= ZIP64_LIMIT:
             self._fh.write(_EOCD64.pack(0x06064B50, 44, 3 << 8 | 45, 45, 0, 0, count, count, size, start))
             self._fh.write(_LOCATOR64.pack(0x07064B50, 0, end, 1))
+        entries = 0xFFFF if count >= COUNT_LIMIT else count
         self._fh.write(
-            _EOCD.pack(0x06054B50, 0, 0, min(count, COUNT_LIMIT), min(count, COUNT_LIMIT),
-                       min(size, _MARK32), min(start, _MARK32), 0)
+            _EOCD.pack(0x06054B50, 0, 0, entries, entries, _MARK32 if size >= ZIP64_LIMIT else size,
+                       _MARK32 if start >= ZIP64_LIMIT else start, 0)
         )

@@ -100,10 +100,14 @@ class CondaSource:
                 if path in self.scripts:
                     kept["interpreter"] = self.scripts[path].decode("utf-8", "surrogateescape")
                 special[path] = kept
+        about = dict(self.about)
+        extra = {k: v for k, v in (about.pop("extra", None) or {}).items() if k != "wheel2conda"}  # ours comes back anyway
+        if extra:
+            about["extra"] = extra
         return roundtrip.CondaRecord(
             package=self.filename,
             index=self.index,
-            about=self.about,
+            about=about,
             link=self.link,
             dist_info="synthesized" if self.dist_info == "synthesized" else "own",
             paths=special,

@@ -60,7 +60,7 @@ def parse_match_spec(spec: str) -> ParsedSpec:
     try:
         parsed = MatchSpec(spec)
     except Exception as exc:  # rattler raises its own exception types
-        raise ReverseError(f"invalid MatchSpec {spec!r} ({exc})") from None
+        raise ReverseError(f"invalid MatchSpec {spec!r} ({' '.join(str(exc).splitlines()[0].split())})") from None
     if parsed.name is None:
         raise ReverseError(f"MatchSpec {spec!r} names no package")
     version = str(parsed.version) if parsed.version is not None else None
