@@ -24,7 +24,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from .errors import BridgeError, Unsupported
 from .model import Distribution
 from .roundtrip import CONDA_RECORD
-from .sinks.wheel import ProgressFn, WheelCompression, write_wheel
+from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
 from .sources.conda import CondaSource, open_conda
 from .translate.names import NameMap
 from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts, variant_properties
@@ -78,7 +78,7 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)
-        filename = _recorded_filename(dist, source) if label is None else None
+        filename = wheel_filename(dist, label) if label else _recorded_filename(dist, source)
         output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
         warnings = list(source.notes)
         warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
