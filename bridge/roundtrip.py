@@ -12,12 +12,14 @@ consumes them (they never reach a conda package) and the planner restores what t
 
 ``conda-package.json``
     ``{"format": 1, "package": <file name>, "index": <index.json>, "about": <about.json>,
-    "link": <link.json or null>, "dist_info": "own" | "synthesized", "paths": {<archive path>:
-    {...}}}``.  ``paths`` lists only entries a wheel cannot express: prefix placeholders
+    "link": <link.json or null>, "dist_info": "own" | "synthesized", "dist_info_files": [...],
+    "dist_info_text": {...}, "paths": {<archive path>: {...}}}``.  ``paths`` lists only entries a wheel cannot express: prefix placeholders
     (``prefix_placeholder``, ``file_mode``; for scripts also the original ``interpreter`` that
     ``#!python`` replaced), ``no_link``, each with the original ``sha256`` so a restore is
     checked.  ``dist_info: synthesized`` means the ``.dist-info`` was made up for the wheel and
-    is left out again.
+    is left out again; for an own one, ``dist_info_files`` lists its files and
+    ``dist_info_text`` keeps those the wheel drops or rewrites (``INSTALLER``, ``WHEEL``,
+    ``direct_url.json``, ...; never ``RECORD``, which is regenerated).
 
 Besides, the planner notes in ``about.json`` ``extra.wheel2conda.schemes`` the files whose
 install scheme a reader of the conda package could not guess (a shell script from
@@ -125,6 +127,8 @@ class CondaRecord:
     link: dict[str, Any] | None = None
     dist_info: str = "own"  # or "synthesized"
     paths: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dist_info_files: list[str] = field(default_factory=list)  # own: the names the package had
+    dist_info_text: dict[str, str] = field(default_factory=dict)  # own: INSTALLER, WHEEL, ... the wheel changed
 
     def to_bytes(self) -> bytes:
         doc = {"format": RECORD_FORMAT, **dataclasses.asdict(self)}
@@ -145,6 +149,8 @@ class CondaRecord:
             link=doc.get("link"),
             dist_info=str(doc.get("dist_info", "own")),
             paths=dict(doc.get("paths") or {}),
+            dist_info_files=list(doc.get("dist_info_files") or []),
+            dist_info_text=dict(doc.get("dist_info_text") or {}),
         )
 
 
@@ -232,14 +238,27 @@ def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, optio
         about = dict(record.about)
         about["extra"] = {**(about.get("extra") or {}), "wheel2conda": pkg.about["extra"]["wheel2conda"]}
         pkg.about = about
-    if record.dist_info == "synthesized":
-        prefix = f"{pkg.layout.site_packages}/{dist.dist_info}/"
-        pkg.files = [f for f in pkg.files if not f.path.startswith(prefix)]
-        pkg.info_files = []
+    _restore_dist_info(pkg, f"{pkg.layout.site_packages}/{dist.dist_info}/", record)
     for f in pkg.files:
         entry = record.paths.get(f.path)
         if entry and not _apply_entry(f, entry):
             pkg.warnings.append(f"{f.path}: differs from the recorded conda file; written as converted")
+
+
+def _restore_dist_info(pkg: "CondaPackage", prefix: str, record: CondaRecord) -> None:
+    """Leave out dist-info files the package did not have; put back the ones the wheel changed."""
+    from .plan import PlannedFile
+
+    if record.dist_info == "synthesized":
+        pkg.files = [f for f in pkg.files if not f.path.startswith(prefix)]
+        pkg.info_files = []
+        return
+    had = set(record.dist_info_files)
+    files = {f.path: f for f in pkg.files if not f.path.startswith(prefix) or f.path[len(prefix) :] in had}
+    for inner, text in record.dist_info_text.items():
+        data = text.encode("utf-8", "surrogateescape")
+        files[prefix + inner] = PlannedFile(prefix + inner, len(data), sha256_bytes(data), content=data)
+    pkg.files = sorted(files.values(), key=lambda f: f.path)
 
 
 def _apply_entry(f: "PlannedFile", entry: Mapping[str, Any]) -> bool:

@@ -37,7 +37,15 @@ SP = f"lib/python{HOST_PY}/site-packages"
 LINUX_HOST = sys.platform.startswith("linux") and HOST_SUBDIR == "linux-64"
 
 
-def gpulib(out_dir: Path, *, build: str = f"py{CP[2:]}_rocm7.11_gfx103X_0", extra_files: dict | None = None, placeholders: dict | None = None, **kw) -> Path:
+def gpulib(
+    out_dir: Path,
+    *,
+    build: str = f"py{CP[2:]}_rocm7.11_gfx103X_0",
+    extra_files: dict | None = None,
+    placeholders: dict | None = None,
+    extra_depends: tuple[str, ...] = ("numpy >=1.21,<3.0a0", "libgcc-ng >=12"),
+    **kw,
+) -> Path:
     """An arch package like a conda-forge GPU build: module, shared library with SONAME links,
     a placeholder script, data, a GPU build string; no .dist-info of its own."""
     files = {
@@ -60,7 +68,7 @@ def gpulib(out_dir: Path, *, build: str = f"py{CP[2:]}_rocm7.11_gfx103X_0", extr
         "name": "gpulib",
         "version": "2.9.1",
         "build": build,
-        "depends": [f"python >={HOST_PY},<3.{int(HOST_PY.split('.')[1]) + 1}.0a0", f"python_abi {HOST_PY}.* *_{CP}", "__glibc >=2.17", "numpy >=1.21,<3.0a0", "libgcc-ng >=12"],
+        "depends": [f"python >={HOST_PY},<3.{int(HOST_PY.split('.')[1]) + 1}.0a0", f"python_abi {HOST_PY}.* *_{CP}", "__glibc >=2.17", *extra_depends],
         "license": "MIT",
     }
     return build_conda_package(

@@ -77,6 +77,8 @@ class CondaSource:
     site_packages: str | None
     dist_info: str  # "own", "synthesized" or "wheel" (a package wheel2conda made from a wheel)
     wheel_filename: str | None = None  # the original wheel's name, when recorded
+    dist_info_dir: str | None = None  # archive path of the own .dist-info
+    changed_dist_info: dict[str, bytes] = field(default_factory=dict)  # own dist-info files the wheel drops or rewrites
     scripts: dict[str, bytes] = field(default_factory=dict)  # rewritten scripts → their original interpreter
     placeholders: list[str] = field(default_factory=list)  # other files carrying a prefix placeholder
     dropped: list[str] = field(default_factory=list)  # launchers and bytecode left out
@@ -93,6 +95,7 @@ class CondaSource:
 
     def record(self) -> roundtrip.CondaRecord:
         """The ``conda-package.json`` that lets wheel → conda rebuild this package."""
+        prefix = f"{self.dist_info_dir}/" if self.dist_info_dir else "\0"
         special: dict[str, dict[str, Any]] = {}
         for path, entry in self.paths.items():
             if entry.get("prefix_placeholder") or entry.get("no_link"):
@@ -111,6 +114,8 @@ class CondaSource:
             link=self.link,
             dist_info="synthesized" if self.dist_info == "synthesized" else "own",
             paths=special,
+            dist_info_files=sorted(p[len(prefix) :] for p in self.paths if p.startswith(prefix)),
+            dist_info_text={k: v.decode("utf-8", "surrogateescape") for k, v in sorted(self.changed_dist_info.items())},
         )
 
 
@@ -326,6 +331,8 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         fields = _metadata_fields(where, dist_info, metadata)
     keep_wheel = bool(wheel_meta) and wheel_meta["tags"] == tags and _build_tag(wheel_meta.get("build")) == build_tag
     dist_info_dir = f"{site}/{dist_info}/" if site else "\0"
+    if source.dist_info != "synthesized":
+        source.dist_info_dir = dist_info_dir[:-1]
     ep_text = generated.get("entry_points.txt") or payload.contents.get(f"{dist_info_dir}entry_points.txt")
     entry_points = parse_entry_points(where, ep_text) if ep_text else ()
 
@@ -344,6 +351,8 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         if path.startswith(dist_info_dir):
             inner = path[len(dist_info_dir) :]
             if inner in REGENERATED or inner in roundtrip.CONSUMED or (inner == "WHEEL" and not keep_wheel):
+                if inner != "RECORD" and path in payload.contents:
+                    source.changed_dist_info[inner] = payload.contents[path]
                 continue
             cached[path] = payload.contents[path]
         placeholder = entry.get("prefix_placeholder")
