@@ -25,7 +25,7 @@ from bridge.channel.index import index_channel
 from bridge.convert import convert_wheel
 from bridge.plan import ConversionOptions
 from bridge.towheel import to_wheel
-from tests.support.conda_env import HOST_PY, HOST_SUBDIR, build_conda_package, install, run_in_prefix
+from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix
 from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import CP, LINUX_HOST, gpulib
 

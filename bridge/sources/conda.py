@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_component, zstd
@@ -37,9 +37,8 @@ from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .. import roundtrip
-from ..digest import CHUNK
 from ..errors import BadInput
-from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from ..model import Distribution, Member, Provenance, Scheme
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
@@ -57,7 +56,7 @@ from ..translate.reverse import (
     wheel_tags,
 )
 from .paths import check_relative_path
-from .wheel import REGENERATED, parse_entry_points
+from .wheel import REGENERATED, _file_sha256, _is_bytecode, parse_entry_points
 
 SUFFIXES = (".conda", ".tar.bz2")
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, zstd.ZstdError)
@@ -514,18 +513,6 @@ def _entry_points_txt(entries: list[str]) -> bytes:
     buf = io.StringIO()
     parser.write(buf)
     return buf.getvalue().encode("utf-8")
-
-
-def _is_bytecode(path: str) -> bool:
-    return "__pycache__" in PurePosixPath(path).parts or path.endswith((".pyc", ".pyo"))
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Cursor:

@@ -25,7 +25,6 @@ from rattler import MatchSpec
 
 from ..data import load
 from ..model import EntryPoint, Scheme
-from .buildstring import sanitize
 from .names import NameMap
 
 
