@@ -22,6 +22,7 @@ from .digest import record_digest, sha256_bytes
 from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .model import Distribution, EntryPoint, Member, Scheme
+from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap, extras_package
@@ -45,7 +46,9 @@ class PlannedFile:
     member: Member | None = None  # stream it from the distribution ...
     content: bytes | None = None  # ... or write these (generated) bytes
     target: str | None = None  # softlink target (relative)
-    placeholder: str | None = None  # text-mode prefix placeholder
+    placeholder: str | None = None  # prefix placeholder
+    file_mode: str = "text"  # how the placeholder is replaced ("text" or "binary")
+    no_link: bool = False
 
     @property
     def is_link(self) -> bool:
@@ -57,8 +60,10 @@ class PlannedFile:
             entry["sha256"] = self.sha256
             entry["size_in_bytes"] = self.size
         if self.placeholder:
-            entry["file_mode"] = "text"
+            entry["file_mode"] = self.file_mode
             entry["prefix_placeholder"] = self.placeholder
+        if self.no_link:
+            entry["no_link"] = True
         return entry
 
 
@@ -99,6 +104,7 @@ class CondaPackage:
     track_features: str | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
+    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
 
     @property
     def subdir(self) -> str:
@@ -116,6 +122,8 @@ class CondaPackage:
         return self.stem + EXTENSIONS[fmt]
 
     def index_json(self) -> dict[str, Any]:
+        if self.index_override is not None:
+            return dict(self.index_override)
         index: dict[str, Any] = {
             "build": self.build,
             "build_number": self.build_number,
@@ -238,7 +246,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         }
         if not dist.entry_points:
             del link["noarch"]["entry_points"]
-    return CondaPackage(
+    pkg = CondaPackage(
         name=name,
         version=conda_version(dist.version),
         build=build,
@@ -259,6 +267,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         warnings=warnings,
         notes=notes,
     )
+    finish_plan(pkg, dist, options)
+    return pkg
 
 
 def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:

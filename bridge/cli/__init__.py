@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EXIT_PARTIAL, BridgeError
-from . import channel, convert, recipes, repack, verify
+from . import channel, convert, recipes, repack, towheel, verify
 from .output import Output
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = [convert, channel, verify, repack, recipes]
+COMMANDS = [convert, towheel, channel, verify, repack, recipes]
 
 
 def build_parser() -> argparse.ArgumentParser:

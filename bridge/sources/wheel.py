@@ -27,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from .. import roundtrip  # module import: roundtrip imports this package too
 from ..digest import CHUNK, parse_record_digest
 from ..errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
@@ -84,6 +85,8 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
             continue
         if rel not in record:
             raise BadInput(where, f"{rel}: not listed in RECORD", hint="the wheel was modified after it was built")
+        if rel.startswith(dist_info + "/") and rel[len(dist_info) + 1 :] in roundtrip.CONSUMED:
+            continue  # LINKS, conda-package.json: applied below, never copied
         if _is_bytecode(rel):
             continue
         scheme, scheme_path = _classify(where, rel, data_dir, wheel_meta["purelib"])
@@ -107,6 +110,9 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
     for rel in record:
         if rel not in by_name and not rel.endswith("/"):
             raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive")
+    members, extra = roundtrip.read_wheel_manifests(
+        where, dist_info, members, lambda n: _read_small(where, zf, by_name, n) if n in by_name else None
+    )
     # Non-sha256 RECORD digests: remember them so reading still verifies.
     other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and algo != "sha256"}
 
@@ -137,7 +143,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
         opener=opener,
         fields=fields,
         license_files=tuple(sorted(license_files)),
-        extra={"wheel_generator": wheel_meta.get("generator", "")},
+        extra={"wheel_generator": wheel_meta.get("generator", ""), **extra},
     )
 
 
