@@ -1,0 +1,144 @@
+"""Files for people and catalogues: ``channeldata.json`` (CEP 38) and ``index.html`` listings.
+
+Clients do not need them (conda-format.md §8.2); they are derived from the indexed subdirs,
+deterministic (no wall-clock time), and written atomically only when their bytes change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..fsutil import atomic_write
+from .cache import encode_record
+from .repodata import listed_files
+
+if TYPE_CHECKING:
+    from .index import SubdirIndex
+
+CHANNELDATA = "channeldata.json"
+INDEX_HTML = "index.html"
+
+
+def write_site(channel: Path, subdirs: Mapping[str, SubdirIndex], *, refresh: bool = False) -> list[Path]:
+    """Write ``channeldata.json`` and ``index.html`` when a subdir changed (or ``refresh``, or one is
+    missing); return the paths whose bytes changed."""
+    targets = (channel / CHANNELDATA, channel / INDEX_HTML)
+    if not refresh and all(s.current for s in subdirs.values()) and all(p.is_file() for p in targets):
+        return []
+    channeldata = build_channeldata(subdirs)
+    files = {
+        targets[0]: dump_channeldata(channeldata),
+        targets[1]: channel_html(channel.resolve().name, channeldata, subdirs).encode(),
+    }
+    return [path for path, data in files.items() if write_if_changed(path, data)]
+
+
+def dump_channeldata(channeldata: Mapping[str, Any]) -> bytes:
+    """Sorted keys, one package per line (an indented dump is several times slower)."""
+    parts = []
+    for key in sorted(channeldata):
+        value = channeldata[key]
+        if key == "packages":
+            lines = ",\n".join(f"{json.dumps(name)}:{encode_record(value[name])}" for name in sorted(value))
+            parts.append(f'"packages":{{\n{lines}\n}}')
+        else:
+            parts.append(f"{json.dumps(key)}:{json.dumps(value, sort_keys=True)}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode()
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+@lru_cache(maxsize=8192)
+def _version_key(version: str) -> Any:
+    import rattler  # conda's version order (CEP 33), not PEP 440
+
+    try:
+        return (1, rattler.Version(version))
+    except Exception:
+        return (0, version)
+
+
+def build_channeldata(subdirs: Mapping[str, SubdirIndex]) -> dict[str, Any]:
+    """Per package name: newest version (conda order), the subdirs that have the name, and the
+    newest build's timestamp, license and about fields.  Yanked packages do not count."""
+    by_name: dict[str, list[tuple[dict[str, Any], SubdirIndex, str]]] = {}
+    for sub in subdirs.values():
+        for filename, record in listed_files(sub.repodata):
+            by_name.setdefault(record["name"], []).append((record, sub, filename))
+    packages = {}
+    for name in sorted(by_name):
+        group = by_name[name]
+        versions = {str(r.get("version", "0")) for r, _, _ in group}
+        newest = max(versions, key=_version_key) if len(versions) > 1 else versions.pop()
+        record, sub, filename = max((g for g in group if str(g[0].get("version", "0")) == newest), key=lambda g: g[0].get("timestamp", 0))
+        about = sub.entries[filename].about if filename in sub.entries else {}
+        info = {
+            "version": newest,
+            "subdirs": sorted({g[1].subdir for g in group}),
+            "timestamp": record.get("timestamp", 0),
+            "license": about.get("license") or record.get("license"),
+            **{k: about[k] for k in ("summary", "home", "dev_url", "doc_url") if about.get(k)},
+        }
+        packages[name] = {k: v for k, v in info.items() if v is not None}
+    return {"channeldata_version": 1, "packages": packages, "subdirs": sorted(subdirs)}
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}td.n{text-align:right}"
+    "code{font-size:85%}"
+)
+
+
+def _page(title: str, body: str) -> str:
+    t = html.escape(title)
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{t}</title>'
+        f"<style>{_STYLE}</style></head>\n<body><h1>{t}</h1>\n{body}</body></html>\n"
+    )
+
+
+def _date(timestamp_ms: Any) -> str:
+    if not isinstance(timestamp_ms, (int, float)) or timestamp_ms <= 0:
+        return ""
+    seconds = timestamp_ms / 1000 if timestamp_ms > 253402300799 else timestamp_ms
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def channel_html(title: str, channeldata: Mapping[str, Any], subdirs: Mapping[str, SubdirIndex]) -> str:
+    """One page: how to use the channel, its subdirs, and every package's newest version."""
+    e = html.escape
+    links = []
+    for s, sub in subdirs.items():
+        yanked = len(sub.repodata.get("removed", ()))
+        note = f", {yanked} yanked" if yanked else ""
+        links.append(f'<a href="{e(s)}/">{e(s)}/</a> (<a href="{e(s)}/repodata.json">repodata.json</a>, {len(sub.entries)} files{note})')
+    rows = []
+    for name, info in channeldata["packages"].items():
+        home = f'<a href="{e(info["home"])}">home</a>' if info.get("home") else ""
+        rows.append(
+            f"<tr><td>{e(name)}</td><td>{e(str(info.get('version')))}</td><td>{_date(info.get('timestamp'))}</td>"
+            f"<td>{e(', '.join(info['subdirs']))}</td><td>{e(info.get('license', ''))}</td><td>{e(info.get('summary', ''))}</td><td>{home}</td></tr>"
+        )
+    body = (
+        f"<p>A conda channel. Use it with <code>conda install -c &lt;this directory or its file:// URL&gt; PACKAGE</code>.</p>\n"
+        f"<p>{' · '.join(links)}</p>\n"
+        "<table><tr><th>package</th><th>newest</th><th>built (UTC)</th><th>subdirs</th><th>license</th><th>summary</th><th></th></tr>\n"
+        + "\n".join(rows)
+        + "\n</table>\n"
+    )
+    return _page(title or "channel", body)
