@@ -98,10 +98,6 @@ class Entry:
             self._text = encode_record(self.record)
         return self._text
 
-    def holds(self, record: dict[str, Any]) -> bool:
-        """``record`` is this entry's own record object (so :attr:`text` encodes it)."""
-        return record is self._record
-
     def __repr__(self) -> str:
         return f"Entry({self.key}, {self.text})"
 
@@ -117,17 +113,22 @@ def parse_records(entries: Iterable[Entry]) -> None:
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, key TEXT NOT NULL, about TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, key TEXT);
+CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, summary TEXT NOT NULL);
 """
 
 
 class SubdirCache:
-    """``{file name: Entry}`` of one subdir plus the stat keys of its outputs, backed by sqlite."""
+    """One subdir's cached state, backed by sqlite: ``entries`` (file name → :class:`Entry`),
+    ``outputs`` (file name → stat key of what the last index wrote or read) and ``summaries``
+    (package name → its channeldata contribution, ``site.summarize``)."""
 
     def __init__(self, folder: Path):
         self.path = folder / CACHE_DIR / CACHE_NAME
         self.entries: dict[str, Entry] = {}
         self.outputs: dict[str, StatKey | None] = {}
+        self.summaries: dict[str, dict[str, Any]] = {}
         self._stored: dict[str, Entry] = {}  # what the database holds
+        self._stored_summaries: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def load(cls, folder: Path) -> SubdirCache:
@@ -142,10 +143,11 @@ class SubdirCache:
                     name: Entry(key, text=record, about_text=about)
                     for name, key, about, record in db.execute("SELECT name, key, about, record FROM files")
                 }
-                cache.outputs = {name: key for name, key in db.execute("SELECT name, key FROM outputs")}
+                cache.outputs = dict(db.execute("SELECT name, key FROM outputs"))
+                cache.summaries = {name: json.loads(text) for name, text in db.execute("SELECT name, summary FROM names")}
         except (sqlite3.Error, ValueError, TypeError):
-            cache.entries, cache.outputs = {}, {}
-        cache._stored = dict(cache.entries)
+            cache.entries, cache.outputs, cache.summaries = {}, {}, {}
+        cache._stored, cache._stored_summaries = dict(cache.entries), dict(cache.summaries)
         return cache
 
     def lookup(self, name: str, key: StatKey) -> Entry | None:
@@ -159,7 +161,7 @@ class SubdirCache:
         except sqlite3.Error:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._stored = {}
+            self._stored, self._stored_summaries = {}, {}
             self._save()
 
     def _save(self) -> None:
@@ -167,8 +169,8 @@ class SubdirCache:
         with closing(sqlite3.connect(self.path)) as db, db:
             db.execute("PRAGMA synchronous = NORMAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-                db.executescript("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS outputs;")
-                self._stored = {}
+                db.executescript("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS names;")
+                self._stored, self._stored_summaries = {}, {}
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
             gone = [(name,) for name in self._stored.keys() - self.entries.keys()]
@@ -180,5 +182,10 @@ class SubdirCache:
             ]
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", changed)
             db.execute("DELETE FROM outputs")
-            db.executemany("INSERT INTO outputs VALUES (?, ?)", [(n, k) for n, k in self.outputs.items()])
-        self._stored = dict(self.entries)
+            db.executemany("INSERT INTO outputs VALUES (?, ?)", list(self.outputs.items()))
+            db.executemany("DELETE FROM names WHERE name = ?", [(n,) for n in self._stored_summaries.keys() - self.summaries.keys()])
+            db.executemany(
+                "INSERT OR REPLACE INTO names VALUES (?, ?)",
+                [(n, json.dumps(v, sort_keys=True)) for n, v in self.summaries.items() if self._stored_summaries.get(n) != v],
+            )
+        self._stored, self._stored_summaries = dict(self.entries), dict(self.summaries)

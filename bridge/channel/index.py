@@ -18,12 +18,12 @@ from typing import Any
 
 from ..errors import BadInput, BridgeError
 from ..fsutil import TEMP_MARK
-from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, parse_records, path_key, stat_key
+from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
 from .hooks import run_post_index_hooks
 from .lock import channel_lock
-from .records import SUBDIR_RE, is_package, read_package
-from .repodata import PATCH_INSTRUCTIONS, REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, build_repodata, dump_repodata, load_patch_instructions, write_repodata
-from .site import write_site
+from .records import SUBDIR_RE, is_package, package_name, read_package
+from .repodata import PATCH_INSTRUCTIONS, REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, as_dict, build_repodata, dump_repodata, load_patch_instructions, materialize, write_repodata
+from .site import summarize, write_site
 
 #: A temporary file of a live publisher is left alone this long (its pid may be on another host).
 STALE_TEMP_SECONDS = 3600.0
@@ -32,25 +32,33 @@ READ_THREADS = min(8, os.cpu_count() or 1)
 
 
 class SubdirIndex:
-    """The outcome for one subdir; ``repodata`` (what clients see) is built on first use."""
+    """The outcome for one subdir.  ``repodata`` (what clients see, records as dicts) is built on
+    first use; ``visible`` is the same with undecoded cache entries, for cheap counting."""
 
     def __init__(self, subdir: str, folder: Path, entries: dict[str, Entry], instructions: dict[str, Any]):
         self.subdir = subdir
         self.path = folder / REPODATA  #: its repodata.json
         self.entries = entries  #: every package file in the folder (yanked ones too), by file name
         self.instructions = instructions  #: its patch_instructions.json
+        self.summaries: dict[str, dict[str, Any]] = {}  #: package name → its channeldata contribution
         self.changed = False  #: repodata.json/.zst were rewritten
         self.current = True  #: nothing in the folder changed since the last index (nothing was rebuilt)
         self.read = 0  #: packages opened and hashed (not served from the cache)
         self.skipped: list[BridgeError] = []  #: unreadable or misplaced packages
+        self._visible: dict[str, Any] | None = None
         self._repodata: dict[str, Any] | None = None
+
+    @property
+    def visible(self) -> dict[str, Any]:
+        if self._visible is None:
+            self._visible = build_repodata(self.subdir, self.entries, self.instructions)
+        return self._visible
 
     @property
     def repodata(self) -> dict[str, Any]:
         if self._repodata is None:
-            parse_records(self.entries.values())
-            records = {name: e.record for name, e in self.entries.items()}
-            self._repodata = build_repodata(self.subdir, records, self.instructions)
+            visible = self.visible
+            self._repodata = materialize({**visible, "packages": dict(visible["packages"]), "packages.conda": dict(visible["packages.conda"])})
         return self._repodata
 
 
@@ -92,6 +100,8 @@ def index_channel(
     Takes the channel lock (re-entrant: callers holding it may call this).
     """
     channel = Path(channel)
+    if not channel.is_dir():
+        raise BadInput(channel, "no such directory", hint="publish packages into it, or create it first")
     for name in subdirs or ():
         if not SUBDIR_RE.match(name):
             raise BadInput(channel / name, "not a conda subdir name (noarch or <os>-<arch>)")
@@ -156,18 +166,34 @@ def index_subdir(
     sub.entries = entries = dict(sorted(entries.items()))
 
     inputs = {PATCH_INSTRUCTIONS: path_key(folder / PATCH_INSTRUCTIONS)}
-    same_files = entries.keys() == cache.entries.keys() and all(e is cache.entries[n] for n, e in entries.items())
+    changed_files = {n for n, e in entries.items() if cache.entries.get(n) is not e} | (cache.entries.keys() - entries.keys())
     shadowed = any((folder / name).exists() for name in (*SHADOWING_FILES, *SHADOWING_DIRS))
-    if not rehash and same_files and not shadowed and cache.outputs == {**inputs, **_output_keys(folder)}:
+    if not rehash and not changed_files and not shadowed and cache.outputs == {**inputs, **_output_keys(folder)}:
+        sub.summaries = cache.summaries
         return sub  # nothing changed since the last index: no need to serialise anything
     sub.current = False
-    sub.changed = write_repodata(folder, dump_repodata(sub.repodata, entries))
+    sub.changed = write_repodata(folder, dump_repodata(sub.visible))
     if sub.changed and result is not None:
         result.written += [folder / REPODATA, folder / REPODATA_ZST]
-    cache.entries = entries
+    everything = rehash or not cache.entries or cache.outputs.get(PATCH_INSTRUCTIONS, "none") != inputs[PATCH_INSTRUCTIONS]
+    sub.summaries = _summaries(sub, cache.summaries, None if everything else {package_name(n) for n in changed_files})
+    cache.entries, cache.summaries = entries, sub.summaries
     cache.outputs = {**inputs, **_output_keys(folder)}
     cache.save()
     return sub
+
+
+def _summaries(sub: SubdirIndex, old: dict[str, dict[str, Any]], touched: set[str] | None) -> dict[str, dict[str, Any]]:
+    """Channeldata contributions of ``sub``: recomputed for the ``touched`` package names (all if None)."""
+    builds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for group in ("packages", "packages.conda"):
+        for filename, record in sub.visible[group].items():
+            name = package_name(filename)
+            if touched is None or name in touched:
+                builds.setdefault(name, []).append((as_dict(record), sub.entries[filename].about))
+    summaries = {} if touched is None else {n: v for n, v in old.items() if n not in touched}
+    summaries.update((name, summarize(found)) for name, found in builds.items())
+    return summaries
 
 
 def _output_keys(folder: Path) -> dict[str, StatKey | None]:

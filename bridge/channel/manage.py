@@ -25,7 +25,7 @@ from ..errors import BadInput, BridgeError
 from .cache import SubdirCache
 from .index import IndexResult, index_channel, subdirs_present
 from .lock import channel_lock
-from .records import is_package, read_package
+from .records import is_package, read_package, version_key
 from .repodata import listed_files, load_patch_instructions, read_repodata, write_patch_instructions
 
 
@@ -71,11 +71,9 @@ def catalog(channel: Path, subdirs: Iterable[str] | None = None) -> list[Package
 
 
 def sort_rows(rows: Iterable[PackageRow]) -> list[PackageRow]:
-    from .site import _version_key
-
     return sorted(
         rows,
-        key=lambda r: (r.record.get("name", ""), _version_key(str(r.record.get("version", "0"))), r.record.get("build_number", 0), r.record.get("build", ""), r.path),
+        key=lambda r: (r.record.get("name", ""), version_key(str(r.record.get("version", "0"))), r.record.get("build_number", 0), r.record.get("build", ""), r.path),
     )
 
 

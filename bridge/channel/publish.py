@@ -179,5 +179,5 @@ def _unyank_added(channel: Path, added: list[_Input]) -> None:
 
 
 def _outcome(item: _Input, result: IndexResult) -> Published:
-    yanked = item.dest.name in result.subdirs[item.subdir].repodata.get("removed", ())
+    yanked = item.dest.name in result.subdirs[item.subdir].visible["removed"]
     return Published(item.source, item.dest, item.status, yanked)

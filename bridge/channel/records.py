@@ -7,6 +7,7 @@ import json
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -39,6 +40,22 @@ def package_stem(filename: str) -> str:
         if filename.endswith(suffix):
             return filename[: -len(suffix)]
     raise ValueError(f"not a conda package file name: {filename}")
+
+
+def package_name(filename: str) -> str:
+    """The package name of a file name (``name-version-build.conda``: split on the last two dashes)."""
+    return package_stem(filename).rsplit("-", 2)[0]
+
+
+@lru_cache(maxsize=16384)
+def version_key(version: str) -> Any:
+    """Sort key in conda's version order (CEP 33, not PEP 440); unparsable versions sort first."""
+    import rattler
+
+    try:
+        return (1, rattler.Version(version))
+    except Exception:
+        return (0, version)
 
 
 @dataclass

@@ -22,13 +22,13 @@ import json
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import zstandard
 
 from ..errors import BadInput
 from ..fsutil import atomic_path
-from .cache import Entry, encode_record
+from .cache import Entry, encode_record, parse_records
 
 REPODATA = "repodata.json"
 REPODATA_ZST = "repodata.json.zst"
@@ -51,10 +51,20 @@ SHADOWING_FILES = (
 SHADOWING_DIRS = ("shards",)
 
 
-def build_repodata(subdir: str, records: Mapping[str, dict[str, Any]], instructions: Mapping[str, Any]) -> dict[str, Any]:
-    """Repodata from ``{file name: record}``, with conda-index style ``patch_instructions.json`` applied."""
-    packages: dict[str, Any] = {}
-    packages_conda: dict[str, Any] = {}
+Record = Union[Entry, dict[str, Any]]  #: a cached entry (decoded only when needed) or a plain record
+
+
+def as_dict(record: Record) -> dict[str, Any]:
+    return record.record if isinstance(record, Entry) else record
+
+
+def build_repodata(subdir: str, records: Mapping[str, Record], instructions: Mapping[str, Any]) -> dict[str, Any]:
+    """Repodata from ``{file name: record}``, with conda-index style ``patch_instructions.json`` applied.
+
+    Values stay what they were given (cache entries are not decoded), except patched records,
+    which become new dicts; :func:`dump_repodata` and :func:`materialize` accept both."""
+    packages: dict[str, Record] = {}
+    packages_conda: dict[str, Record] = {}
     for name in sorted(records):
         (packages_conda if name.endswith(".conda") else packages)[name] = records[name]
     repodata = {
@@ -69,16 +79,25 @@ def build_repodata(subdir: str, records: Mapping[str, dict[str, Any]], instructi
     return repodata
 
 
+def materialize(repodata: dict[str, Any]) -> dict[str, Any]:
+    """``repodata`` with every record a plain dict (decoding cache entries in one go)."""
+    for group in ("packages", "packages.conda"):
+        records = repodata[group]
+        parse_records(v for v in records.values() if isinstance(v, Entry))
+        repodata[group] = {name: as_dict(v) for name, v in records.items()}
+    return repodata
+
+
 def apply_patch_instructions(repodata: dict[str, Any], instructions: Mapping[str, Any]) -> None:
     """conda-index semantics: ``packages``/``packages.conda`` record patches (a ``.tar.bz2`` patch also
     applies to its ``.conda`` twin), ``revoke`` (unsatisfiable dependency) and ``remove``
-    (hidden from clients, listed under ``removed``).  Records are copied before they change."""
+    (hidden from clients, listed under ``removed``).  Patched records are new dicts."""
     groups = {"packages": repodata["packages"], "packages.conda": repodata["packages.conda"]}
 
     def patch(group: str, name: str, changes: Mapping[str, Any]) -> None:
         records = groups[group]
         if name in records:
-            records[name] = {**records[name], **changes}
+            records[name] = {**as_dict(records[name]), **changes}
 
     for name, changes in instructions.get("packages", {}).items():
         patch("packages", name, changes)
@@ -89,8 +108,8 @@ def apply_patch_instructions(repodata: dict[str, Any], instructions: Mapping[str
     for name in instructions.get("revoke", ()):
         for group, records in groups.items():
             if name in records:
-                record = records[name]
-                patch(group, name, {"revoked": True, "depends": [*record.get("depends", []), "package_has_been_revoked"]})
+                depends = as_dict(records[name]).get("depends", [])
+                patch(group, name, {"revoked": True, "depends": [*depends, "package_has_been_revoked"]})
     removed = set()
     for name in instructions.get("remove", ()):
         for records in groups.values():
@@ -122,26 +141,25 @@ def write_patch_instructions(folder: Path, instructions: Mapping[str, Any]) -> N
         tmp.write_text(json.dumps({"patch_instructions_version": 1, **instructions}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def dump_repodata(repodata: Mapping[str, Any], encoded: Mapping[str, Entry] = {}) -> bytes:
+def dump_repodata(repodata: Mapping[str, Any]) -> bytes:
     """Deterministic JSON with one package record per line.
 
-    Records are compact and key-sorted (``cache.encode_record``); a record that is still the
-    object of its cache entry reuses the entry's JSON text instead of being encoded again.  One
-    record per line makes the file greppable and its diffs readable; keys are sorted at every
-    level, so equal repodata gives equal bytes.
+    Records are compact and key-sorted (``cache.encode_record``); a cache entry contributes its
+    stored JSON text, so an unchanged record is never encoded again.  One record per line makes
+    the file greppable and its diffs readable; keys are sorted at every level, so equal
+    repodata gives equal bytes.
     """
-    def text(name: str, record: dict[str, Any]) -> str:
-        entry = encoded.get(name)
-        return entry.text if entry is not None and entry.holds(record) else encode_record(record)
-
     parts = []
     for key in sorted(repodata):
         value = repodata[key]
         if key in ("packages", "packages.conda") and value:
-            lines = ",\n".join(f"{json.dumps(name)}:{text(name, value[name])}" for name in sorted(value))
+            lines = ",\n".join(
+                f"{json.dumps(name)}:{v.text if isinstance(v, Entry) else encode_record(v)}"
+                for name, v in sorted(value.items())
+            )
             parts.append(f"{json.dumps(key)}:{{\n{lines}\n}}")
         else:
-            parts.append(f"{json.dumps(key)}:{encode_record(value) if isinstance(value, dict) else json.dumps(value, separators=(',', ':'))}")
+            parts.append(f"{json.dumps(key)}:{json.dumps(value, sort_keys=True, separators=(',', ':'))}")
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime
 import html
 import json
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fsutil import atomic_write
 from .cache import encode_record
-from .repodata import listed_files
+from .records import version_key
 
 if TYPE_CHECKING:
     from .index import SubdirIndex
@@ -62,38 +61,31 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-@lru_cache(maxsize=8192)
-def _version_key(version: str) -> Any:
-    import rattler  # conda's version order (CEP 33), not PEP 440
-
-    try:
-        return (1, rattler.Version(version))
-    except Exception:
-        return (0, version)
+def summarize(builds: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> dict[str, Any]:
+    """One subdir's channeldata entry for one name, from its visible ``(record, about)`` pairs:
+    the newest version (conda order; newest timestamp among its builds) with its license and
+    about fields."""
+    record, about = max(builds, key=lambda b: (version_key(str(b[0].get("version", "0"))), b[0].get("timestamp", 0)))
+    info = {
+        "version": str(record.get("version", "0")),
+        "timestamp": record.get("timestamp", 0),
+        "license": about.get("license") or record.get("license"),
+        **{k: about[k] for k in ("summary", "home", "dev_url", "doc_url") if about.get(k)},
+    }
+    return {k: v for k, v in info.items() if v is not None}
 
 
 def build_channeldata(subdirs: Mapping[str, SubdirIndex]) -> dict[str, Any]:
-    """Per package name: newest version (conda order), the subdirs that have the name, and the
-    newest build's timestamp, license and about fields.  Yanked packages do not count."""
-    by_name: dict[str, list[tuple[dict[str, Any], SubdirIndex, str]]] = {}
-    for sub in subdirs.values():
-        for filename, record in listed_files(sub.repodata):
-            by_name.setdefault(record["name"], []).append((record, sub, filename))
+    """CEP 38 ``channeldata.json`` merged from the subdirs' per-name summaries (yanked builds do not count)."""
+    by_name: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for subdir, sub in subdirs.items():
+        for name, info in sub.summaries.items():
+            by_name.setdefault(name, []).append((subdir, info))
     packages = {}
     for name in sorted(by_name):
-        group = by_name[name]
-        versions = {str(r.get("version", "0")) for r, _, _ in group}
-        newest = max(versions, key=_version_key) if len(versions) > 1 else versions.pop()
-        record, sub, filename = max((g for g in group if str(g[0].get("version", "0")) == newest), key=lambda g: g[0].get("timestamp", 0))
-        about = sub.entries[filename].about if filename in sub.entries else {}
-        info = {
-            "version": newest,
-            "subdirs": sorted({g[1].subdir for g in group}),
-            "timestamp": record.get("timestamp", 0),
-            "license": about.get("license") or record.get("license"),
-            **{k: about[k] for k in ("summary", "home", "dev_url", "doc_url") if about.get(k)},
-        }
-        packages[name] = {k: v for k, v in info.items() if v is not None}
+        found = by_name[name]
+        _, newest = max(found, key=lambda f: (version_key(f[1]["version"]), f[1].get("timestamp", 0)))
+        packages[name] = {**newest, "subdirs": sorted(subdir for subdir, _ in found)}
     return {"channeldata_version": 1, "packages": packages, "subdirs": sorted(subdirs)}
 
 
@@ -124,7 +116,7 @@ def channel_html(title: str, channeldata: Mapping[str, Any], subdirs: Mapping[st
     e = html.escape
     links = []
     for s, sub in subdirs.items():
-        yanked = len(sub.repodata.get("removed", ()))
+        yanked = len(sub.visible["removed"])
         note = f", {yanked} yanked" if yanked else ""
         links.append(f'<a href="{e(s)}/">{e(s)}/</a> (<a href="{e(s)}/repodata.json">repodata.json</a>, {len(sub.entries)} files{note})')
     rows = []

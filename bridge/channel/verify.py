@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,12 @@ def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> 
     if not channel.is_dir():
         report.problems.append(Problem(channel, "no such directory"))
         return report
-    if lock:
-        with channel_lock(channel):
-            _verify(channel, report, hashes)
-    else:
+    with ExitStack() as stack:
+        if lock:
+            try:
+                stack.enter_context(channel_lock(channel))
+            except OSError:  # a read-only channel: nobody can be publishing into it
+                pass
         _verify(channel, report, hashes)
     return report
 

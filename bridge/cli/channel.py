@@ -10,7 +10,6 @@ from ..channel.index import IndexResult, index_channel
 from ..channel.manage import PackageRow, catalog, remove, search, yank
 from ..channel.publish import publish
 from ..channel.verify import verify_channel
-from ..convert import expand_inputs
 from ..errors import EXIT_OK, EXIT_PARTIAL, BridgeError
 from .output import Output, human_size
 
@@ -54,6 +53,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_publish(args: argparse.Namespace, out: Output) -> int:
+    from ..convert import expand_inputs  # the conversion stack is not needed to publish
+
     publish_and_report(out, args.channel, expand_inputs(args.packages, (".conda", ".tar.bz2")), args.force)
     return EXIT_OK
 
