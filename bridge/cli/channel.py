@@ -79,7 +79,7 @@ def report_index(out: Output, result: IndexResult) -> None:
         yanked = len(sub.repodata.get("removed", ()))
         state = "written" if sub.changed else "unchanged"
         out.info(
-            f"{name:14} {len(sub.entries):6} files ({sub.read} read, {len(sub.entries) + len(sub.skipped) - sub.read} cached"
+            f"{name:14} {len(sub.entries):6} file{'' if len(sub.entries) == 1 else 's'} ({sub.read} read, {len(sub.entries) + len(sub.skipped) - sub.read} cached"
             f"{f', {yanked} yanked' if yanked else ''})  repodata.json {state}"
         )
         out.item({"subdir": name, "files": len(sub.entries), "read": sub.read, "yanked": yanked, "repodata": str(sub.path), "changed": sub.changed})
@@ -163,5 +163,5 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
     if report.ok:
         out.info(f"ok: {summary}")
         return EXIT_OK
-    out.info(f"{len(report.problems)} problems: {summary}")
+    out.info(f"{len(report.problems)} problem{'' if len(report.problems) == 1 else 's'}: {summary}")
     return EXIT_PARTIAL
