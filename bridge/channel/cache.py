@@ -38,7 +38,9 @@ StatKey = str  #: ``"size:mtime_ns:inode:ctime_ns"`` (text: inodes can exceed sq
 
 
 def stat_key(st: os.stat_result) -> StatKey:
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+    # Windows: os.scandir() entries report inode 0, so leave it out there for both ways of stat-ing
+    ino = 0 if os.name == "nt" else st.st_ino
+    return f"{st.st_size}:{st.st_mtime_ns}:{ino}:{st.st_ctime_ns}"
 
 
 def path_key(path: Path) -> StatKey | None:

@@ -37,15 +37,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     v.add_argument("spec")
     v.add_argument("--subdir", action="append", help="only this subdir (repeatable)")
     v.set_defaults(func=run_search)
-    for verb, text in (("yank", "hide packages from solvers; the files stay (repodata 'removed')"), ("unyank", "make yanked packages installable again")):
+    for verb, text, func in (
+        ("yank", "hide packages from solvers; the files stay (repodata 'removed')", run_yank),
+        ("unyank", "make yanked packages installable again", run_yank),
+        ("remove", "delete package files and their records", run_remove),
+    ):
         v = verbs.add_parser(verb, parents=[common], help=text, description=f"{text[0].upper()}{text[1:]}. Select packages by file name ([SUBDIR/]NAME-VERSION-BUILD.conda) or match spec.")
         v.add_argument("channel", type=Path)
         v.add_argument("packages", nargs="+", metavar="FILE|SPEC")
-        v.set_defaults(func=run_yank, undo=verb == "unyank")
-    v = verbs.add_parser("remove", parents=[common], help="delete package files and their records", description="Delete package files and their records. Select packages by file name ([SUBDIR/]NAME-VERSION-BUILD.conda) or match spec.")
-    v.add_argument("channel", type=Path)
-    v.add_argument("packages", nargs="+", metavar="FILE|SPEC")
-    v.set_defaults(func=run_remove)
+        v.set_defaults(func=func, undo=verb == "unyank")
     v = verbs.add_parser("verify", parents=[common], help="check repodata against the package files", description="Check that every listed package exists with the listed size, sha256 and md5, every package file is listed, and no stale repodata.json.zst, shards or current_repodata.json can hide packages.")
     v.add_argument("channel", type=Path)
     v.add_argument("--sizes-only", action="store_true", help="compare sizes, do not hash the packages")
