@@ -57,8 +57,7 @@ class SubdirIndex:
     @property
     def repodata(self) -> dict[str, Any]:
         if self._repodata is None:
-            visible = self.visible
-            self._repodata = materialize({**visible, "packages": dict(visible["packages"]), "packages.conda": dict(visible["packages.conda"])})
+            self._repodata = materialize(self.visible)
         return self._repodata
 
 
@@ -110,22 +109,15 @@ def index_channel(
         result = IndexResult(channel, {})
         result.removed_temps += sweep_temps(channel)
         for subdir in wanted:
-            sub = index_subdir(channel, subdir, rehash=rehash, fresh=(fresh or {}).get(subdir, {}), result=result)
-            result.subdirs[subdir] = sub
+            result.subdirs[subdir] = index_subdir(channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}))
         result.written += write_site(channel, result.subdirs, refresh=rehash)
         run_post_index_hooks(result)
     return result
 
 
-def index_subdir(
-    channel: Path,
-    subdir: str,
-    *,
-    rehash: bool = False,
-    fresh: Mapping[str, Entry] = {},
-    result: IndexResult | None = None,
-) -> SubdirIndex:
-    """Index one subdir (the caller holds the channel lock); sweeps its stale temporary files."""
+def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}) -> SubdirIndex:
+    """Index one subdir (the caller holds the channel lock); sweeps its stale temporary files
+    into ``result.removed_temps`` and adds what it writes to ``result.written``."""
     folder = channel / subdir
     folder.mkdir(parents=True, exist_ok=True)
     cache = SubdirCache.load(folder)
@@ -136,7 +128,7 @@ def index_subdir(
         for dirent in it:
             name = dirent.name
             if not is_package(name) or not dirent.is_file():
-                if TEMP_MARK in name and dirent.is_file() and _is_stale(Path(dirent.path), now) and result is not None:
+                if TEMP_MARK in name and dirent.is_file() and _is_stale(Path(dirent.path), now):
                     Path(dirent.path).unlink(missing_ok=True)
                     result.removed_temps.append(Path(dirent.path))
                 continue
@@ -173,7 +165,7 @@ def index_subdir(
         return sub  # nothing changed since the last index: no need to serialise anything
     sub.current = False
     sub.changed = write_repodata(folder, dump_repodata(sub.visible))
-    if sub.changed and result is not None:
+    if sub.changed:
         result.written += [folder / REPODATA, folder / REPODATA_ZST]
     everything = rehash or not cache.entries or cache.outputs.get(PATCH_INSTRUCTIONS, "none") != inputs[PATCH_INSTRUCTIONS]
     sub.summaries = _summaries(sub, cache.summaries, None if everything else {package_name(n) for n in changed_files})

@@ -79,13 +79,11 @@ def build_repodata(subdir: str, records: Mapping[str, Record], instructions: Map
     return repodata
 
 
-def materialize(repodata: dict[str, Any]) -> dict[str, Any]:
-    """``repodata`` with every record a plain dict (decoding cache entries in one go)."""
-    for group in ("packages", "packages.conda"):
-        records = repodata[group]
-        parse_records(v for v in records.values() if isinstance(v, Entry))
-        repodata[group] = {name: as_dict(v) for name, v in records.items()}
-    return repodata
+def materialize(repodata: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``repodata`` whose records are all plain dicts (cache entries decoded in one go)."""
+    groups = ("packages", "packages.conda")
+    parse_records(v for g in groups for v in repodata[g].values() if isinstance(v, Entry))
+    return {**repodata, **{g: {name: as_dict(v) for name, v in repodata[g].items()} for g in groups}}
 
 
 def apply_patch_instructions(repodata: dict[str, Any], instructions: Mapping[str, Any]) -> None:
