@@ -128,9 +128,8 @@ def select(channel: Path, selectors: Sequence[str]) -> list[PackageRow]:
     return list(chosen.values())
 
 
-def _set_yanked(channel: Path, rows: Iterable[PackageRow], yanked: bool) -> list[str]:
-    """Add or drop file names in each subdir's ``remove`` list; returns the subdirs changed."""
-    changed = []
+def _set_yanked(channel: Path, rows: Iterable[PackageRow], yanked: bool) -> None:
+    """Add or drop file names in each subdir's ``remove`` list."""
     by_subdir: dict[str, set[str]] = {}
     for row in rows:
         by_subdir.setdefault(row.subdir, set()).add(row.filename)
@@ -142,14 +141,13 @@ def _set_yanked(channel: Path, rows: Iterable[PackageRow], yanked: bool) -> list
         if after != before:
             instructions["remove"] = sorted(after)
             write_patch_instructions(folder, instructions)
-            changed.append(subdir)
-    return changed
 
 
 def yank(channel: Path, selectors: Sequence[str], *, undo: bool = False) -> tuple[list[PackageRow], IndexResult]:
     """Hide (``undo``: show again) the selected packages; files stay in the channel."""
     channel = Path(channel)
     with channel_lock(channel):
+        index_channel(channel)  # so that a package copied in but not yet listed can be selected
         rows = select(channel, selectors)
         _set_yanked(channel, rows, not undo)
         return rows, index_channel(channel)
@@ -159,6 +157,7 @@ def remove(channel: Path, selectors: Sequence[str]) -> tuple[list[PackageRow], I
     """Delete the selected package files and their records (crash-safe order: module docstring)."""
     channel = Path(channel)
     with channel_lock(channel):
+        index_channel(channel)  # so that a package copied in but not yet listed can be selected
         rows = select(channel, selectors)
         _set_yanked(channel, rows, True)
         index_channel(channel)
