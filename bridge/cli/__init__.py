@@ -57,10 +57,10 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "wheel2conda") -> argparse.ArgumentParser:
     common = common_options()
     parser = _Parser(
-        prog="wheel2conda",
+        prog=prog,
         description="Convert Python wheels (pure, binary, abi3, ROCm/CUDA) into conda packages and back, and publish local channels.",
         epilog=EPILOG,
         parents=[common],
@@ -72,12 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
-    """Run one command; returns its exit code (usage errors raise ``SystemExit(2)``, as argparse does)."""
+def main(argv: Sequence[str] | None = None, prog: str = "wheel2conda") -> int:
+    """Run one command; returns its exit code (usage errors raise ``SystemExit(2)``, as argparse does).
+
+    ``prog`` is how usage lines name the tool (``conda wheel2conda`` from the conda plugin).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if prog:
-        parser.prog = prog
+    parser = build_parser(prog)
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
