@@ -167,8 +167,9 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     """The targets to build, after the user's subdir/python selection."""
     try:
         offered = targets = targets_for_tags(dist.tags)
-    except TagError as exc:
-        raise Unsupported(dist.provenance.path, str(exc)) from None
+    except TagError as exc:  # "<why>; <what to do>"
+        reason, _, fix = str(exc).rpartition("; ")
+        raise Unsupported(dist.provenance.path, reason or fix, hint=fix if reason else None) from None
     if options.subdirs:
         targets = [t for t in targets if t.subdir in options.subdirs]
     if options.pythons:

@@ -152,6 +152,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
             publish_and_report(out, args.channel, produced, args.force, key="published")
+            if staging is not None:  # report where the packages are now and what they came from, not the staging folder
+                made_from = {str(o): str(r.source) for r in results for o in r.outputs}
+                for item in out.items:
+                    item["output"] = str(args.channel / Path(item["output"]).relative_to(out_dir))
+                for item in out.extra.get("published", []):
+                    item["source"] = made_from.get(item["source"], item["source"])
     finally:
         if staging is not None:
             staging.cleanup()

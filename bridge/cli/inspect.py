@@ -106,11 +106,12 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
     row.table("depends", [(d.value, d.origin if planned else "") for d in report.depends])
     row.table("constrains", [(c.value, c.origin if planned else "") for c in report.constrains])
     for r in report.requirements:
+        marker = r.requirement.partition("; ")[2]
+        reason = r.reason.removesuffix(": " + marker) if marker else r.reason
         if r.action == "excluded":
-            marker = r.requirement.partition("; ")[2]
-            row("excluded", f"{r.requirement}  ({r.reason.removesuffix(': ' + marker) if marker else r.reason})")
+            row("excluded", f"{r.requirement}  ({reason})")
         elif r.action == "extra" and not report.extra_of:
-            row("extra", f"{r.requirement}  -> {report.name}-with-{'/'.join(r.extras)}")
+            row("extra", f"{r.requirement}  ({reason})")
         elif r.action == "kept" and r.reason:
             row("note", f"{r.requirement}: {r.reason}")
     for ep in report.entry_points:
