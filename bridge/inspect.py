@@ -180,7 +180,7 @@ def inspect_rocm_meta(
     reports: list[PackageReport] = []
     for dist in rocm_meta_distributions(sdist, version=version, family=options.gpu_family, extras=extras):
         per_family = meta_options(dist, options)
-        origin = f"the meta package's family {dist.extra['gpu_family']}"
+        origin = "one of the families the sdist offers" if sdist else f"--gpu-family {options.gpu_family}"
         reports += plan_reports(dist, plan_packages(dist, per_family), per_family, fmt, origin)
     return reports
 

@@ -32,8 +32,8 @@ from .translate.variants import FamilyError, Variant, variant_for
 from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
-_REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
+_REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
 
 
 @dataclass
