@@ -28,7 +28,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("index", range(len(COMMANDS)), ids=[c.argv[12:60] for c in COMMANDS])
+@pytest.mark.parametrize("index", range(len(COMMANDS)), ids=[f"{i:02d} {c.argv.removeprefix('wheel2conda ')}"[:60] for i, c in enumerate(COMMANDS)])
 def test_command_prints_what_the_guide_shows(workdir: Path, index: int) -> None:
     command = COMMANDS[index]
     actual = [guide.shown(line, workdir) for line in command.actual]
