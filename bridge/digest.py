@@ -84,12 +84,13 @@ class VerifyingReader:
             raise BadInput(
                 self._where,
                 f"{self._label}: size is {self.count} bytes but RECORD says {self._size}",
+                hint="the file is damaged or was modified: download (or reinstall) it again",
             )
         if self._expected is not None:
             algo, want = self._expected
             got = self.sha256 if algo == "sha256" else self._other.hexdigest()  # type: ignore[union-attr]
             if got != want:
-                raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD")
+                raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD", hint="the file is damaged or was modified: download (or reinstall) it again")
         return self.sha256
 
 

@@ -33,6 +33,7 @@ from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
+_REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
 
 
 @dataclass
@@ -165,15 +166,17 @@ def _json(data: Any) -> bytes:
 def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]:
     """The targets to build, after the user's subdir/python selection."""
     try:
-        targets = targets_for_tags(dist.tags)
-    except TagError as exc:
-        raise Unsupported(dist.provenance.path, str(exc)) from None
+        offered = targets = targets_for_tags(dist.tags)
+    except TagError as exc:  # "<why>; <what to do>"
+        reason, _, fix = str(exc).rpartition("; ")
+        raise Unsupported(dist.provenance.path, reason or fix, hint=fix if reason else None) from None
     if options.subdirs:
         targets = [t for t in targets if t.subdir in options.subdirs]
     if options.pythons:
         targets = [t for t in targets if t.python.kind != "exact" or t.python.xy in options.pythons]
     if not targets:
-        raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection")
+        choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
+        raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
     return [split for t in targets for split in _split_by_os(dist, t, options)]
 
 
@@ -320,12 +323,18 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
     return packages
 
 
-def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
+def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:
+    """``(python part, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
     os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
+    return python_part, list(variant.build_parts), os_part
+
+
+def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
+    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
+    python_part, variant_parts, os_part = build_string_parts(target, variant)
     try:
-        return build_string([python_part, *variant.build_parts, *os_part], number)
+        return build_string([python_part, *variant_parts, *os_part], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
 
@@ -357,7 +366,7 @@ def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[Planne
     for member in dist.members:
         path = layout.path_for(member.scheme, member.path)
         if path.split("/", 1)[0] in RESERVED_ROOTS:
-            raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata")
+            raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata", hint="ask its publisher to install it elsewhere")
         if member.scheme is Scheme.SCRIPTS and not member.is_link:
             content = dist.read(member)
             rewritten = rewrite_shebang(content, layout.python_executable)
@@ -397,9 +406,9 @@ def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[Plan
 
 def _check_entry_point(ep: EntryPoint, where: str) -> None:
     if not ep.attr:
-        raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)")
+        raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)", hint=_REBUILD)
     if "/" in ep.name or "\\" in ep.name or ep.name in ("", ".", ".."):
-        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name")
+        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name", hint=_REBUILD)
 
 
 def _check_collisions(files: list[PlannedFile], where: str) -> None:
@@ -407,7 +416,7 @@ def _check_collisions(files: list[PlannedFile], where: str) -> None:
     for f in files:
         key = f.path.lower()  # case-insensitive file systems (Windows, macOS) must not clash either
         if key in seen:
-            raise BadInput(where, f"two files would install to {f.path}")
+            raise BadInput(where, f"two files would install to {f.path} (names that differ only in case clash on Windows and macOS)", hint=_REBUILD)
         seen.add(key)
 
 

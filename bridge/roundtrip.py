@@ -166,21 +166,21 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
         try:
             rows = parse_links(links)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadInput(where, f"{dist_info}/{LINKS}: {exc}") from None
+            raise BadInput(where, f"{dist_info}/{LINKS}: {exc}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
         by_origin = {m.origin: i for i, m in enumerate(members)}
         members = list(members)
         for path, target in rows:
             if path not in by_origin:
-                raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel")
+                raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
             if not target or target.startswith("/") or "\\" in target or "\x00" in target or ":" in target.split("/", 1)[0]:
-                raise BadInput(where, f"{dist_info}/{LINKS}: {path}: unsafe link target {target!r}")
+                raise BadInput(where, f"{dist_info}/{LINKS}: {path}: unsafe link target {target!r}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
             members[by_origin[path]] = dataclasses.replace(members[by_origin[path]], target=target)
     record = read(f"{dist_info}/{CONDA_RECORD}")
     if record is not None:
         try:
             extra["conda_record"] = CondaRecord.from_bytes(record)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadInput(where, f"{dist_info}/{CONDA_RECORD}: {exc}") from None
+            raise BadInput(where, f"{dist_info}/{CONDA_RECORD}: {exc}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
     return members, extra
 
 

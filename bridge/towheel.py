@@ -71,22 +71,16 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
     path = Path(path)
     with open_conda(path, names=options.names, glibc=options.glibc) as dist:
         source: CondaSource = dist.extra["conda"]
-        _check(dist, source, options)
+        check_wheelable(dist, source, options)
         extra: dict[str, bytes] = {}
         if source.dist_info != "wheel":
             extra[CONDA_RECORD] = source.record().to_bytes()
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)
-        filename = wheel_filename(dist, label) if label else _recorded_filename(dist, source)
+        filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
         output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
-        warnings = list(source.notes)
-        warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
-        bytecode = sum(1 for p in source.dropped if p.endswith((".pyc", ".pyo")))
-        if bytecode:
-            warnings.append(f"{bytecode} bytecode files left out (installers compile their own)")
-        if source.placeholders:
-            warnings.append(f"{len(source.placeholders)} files keep their build prefix placeholder (--keep-placeholders)")
+        warnings = wheel_warnings(source)
         return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings)
 
 
@@ -102,7 +96,20 @@ def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheel
     return [convert_to_wheel(p, out_dir, options) for p in paths]
 
 
-def _check(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
+def wheel_warnings(source: CondaSource) -> list[str]:
+    """What the user should hear about a conda package's wheel (dropped depends, left-out files)."""
+    warnings = list(source.notes)
+    warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
+    bytecode = sum(1 for p in source.dropped if p.endswith((".pyc", ".pyo")))
+    if bytecode:
+        warnings.append(f"{bytecode} bytecode files left out (installers compile their own)")
+    if source.placeholders:
+        warnings.append(f"{len(source.placeholders)} files keep their build prefix placeholder (--keep-placeholders)")
+    return warnings
+
+
+def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
+    """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
     where = dist.provenance.path
     if not source.importable and not options.data_only:
         raise Unsupported(
@@ -117,6 +124,11 @@ def _check(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> 
             f"{len(source.placeholders)} files carry a prefix placeholder that a wheel cannot relocate: {shown}",
             hint="--keep-placeholders ships them unchanged (they keep pointing at the build prefix)",
         )
+
+
+def planned_wheel_name(dist: Distribution, source: CondaSource) -> str:
+    """The wheel's file name without ``--variant``: the recorded original's, else derived."""
+    return _recorded_filename(dist, source) or wheel_filename(dist)
 
 
 def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:

@@ -104,7 +104,7 @@ def index_channel(
         raise BadInput(channel, "no such directory", hint="publish packages into it, or create it first")
     for name in subdirs or ():
         if not SUBDIR_RE.match(name):
-            raise BadInput(channel / name, "not a conda subdir name (noarch or <os>-<arch>)")
+            raise BadInput(channel / name, "not a conda subdir name (noarch or <os>-<arch>)", hint="use a subdir such as noarch, linux-64, osx-arm64 or win-64")
     with channel_lock(channel):
         wanted = sorted(set(subdirs_present(channel)) | set(subdirs or ()))
         result = IndexResult(channel, {})

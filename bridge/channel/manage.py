@@ -89,7 +89,7 @@ def match_rows(rows: Sequence[PackageRow], spec: str) -> list[PackageRow]:
     try:
         match = rattler.MatchSpec(spec, exact_names_only=False)
     except Exception as exc:
-        raise BadInput(None, f"invalid match spec {spec!r}: {exc}") from None
+        raise BadInput(None, f"invalid match spec {spec!r}: {exc}", hint="write it as conda does: 'numpy', 'numpy >=2', 'torch[build=*cu124*]'") from None
     by_subdir: dict[str, list[PackageRow]] = {}
     for row in rows:
         by_subdir.setdefault(row.subdir, []).append(row)
@@ -117,13 +117,13 @@ def select(channel: Path, selectors: Sequence[str]) -> list[PackageRow]:
             subdir, _, filename = selector.rpartition("/")
             found = [r for r in rows if r.filename == filename and subdir in ("", r.subdir)]
             if not found:
-                raise BadInput(channel / (selector if subdir else "*/" + filename), "no such package in the channel")
+                raise BadInput(channel / (selector if subdir else "*/" + filename), "no such package in the channel", hint="see 'wheel2conda channel list' for what it holds")
             if len(found) > 1:
                 raise BadInput(channel / filename, f"in several subdirs ({', '.join(r.subdir for r in found)})", hint="name it as SUBDIR/FILE")
         else:
             found = match_rows(rows, selector)
             if not found:
-                raise BadInput(channel, f"no package matches {selector!r}")
+                raise BadInput(channel, f"no package matches {selector!r}", hint="see 'wheel2conda channel list' for what it holds")
         chosen.update((r.path, r) for r in found)
     return list(chosen.values())
 

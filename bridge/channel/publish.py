@@ -82,12 +82,12 @@ def publish(
 
 def _inspect(source: Path, channel: Path) -> _Input:
     if not is_package(source) or not source.is_file():
-        raise BadInput(source, "not a conda package file (.conda or .tar.bz2)")
+        raise BadInput(source, "not a conda package file (.conda or .tar.bz2)", hint="convert wheels first ('wheel2conda convert --channel') or give .conda/.tar.bz2 files")
     info = read_package_info(source)
     check_identity(source, info.index)
     subdir = info.index.get("subdir")
     if not isinstance(subdir, str) or not SUBDIR_RE.match(subdir):
-        raise BadInput(source, f"info/index.json has no valid subdir ({subdir!r})")
+        raise BadInput(source, f"info/index.json has no valid subdir ({subdir!r})", hint="the package is malformed: rebuild it")
     return _Input(source, subdir, info, channel / subdir / source.name)
 
 
@@ -108,7 +108,7 @@ def _decide(inputs: list[_Input], force: bool) -> None:
     for item in inputs:
         if item.dest in seen:  # the same file name twice in one batch
             if not same_bytes(seen[item.dest].source, item.source):
-                raise BadInput(item.source, f"differs from {seen[item.dest].source}, which has the same file name")
+                raise BadInput(item.source, f"differs from {seen[item.dest].source}, which has the same file name", hint="publish only one of them")
             item.status = "unchanged"
             continue
         seen[item.dest] = item

@@ -130,7 +130,7 @@ def read_pixi_map(path: Path) -> dict[str, list[str]]:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             result[conda] = list(value)
         else:
-            raise BadInput(path, f"{conda}: expected a PyPI name, a list of names, or null")
+            raise BadInput(path, f"{conda}: expected a PyPI name, a list of names, or null", hint="run 'wheel2conda index' to rewrite the mapping")
     return result
 
 
@@ -143,7 +143,7 @@ def read_conda_lock_map(path: Path) -> list[MappedPackage]:
             for f in entry.get("packages", []):
                 result.append(MappedPackage(f["file"], f["sha256"], f["conda_name"], f["conda_version"], pypi, f["pypi_version"]))
     except (AttributeError, KeyError, TypeError) as exc:
-        raise BadInput(path, f"not a wheel2conda pypi-conda map ({type(exc).__name__}: {exc})") from None
+        raise BadInput(path, f"not a wheel2conda pypi-conda map ({type(exc).__name__}: {exc})", hint="run 'wheel2conda index' to rewrite the mapping") from None
     return result
 
 
@@ -151,7 +151,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise BadInput(path, f"cannot read the mapping ({exc})") from None
+        raise BadInput(path, f"cannot read the mapping ({exc})", hint="run 'wheel2conda index' to rewrite the mapping") from None
     if not isinstance(data, dict):
-        raise BadInput(path, "the mapping is not a JSON object")
+        raise BadInput(path, "the mapping is not a JSON object", hint="run 'wheel2conda index' to rewrite the mapping")
     return data

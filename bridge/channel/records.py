@@ -85,10 +85,10 @@ def read_package_info(path: Path) -> PackageInfo:
     except LookupError:  # cps looks up the components by the file's stem
         raise BadInput(path, "its info-/pkg- components are named for another file (renamed?)", hint=RENAME_HINT) from None
     except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
-        raise BadInput(path, f"not a readable conda package ({type(exc).__name__}: {exc})") from None
+        raise BadInput(path, f"not a readable conda package ({type(exc).__name__}: {exc})", hint="the file is damaged: download or build it again") from None
     index = found.get("info/index.json")
     if not isinstance(index, dict):
-        raise BadInput(path, "conda package has no info/index.json")
+        raise BadInput(path, "conda package has no info/index.json", hint="the package is malformed: rebuild it")
     about = found.get("info/about.json")
     about = about if isinstance(about, dict) else {}
     extra = about.get("extra")

@@ -123,9 +123,9 @@ def load_patch_instructions(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise BadInput(path, f"not valid JSON ({exc})") from None
+        raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
     if not isinstance(data, dict) or data.get("patch_instructions_version", 1) > 1:
-        raise BadInput(path, "unsupported patch instructions (need an object with patch_instructions_version 1)")
+        raise BadInput(path, "unsupported patch instructions (need an object with patch_instructions_version 1)", hint="write patch_instructions_version 1 (conda-index's format)")
     return data
 
 
@@ -212,9 +212,9 @@ def read_repodata(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise BadInput(path, "no repodata.json", hint="run 'wheel2conda index' on the channel") from None
     except ValueError as exc:
-        raise BadInput(path, f"not valid JSON ({exc})") from None
+        raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
     if not isinstance(data, dict):
-        raise BadInput(path, "repodata is not a JSON object")
+        raise BadInput(path, "repodata is not a JSON object", hint="delete it and run 'wheel2conda index'")
     return data
 
 

@@ -32,9 +32,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("inputs", nargs="*", metavar="WHEEL|SDIST|DIR")
     p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
     p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
-    p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
     p.add_argument("--channel", type=Path, help="publish the packages into this local channel")
     p.add_argument("--force", action="store_true", help="with --channel: replace a published file whose bytes differ")
+    p.add_argument("--dry-run", action="store_true", help="write nothing: print the plan of every package, as 'wheel2conda inspect' does")
+    add_conversion_arguments(p)
+    add_zstd_arguments(p)
+    add_verify_options(p, flag=True)  # --verify (issue 10)
+    p.set_defaults(func=run, usage_error=p.error)
+
+
+def add_conversion_arguments(p: argparse.ArgumentParser) -> None:
+    """What shapes the packages (shared by ``convert`` and ``inspect``)."""
+    p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
     p.add_argument("--subdir", action="append", default=[], help="only build this conda subdir (repeatable; e.g. osx-arm64 of a universal2 wheel)")
     p.add_argument("--python", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
     p.add_argument("--name", help="conda package name (default: the PyPI name, normalised)")
@@ -47,9 +56,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
     gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
     gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
-    add_zstd_arguments(p)
-    add_verify_options(p, flag=True)  # --verify (issue 10)
-    p.set_defaults(func=run, usage_error=p.error)
 
 
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
@@ -114,6 +120,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     inputs = collect_inputs(args.inputs, out)
     if args.channel is not None and args.format == "tree":
         raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
+    if args.dry_run:
+        from .inspect import report_plans  # imports this module
+
+        return report_plans(out, args, inputs, options, out_dir=args.output_dir, dry_run=True)
     staging = None
     out_dir = args.output_dir
     if out_dir is None:
@@ -141,7 +151,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
             if not verify_before_publish(out, args, produced, args.channel):
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
-            publish_and_report(out, args.channel, produced, args.force)
+            publish_and_report(out, args.channel, produced, args.force, key="published")
+            if staging is not None:  # report where the packages are now and what they came from, not the staging folder
+                made_from = {str(o): str(r.source) for r in results for o in r.outputs}
+                for item in out.items:
+                    item["output"] = str(args.channel / Path(item["output"]).relative_to(out_dir))
+                for item in out.extra.get("published", []):
+                    item["source"] = made_from.get(item["source"], item["source"])
     finally:
         if staging is not None:
             staging.cleanup()

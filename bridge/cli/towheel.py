@@ -12,7 +12,7 @@ from ..errors import BridgeError
 from ..sinks.wheel import WheelCompression
 from ..sources.conda import SUFFIXES
 from ..towheel import ToWheelOptions, WheelResult, convert_to_wheel
-from ..translate.names import NameMap
+from ..translate.names import NameMap, NameMapError
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
 
@@ -54,8 +54,12 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
         raise BridgeError(None, str(exc)) from None
     if (args.variant_label or args.variant_property) and not args.variant:
         raise BridgeError(None, "--variant-label and --variant-property need --variant")
+    try:
+        names = NameMap.create(args.name_map, args.name_overrides)
+    except NameMapError as exc:
+        raise BridgeError(args.name_overrides, str(exc)) from None
     return ToWheelOptions(
-        names=NameMap.create(args.name_map, args.name_overrides),
+        names=names,
         glibc=args.glibc,
         data_only=args.data_only,
         keep_placeholders=args.keep_placeholders,

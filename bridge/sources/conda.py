@@ -62,6 +62,9 @@ SUFFIXES = (".conda", ".tar.bz2")
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, zstd.ZstdError)
 _HEAD = 8192  # bytes read from a placeholder script to recognise its shebang
 _INFO = ("info/index.json", "info/paths.json", "info/about.json", "info/link.json")
+#: Hints for refused packages: broken by whoever built it, or damaged on the way.
+MALFORMED = "the package breaks the conda package format: rebuild it (conda-build, rattler-build) or report it to its publisher"
+DAMAGED = "the file is damaged: download it again"
 
 
 @dataclass
@@ -128,7 +131,7 @@ def open_conda(path: str | Path, *, names: NameMap | None = None, glibc: tuple[i
     path = Path(path)
     where = str(path)
     if not path.name.endswith(SUFFIXES):
-        raise BadInput(where, "not a conda package (.conda or .tar.bz2)")
+        raise BadInput(where, "not a conda package (.conda or .tar.bz2)", hint="give a .conda or .tar.bz2 file")
     if path.is_dir():
         raise BadInput(where, "is a directory, not a conda package")
     if not path.exists():
@@ -176,7 +179,7 @@ class _Archive:
             assert fh is not None
             return fh.read() if limit is None else fh.read(limit)
         except _ARCHIVE_ERRORS as exc:
-            raise BadInput(self.where, f"{member.name}: cannot be read ({exc})") from None
+            raise BadInput(self.where, f"{member.name}: cannot be read ({exc})", hint=DAMAGED) from None
 
 
 def _read_info(archive: _Archive) -> dict[str, bytes]:
@@ -198,7 +201,7 @@ def _json(archive: _Archive, info: dict[str, bytes], name: str, required: bool) 
     try:
         return json.loads(info[name])
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(archive.where, f"{name} is not valid JSON ({exc})") from None
+        raise BadInput(archive.where, f"{name} is not valid JSON ({exc})", hint=MALFORMED) from None
 
 
 @dataclass
@@ -221,9 +224,9 @@ def _first_pass(archive: _Archive, wanted: Callable[[str], bool], heads: set[str
             continue
         problem = check_relative_path(name)
         if problem:
-            raise BadInput(archive.where, f"unsafe member name {name!r}: {problem}")
+            raise BadInput(archive.where, f"unsafe member name {name!r}: {problem}", hint="never install this package; report it to its publisher")
         if name in payload.modes:
-            raise BadInput(archive.where, f"duplicate member {name!r}")
+            raise BadInput(archive.where, f"duplicate member {name!r}", hint=MALFORMED)
         if member.issym():
             payload.links[name] = member.linkname
         elif member.islnk():
@@ -235,7 +238,7 @@ def _first_pass(archive: _Archive, wanted: Callable[[str], bool], heads: set[str
             elif name in heads:
                 payload.heads[name] = archive.read(tar, member, _HEAD)
         else:
-            raise BadInput(archive.where, f"{name}: unsupported tar member type {member.type!r}")
+            raise BadInput(archive.where, f"{name}: unsupported tar member type {member.type!r}", hint=MALFORMED)
         payload.modes[name] = 0o755 if member.mode & 0o111 else 0o644
         payload.order.append(name)
     return payload
@@ -249,17 +252,17 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
     about = _json(archive, info, "info/about.json", False) or {}
     link = _json(archive, info, "info/link.json", False)
     if not isinstance(index, dict) or not all(isinstance(index.get(k), str) for k in ("name", "version", "build")):
-        raise BadInput(where, "info/index.json lacks name, version or build")
+        raise BadInput(where, "info/index.json lacks name, version or build", hint=MALFORMED)
     index.setdefault("subdir", "noarch" if index.get("noarch") else "")
     if not index["subdir"]:
-        raise BadInput(where, "info/index.json has no subdir")
+        raise BadInput(where, "info/index.json has no subdir", hint=MALFORMED)
     if not isinstance(paths_doc, dict) or paths_doc.get("paths_version") != 1:
-        raise BadInput(where, f"info/paths.json: unsupported paths_version {paths_doc.get('paths_version') if isinstance(paths_doc, dict) else None!r}")
+        raise BadInput(where, f"info/paths.json: unsupported paths_version {paths_doc.get('paths_version') if isinstance(paths_doc, dict) else None!r}", hint=MALFORMED)
     entries = {str(e["_path"]): e for e in paths_doc.get("paths", []) if e.get("path_type", "hardlink") != "directory"}
 
     sites = site_packages_dirs(entries)
     if len(sites) > 1:
-        raise BadInput(where, f"files in several site-packages directories ({', '.join(sorted(sites))})")
+        raise BadInput(where, f"files in several site-packages directories ({', '.join(sorted(sites))})", hint="split the package so that each holds one Python's site-packages")
     site = next(iter(sites), None)
     noarch_python = index.get("noarch") == "python"
     windows = index["subdir"].startswith("win-")
@@ -297,7 +300,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
             tags = frozenset(t for text in origin["wheel_tags"] for t in parse_tag(text))
             version = Version(str(origin.get("pypi_version") or version))
         except (ValueError, InvalidVersion) as exc:
-            raise BadInput(where, f"about.json extra.wheel2conda is inconsistent ({exc})") from None
+            raise BadInput(where, f"about.json extra.wheel2conda is inconsistent ({exc})", hint=MALFORMED) from None
         build_tag = _build_tag(origin.get("build_tag"))
         source.wheel_filename = origin.get("source")
     else:
@@ -438,13 +441,13 @@ def _check_against_paths(where: str, entries: dict[str, dict[str, Any]], payload
     ):
         if paths:
             shown = sorted(paths)
-            raise BadInput(where, f"{', '.join(shown[:5])}{' …' if len(shown) > 5 else ''}: {problem}")
+            raise BadInput(where, f"{', '.join(shown[:5])}{' …' if len(shown) > 5 else ''}: {problem}", hint=MALFORMED)
     for path, entry in entries.items():
         is_link = entry.get("path_type") == "softlink"
         if is_link != (path in payload.links):
-            raise BadInput(where, f"{path}: info/paths.json says {entry.get('path_type')} but the archive disagrees")
+            raise BadInput(where, f"{path}: info/paths.json says {entry.get('path_type')} but the archive disagrees", hint=MALFORMED)
         if not is_link and "size_in_bytes" in entry and int(entry["size_in_bytes"]) != payload.sizes[path]:
-            raise BadInput(where, f"{path}: {payload.sizes[path]} bytes but info/paths.json says {entry['size_in_bytes']}")
+            raise BadInput(where, f"{path}: {payload.sizes[path]} bytes but info/paths.json says {entry['size_in_bytes']}", hint=DAMAGED)
 
 
 def _choose_dist_info(where: str, site: str | None, payload: _Payload, pypi_name: str) -> str | None:
@@ -455,19 +458,19 @@ def _choose_dist_info(where: str, site: str | None, payload: _Payload, pypi_name
     if len(found) > 1:
         mine = [d for d in found if canonicalize_name(d[: -len(".dist-info")].rpartition("-")[0]) == canonicalize_name(pypi_name)]
         if len(mine) != 1:
-            raise BadInput(where, f"several .dist-info directories ({', '.join(found)}) and none is clearly {pypi_name}'s")
+            raise BadInput(where, f"several .dist-info directories ({', '.join(found)}) and none is clearly {pypi_name}'s", hint=MALFORMED)
         found = mine
     if not found:
         return None
     if f"{site}/{found[0]}/METADATA" not in payload.contents:
-        raise BadInput(where, f"{site}/{found[0]} has no METADATA")
+        raise BadInput(where, f"{site}/{found[0]} has no METADATA", hint=MALFORMED)
     return found[0]
 
 
 def _metadata_fields(where: str, dist_info: str, metadata: bytes) -> dict[str, Any]:
     raw, _ = parse_email(metadata)
     if not raw.get("name") or not raw.get("version"):
-        raise BadInput(where, f"{dist_info}/METADATA lacks Name or Version")
+        raise BadInput(where, f"{dist_info}/METADATA lacks Name or Version", hint=MALFORMED)
     fields: dict[str, Any] = dict(raw)
     try:
         Version(raw["version"])
@@ -475,7 +478,7 @@ def _metadata_fields(where: str, dist_info: str, metadata: bytes) -> dict[str, A
         if raw.get("requires_python"):
             fields["requires_python"] = SpecifierSet(raw["requires_python"])
     except (InvalidVersion, InvalidRequirement, InvalidSpecifier) as exc:
-        raise BadInput(where, f"{dist_info}/METADATA: {exc}") from None
+        raise BadInput(where, f"{dist_info}/METADATA: {exc}", hint=MALFORMED) from None
     return fields
 
 
@@ -532,7 +535,7 @@ class _Cursor:
                 fh = tar.extractfile(member)
                 assert fh is not None
                 return _Guarded(fh, self._archive.where, name)  # type: ignore[return-value]
-        raise BadInput(self._archive.where, f"{name}: not found in the archive on the second pass")
+        raise BadInput(self._archive.where, f"{name}: not found in the archive on the second pass", hint="the file changed while it was read; run again")
 
 
 class _Guarded(io.RawIOBase):
@@ -549,7 +552,7 @@ class _Guarded(io.RawIOBase):
         try:
             return self._raw.read(n)
         except _ARCHIVE_ERRORS as exc:
-            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})") from None
+            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})", hint=DAMAGED) from None
 
     def close(self) -> None:
         self._raw.close()

@@ -67,7 +67,7 @@ class EnvironmentLayout:
             venv_headers = prefix / "include" / "site" / version
             include = venv_headers if (prefix / "pyvenv.cfg").exists() else prefix / "include" / version
             return cls(prefix, site, prefix / "bin", include)
-        raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)")
+        raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)", hint="give --path the site-packages directory itself, or --python the environment's interpreter")
 
     @classmethod
     def from_python(cls, python: str) -> "EnvironmentLayout":
@@ -79,7 +79,7 @@ class EnvironmentLayout:
         try:
             done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise BadInput(python, f"cannot run this Python to locate its site-packages ({exc})") from None
+            raise BadInput(python, f"cannot run this Python to locate its site-packages ({exc})", hint="give --python a working interpreter, or --path the site-packages directory") from None
         paths = json.loads(done.stdout)
         layout = cls.from_site_packages(Path(paths["purelib"]))
         return cls(layout.prefix, layout.site_packages, Path(paths["scripts"]), layout.include, layout.windows)
@@ -93,7 +93,7 @@ class EnvironmentLayout:
                 return entry
         if any(canonicalize_name(e.name.split("-")[0]) == wanted for e in self.site_packages.glob("*.egg-info")):
             raise Unsupported(self.site_packages, f"{name} is installed as an .egg-info (legacy setup.py install)", hint="reinstall it with pip to get a .dist-info")
-        raise BadInput(self.site_packages, f"no installed distribution named {name!r}")
+        raise BadInput(self.site_packages, f"no installed distribution named {name!r}", hint="check the name with 'pip list' in that environment")
 
 
 @dataclass
@@ -122,14 +122,14 @@ def open_installed(dist_info: Path, layout: EnvironmentLayout) -> Iterator[Distr
 def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     where = str(dist_info)
     if not (dist_info / "METADATA").is_file() or not (dist_info / "RECORD").is_file():
-        raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)")
+        raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)", hint="reinstall it with pip")
     _refuse_editable(dist_info)
     metadata = (dist_info / "METADATA").read_bytes()
     raw, unparsed = parse_email(metadata)
     try:
         version = Version(str(raw.get("version")))
     except InvalidVersion:
-        raise BadInput(where, f"METADATA Version {raw.get('version')!r} is not a valid PEP 440 version") from None
+        raise BadInput(where, f"METADATA Version {raw.get('version')!r} is not a valid PEP 440 version", hint="reinstall it with pip") from None
     fields = _validated_metadata(where, raw, unparsed, canonicalize_name(str(raw.get("name") or "")), version)
     entry_points = ()
     if (dist_info / "entry_points.txt").is_file():
@@ -233,13 +233,13 @@ def _record_rows(dist_info: Path) -> Iterator[tuple[str, tuple[str, str] | None,
     try:
         rows = list(csv.reader(io.StringIO((dist_info / "RECORD").read_text(encoding="utf-8"))))
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"RECORD cannot be parsed ({exc})") from None
+        raise BadInput(where, f"RECORD cannot be parsed ({exc})", hint="reinstall it with pip") from None
     seen: set[str] = set()
     for row in rows:
         if not row:
             continue
         if len(row) != 3:
-            raise BadInput(where, f"RECORD: malformed row {row!r}")
+            raise BadInput(where, f"RECORD: malformed row {row!r}", hint="reinstall it with pip")
         rel, digest, size = row
         if rel in seen:
             continue
@@ -248,7 +248,7 @@ def _record_rows(dist_info: Path) -> Iterator[tuple[str, tuple[str, str] | None,
             parsed = parse_record_digest(digest) if digest else None
             nbytes = int(size) if size else None
         except ValueError as exc:
-            raise BadInput(where, f"RECORD: {rel}: {exc}") from None
+            raise BadInput(where, f"RECORD: {rel}: {exc}", hint="reinstall it with pip") from None
         yield rel, parsed, nbytes
 
 
@@ -272,7 +272,7 @@ def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str,
     inside = under(layout.prefix)
     if inside is not None:
         return Scheme.DATA, inside
-    raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}")
+    raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}", hint="repack it from the environment it was installed into")
 
 
 def _member(path: Path, scheme: Scheme, scheme_path: str, algo: str) -> tuple[Member, bytes | None, str | None]:

@@ -36,6 +36,9 @@ from .paths import check_relative_path
 #: dist-info files an installer writes itself; never copied from a source.
 REGENERATED = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
 LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "COPYRIGHT")
+#: Hints for refused wheels: broken by whoever built it, or damaged on the way.
+MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
+DAMAGED = "the file is damaged: download it again"
 
 
 @contextmanager
@@ -61,7 +64,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
     try:
         name, version, build_tag, tags = parse_wheel_filename(path.name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
-        raise BadInput(where, f"not a wheel file name ({exc})") from None
+        raise BadInput(where, f"not a wheel file name ({exc})", hint="wheel names look like NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl; rename it as its publisher did") from None
 
     infos = [i for i in zf.infolist() if not i.is_dir()]
     _check_names(where, infos)
@@ -92,7 +95,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
         scheme, scheme_path = _classify(where, rel, data_dir, wheel_meta["purelib"])
         expected_algo, expected_hex, expected_size = record[rel]
         if expected_size is not None and expected_size != info.file_size:
-            raise BadInput(where, f"{rel}: size is {info.file_size} bytes but RECORD says {expected_size}")
+            raise BadInput(where, f"{rel}: size is {info.file_size} bytes but RECORD says {expected_size}", hint=DAMAGED)
         members.append(
             Member(
                 scheme=scheme,
@@ -109,7 +112,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
                 license_files.append(inner)
     for rel in record:
         if rel not in by_name and not rel.endswith("/"):
-            raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive")
+            raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive", hint=DAMAGED)
     members, extra = roundtrip.read_wheel_manifests(
         where, dist_info, members, lambda n: _read_small(where, zf, by_name, n) if n in by_name else None
     )
@@ -153,9 +156,9 @@ def _check_names(where: str, infos: list[zipfile.ZipInfo]) -> None:
         name = info.filename
         problem = check_relative_path(name)
         if problem:
-            raise BadInput(where, f"unsafe member name {name!r}: {problem}")
+            raise BadInput(where, f"unsafe member name {name!r}: {problem}", hint="never install this wheel; report it to its publisher")
         if name in seen:
-            raise BadInput(where, f"duplicate member {name!r}")
+            raise BadInput(where, f"duplicate member {name!r}", hint=MALFORMED)
         seen.add(name)
 
 
@@ -164,26 +167,26 @@ def _find_dist_info(where: str, by_name: dict[str, zipfile.ZipInfo], name: str) 
     if not candidates:
         raise BadInput(where, "no .dist-info directory", hint="this is not a wheel built by a standard build backend")
     if len(candidates) > 1:
-        raise BadInput(where, f"several .dist-info directories: {', '.join(candidates)}")
+        raise BadInput(where, f"several .dist-info directories: {', '.join(candidates)}", hint=MALFORMED)
     dist_info = candidates[0]
     stem = dist_info[: -len(".dist-info")]
     dist_name = stem.rpartition("-")[0] or stem
     if canonicalize_name(dist_name) != name:
-        raise BadInput(where, f"file name says {name!r} but the archive holds {dist_info}")
+        raise BadInput(where, f"file name says {name!r} but the archive holds {dist_info}", hint="the file was renamed: use the name its publisher gave it")
     for required in ("METADATA", "WHEEL", "RECORD"):
         if f"{dist_info}/{required}" not in by_name:
-            raise BadInput(where, f"{dist_info}/{required} is missing")
+            raise BadInput(where, f"{dist_info}/{required} is missing", hint=MALFORMED)
     return dist_info
 
 
 def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], name: str) -> bytes:
     info = by_name[name]
     if info.file_size > 64 << 20:
-        raise BadInput(where, f"{name} is implausibly large ({info.file_size} bytes)")
+        raise BadInput(where, f"{name} is implausibly large ({info.file_size} bytes)", hint=MALFORMED)
     try:
         return zf.read(info)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise BadInput(where, f"{name}: cannot be read ({exc})") from None
+        raise BadInput(where, f"{name}: cannot be read ({exc})", hint=DAMAGED) from None
 
 
 def _read_wheel_file(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> dict:
@@ -191,16 +194,16 @@ def _read_wheel_file(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile
     msg = email.parser.BytesParser().parsebytes(text)
     version = msg.get("Wheel-Version")
     if not version:
-        raise BadInput(where, f"{dist_info}/WHEEL has no Wheel-Version")
+        raise BadInput(where, f"{dist_info}/WHEEL has no Wheel-Version", hint=MALFORMED)
     try:
         major = int(str(version).strip().split(".")[0])
     except ValueError:
-        raise BadInput(where, f"{dist_info}/WHEEL: invalid Wheel-Version {version!r}") from None
+        raise BadInput(where, f"{dist_info}/WHEEL: invalid Wheel-Version {version!r}", hint=MALFORMED) from None
     if major != 1:
-        raise BadInput(where, f"{dist_info}/WHEEL: Wheel-Version {version} is not supported (only 1.x)")
+        raise BadInput(where, f"{dist_info}/WHEEL: Wheel-Version {version} is not supported (only 1.x)", hint="convert a wheel built for Wheel-Version 1.x (pip and build backends write 1.0)")
     purelib = str(msg.get("Root-Is-Purelib", "")).strip().lower()
     if purelib not in ("true", "false"):
-        raise BadInput(where, f"{dist_info}/WHEEL: Root-Is-Purelib must be true or false, not {purelib!r}")
+        raise BadInput(where, f"{dist_info}/WHEEL: Root-Is-Purelib must be true or false, not {purelib!r}", hint=MALFORMED)
     return {"purelib": purelib == "true", "generator": str(msg.get("Generator", "")).strip()}
 
 
@@ -209,27 +212,27 @@ def _validated_metadata(where: str, raw: dict, unparsed: dict, name: str, versio
     meta_name = raw.get("name")
     meta_version = raw.get("version")
     if not meta_name or not meta_version:
-        raise BadInput(where, "METADATA lacks Name or Version")
+        raise BadInput(where, "METADATA lacks Name or Version", hint=MALFORMED)
     if canonicalize_name(meta_name) != name:
-        raise BadInput(where, f"file name says {name!r} but METADATA says Name: {meta_name}")
+        raise BadInput(where, f"file name says {name!r} but METADATA says Name: {meta_name}", hint="the file was renamed: use the name its publisher gave it")
     try:
         parsed_version = Version(meta_version)
     except InvalidVersion:
-        raise BadInput(where, f"METADATA Version {meta_version!r} is not a valid PEP 440 version") from None
+        raise BadInput(where, f"METADATA Version {meta_version!r} is not a valid PEP 440 version", hint=MALFORMED) from None
     if parsed_version != version:
-        raise BadInput(where, f"file name says version {version} but METADATA says {meta_version}")
+        raise BadInput(where, f"file name says version {version} but METADATA says {meta_version}", hint="the file was renamed: use the name its publisher gave it")
     fields = dict(raw)
     try:
         fields["requires_dist"] = [Requirement(r) for r in raw.get("requires_dist", [])]
     except InvalidRequirement as exc:
-        raise BadInput(where, f"METADATA has an invalid Requires-Dist ({exc})") from None
+        raise BadInput(where, f"METADATA has an invalid Requires-Dist ({exc})", hint=MALFORMED) from None
     for bad in unparsed.get("requires_dist", []):
-        raise BadInput(where, f"METADATA has an invalid Requires-Dist {bad!r}")
+        raise BadInput(where, f"METADATA has an invalid Requires-Dist {bad!r}", hint=MALFORMED)
     if raw.get("requires_python"):
         try:
             fields["requires_python"] = SpecifierSet(raw["requires_python"])
         except InvalidSpecifier:
-            raise BadInput(where, f"METADATA has an invalid Requires-Python {raw['requires_python']!r}") from None
+            raise BadInput(where, f"METADATA has an invalid Requires-Python {raw['requires_python']!r}", hint=MALFORMED) from None
     return fields
 
 
@@ -238,27 +241,27 @@ def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zip
     try:
         rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"{dist_info}/RECORD cannot be parsed ({exc})") from None
+        raise BadInput(where, f"{dist_info}/RECORD cannot be parsed ({exc})", hint=MALFORMED) from None
     record: dict[str, tuple[str | None, str | None, int | None]] = {}
     for row in rows:
         if not row:
             continue
         if len(row) != 3:
-            raise BadInput(where, f"{dist_info}/RECORD: malformed row {row!r}")
+            raise BadInput(where, f"{dist_info}/RECORD: malformed row {row!r}", hint=MALFORMED)
         path, digest, size = row
         if path in record:
-            raise BadInput(where, f"{dist_info}/RECORD lists {path!r} twice")
+            raise BadInput(where, f"{dist_info}/RECORD lists {path!r} twice", hint=MALFORMED)
         base = path.rsplit("/", 1)[-1]
         if path.startswith(dist_info + "/") and base in {"RECORD", "RECORD.jws", "RECORD.p7s"}:
             record[path] = (None, None, None)
             continue
         if not digest:
-            raise BadInput(where, f"{dist_info}/RECORD has no hash for {path}")
+            raise BadInput(where, f"{dist_info}/RECORD has no hash for {path}", hint=MALFORMED)
         try:
             algo, hexd = parse_record_digest(digest)
             nbytes = int(size) if size else None
         except ValueError as exc:
-            raise BadInput(where, f"{dist_info}/RECORD: {path}: {exc}") from None
+            raise BadInput(where, f"{dist_info}/RECORD: {path}: {exc}", hint=MALFORMED) from None
         record[path] = (algo, hexd, nbytes)
     return record
 
@@ -273,9 +276,9 @@ def _classify(where: str, rel: str, data_dir: str, purelib: bool) -> tuple[Schem
         try:
             scheme = Scheme(scheme_name)
         except ValueError:
-            raise BadInput(where, f"{rel}: unknown install scheme {scheme_name!r} in .data") from None
+            raise BadInput(where, f"{rel}: unknown install scheme {scheme_name!r} in .data", hint=MALFORMED) from None
         if not inner:
-            raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}")
+            raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}", hint=MALFORMED)
         return scheme, inner
     return (Scheme.PURELIB if purelib else Scheme.PLATLIB), rel
 
@@ -311,7 +314,7 @@ def parse_entry_points(where: str, text: bytes) -> tuple[EntryPoint, ...]:
     try:
         parser.read_string(text.decode("utf-8"))
     except (configparser.Error, UnicodeDecodeError) as exc:
-        raise BadInput(where, f"entry_points.txt cannot be parsed ({exc})") from None
+        raise BadInput(where, f"entry_points.txt cannot be parsed ({exc})", hint=MALFORMED) from None
     result: list[EntryPoint] = []
     for group, gui in (("console_scripts", False), ("gui_scripts", True)):
         if not parser.has_section(group):
@@ -320,7 +323,7 @@ def parse_entry_points(where: str, text: bytes) -> tuple[EntryPoint, ...]:
             target = value.split("[", 1)[0].strip()  # drop deprecated [extras]
             module, _, attr = target.partition(":")
             if not module.strip() or not script.strip():
-                raise BadInput(where, f"entry_points.txt: invalid entry point {script} = {value}")
+                raise BadInput(where, f"entry_points.txt: invalid entry point {script} = {value}", hint=MALFORMED)
             result.append(EntryPoint(script.strip(), module.strip(), attr.strip(), gui))
     return tuple(result)
 
@@ -353,12 +356,12 @@ class _MemberStream(io.RawIOBase):
         try:
             data = self._raw.read(n)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})") from None
+            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})", hint=DAMAGED) from None
         if self._hash is not None:
             if data:
                 self._hash.update(data)
             elif self._other and self._hash.hexdigest() != self._other[1]:
-                raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD")
+                raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD", hint=DAMAGED)
         return data
 
     def close(self) -> None:
