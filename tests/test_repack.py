@@ -161,3 +161,15 @@ def test_links_added_after_install_survive_a_repack(tmp_path, env, base_channel,
     for package in (tmp_path / "c" / "noarch" / "tool-kit-3.1-py_0.conda", tmp_path / "c2" / "noarch" / "tool-kit-3.1-py_0.conda"):
         entry = paths_json(package)["site-packages/tool_kit/devel/lib/libtk.so"]
         assert entry["path_type"] in ("softlink", "hardlink")
+
+
+def test_repack_to_conda_has_the_gpu_features_of_convert(tmp_path):
+    from tests.support.gpu_wheels import torch_rocm
+
+    python = make_venv(tmp_path / "gpu-venv")
+    pip_install(python, torch_rocm(tmp_path / "w", "gfx103X-dgpu"))
+    out = tmp_path / "out"
+    assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx103X", "-o", str(out)]) == 0
+    names = sorted(p.name for p in (out / "linux-64").iterdir())
+    assert names == [f"torch-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda", f"torch-with-opt-einsum-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda"]
+    assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx110X", "--index-url", "https://x/v2/gfx103X-dgpu/", "-o", str(out)]) == 2

@@ -41,11 +41,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=run, usage_error=p.error)
 
 
-def add_conversion_arguments(p: argparse.ArgumentParser) -> None:
-    """What shapes the packages (shared by ``convert`` and ``inspect``)."""
+def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: bool = True) -> None:
+    """What shapes the packages (shared by ``convert``, ``inspect`` and ``repack --to conda``).
+
+    ``inputs_are_wheels=False`` (repack) leaves out ``--python X.Y`` (repack's ``--python`` names
+    an interpreter) and the rocm meta-package options.
+    """
     p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
     p.add_argument("--subdir", action="append", default=[], help="only build this conda subdir (repeatable; e.g. osx-arm64 of a universal2 wheel)")
-    p.add_argument("--python", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
+    if inputs_are_wheels:
+        p.add_argument("--python", dest="pythons", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
     p.add_argument("--name", help="conda package name (default: the PyPI name, normalised)")
     p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
@@ -53,8 +58,9 @@ def add_conversion_arguments(p: argparse.ArgumentParser) -> None:
     gpu = p.add_argument_group("GPU variants (docs/gpu.md)")
     gpu.add_argument("--gpu-family", metavar="FAMILY", help="ROCm GPU family of family-specific packages (gfx103X, gfx110X-all, ...)")
     gpu.add_argument("--index-url", metavar="URL", help="index the wheels came from; a family in its path (.../gfx103X-dgpu/) sets --gpu-family")
-    gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
-    gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
+    if inputs_are_wheels:
+        gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
+        gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
     gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
 
 
@@ -91,7 +97,7 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         build_number=args.build_number,
         names=names,
         subdirs=tuple(args.subdir),
-        pythons=tuple(args.python),
+        pythons=tuple(getattr(args, "pythons", ())),
         extra_depends=tuple(args.depends),
         name=args.name,
         gpu_family=family,
