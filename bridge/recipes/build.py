@@ -25,7 +25,8 @@ from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..compression import ZstdSettings
 from ..convert import convert_wheel
-from ..errors import BadInput, BridgeError, Unsupported
+from ..metapackages import convert_rocm_meta
+from ..errors import BadInput, BridgeError
 from ..fsutil import atomic_write
 from ..plan import PackageFormat
 from .http import FetchError, Http
@@ -164,14 +165,6 @@ def build(
 def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log) -> BuildItem:
     item = BuildItem(recipe.id, "failed")
     try:
-        if recipe.kind == "meta":
-            item.status = "skipped"
-            item.error = Unsupported(
-                recipe.folder(root) / RECIPE_FILE,
-                "sdist meta packages are not converted by this version of wheel2conda",
-                hint="build the recipe.yaml next to it with rattler-build meanwhile",
-            )
-            return item
         options = recipe.conversion_options(root)
         sources: list[tuple[SourceFile, Path]] = []
         for f in recipe.files:
@@ -183,8 +176,12 @@ def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, 
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
-                # one folder per wheel: packages for different subdirs may share a file name
-                done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
+                # one folder per source: packages for different subdirs may share a file name
+                if recipe.kind == "meta":  # ROCm's rocm sdist: the per-family meta package
+                    extras = ["devel"] if any(r.startswith("rocm-sdk-devel") for r in recipe.meta_requires) else []
+                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=extras, fmt=fmt, zstd=zstd)
+                else:
+                    done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
                 if done.error is not None:
                     raise done.error
                 for pkg in done.packages:

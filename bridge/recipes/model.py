@@ -153,7 +153,9 @@ class Recipe:
             names=NameMap.create(self.names, overrides),  # type: ignore[arg-type]
             subdirs=(*self.subdirs, "noarch") if self.subdirs else (),  # pure wheels always pass
             pythons=self.pythons,
-            gpu_family=self.gpu_family,
+            # the index's own family name: upstream package names use it (rocm-sdk-libraries-gfx103X-dgpu),
+            # so the rocm meta package must too; build strings carry the family tag either way
+            gpu_family=self.index_family or self.gpu_family,
         )
 
 
