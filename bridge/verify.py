@@ -43,7 +43,7 @@ from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from .errors import BadInput, BridgeError
 from .model import EntryPoint
-from .sources.wheel import parse_entry_points
+from .sources.distinfo import parse_entry_points
 from .standin import build_base_channel
 
 NeededStatus = Literal["found", "system", "soname-only", "missing"]

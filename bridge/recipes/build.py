@@ -30,7 +30,7 @@ from ..errors import BadInput, BridgeError
 from ..fsutil import atomic_write
 from ..plan import PackageFormat
 from .http import FetchError, Http
-from .model import RECIPE_FILE, Recipe, SourceFile, content_hash
+from .model import Recipe, SourceFile, content_hash
 from .regenerate import load_recipes
 
 STATE_FILE = Path(".wheel2conda") / "recipes-state.json"

@@ -15,7 +15,6 @@ everything a converter needs beyond the :class:`Distribution` is in ``dist.extra
 from __future__ import annotations
 
 import configparser
-import email.parser
 import hashlib
 import io
 import json
@@ -29,14 +28,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_component, zstd
-from packaging.metadata import parse_email
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import Tag, parse_tag
+from packaging.tags import parse_tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .. import roundtrip
+from ..digest import sha256_file
 from ..errors import BadInput
 from ..model import Distribution, Member, Provenance, Scheme
 from ..translate.names import NameMap
@@ -56,7 +53,7 @@ from ..translate.reverse import (
     wheel_tags,
 )
 from .paths import check_relative_path
-from .wheel import REGENERATED, _file_sha256, _is_bytecode, parse_entry_points
+from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
 
 SUFFIXES = (".conda", ".tar.bz2")
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, zstd.ZstdError)
@@ -287,12 +284,13 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
     build_number = int(index.get("build_number") or 0)
 
     # -- identity ---------------------------------------------------------------------------
-    wheel_meta: dict[str, Any] = {}
+    wheel_meta: WheelFile | None = None
     if dist_info is not None:
         metadata = payload.contents[f"{site}/{dist_info}/METADATA"]
-        fields = _metadata_fields(where, dist_info, metadata)
+        fields = parse_metadata(where, metadata, label=f"{dist_info}/METADATA", hint=MALFORMED)
         name, version = str(fields["name"]), Version(str(fields["version"]))
-        wheel_meta = _wheel_file(payload.contents.get(f"{site}/{dist_info}/WHEEL"))
+        wheel_text = payload.contents.get(f"{site}/{dist_info}/WHEEL")
+        wheel_meta = parse_wheel_file(where, wheel_text, strict=False) if wheel_text is not None else None
         source.dist_info = "own"
     if from_wheel and dist_info is not None:
         source.dist_info = "wheel"
@@ -318,7 +316,11 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         label = local_label(index["build"], build_number)
         if dist_info is not None and label and not version.local:
             source.notes.append(f"the build variant ({label}) is not in the wheel version {version}: METADATA is kept as built")
-    root_is_purelib = wheel_meta.get("purelib", noarch_python and "abi3" not in {t.abi for t in tags} and all(t.platform == "any" for t in tags))
+    root_is_purelib = (
+        wheel_meta.purelib
+        if wheel_meta is not None and wheel_meta.purelib is not None
+        else noarch_python and "abi3" not in {t.abi for t in tags} and all(t.platform == "any" for t in tags)
+    )
 
     # -- dist-info --------------------------------------------------------------------------
     generated: dict[str, bytes] = {}
@@ -330,13 +332,13 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         generated["METADATA"] = metadata
         if link and (link.get("noarch") or {}).get("entry_points"):
             generated["entry_points.txt"] = _entry_points_txt(link["noarch"]["entry_points"])
-        fields = _metadata_fields(where, dist_info, metadata)
-    keep_wheel = bool(wheel_meta) and wheel_meta["tags"] == tags and _build_tag(wheel_meta.get("build")) == build_tag
+        fields = parse_metadata(where, metadata, label=f"{dist_info}/METADATA", hint=MALFORMED)
+    keep_wheel = wheel_meta is not None and wheel_meta.tags == tags and wheel_meta.build_tag == build_tag
     dist_info_dir = f"{site}/{dist_info}/" if site else "\0"
     if source.dist_info != "synthesized":
         source.dist_info_dir = dist_info_dir[:-1]
     ep_text = generated.get("entry_points.txt") or payload.contents.get(f"{dist_info_dir}entry_points.txt")
-    entry_points = parse_entry_points(where, ep_text) if ep_text else ()
+    entry_points = parse_entry_points(where, ep_text, hint=MALFORMED) if ep_text else ()
 
     # -- members ----------------------------------------------------------------------------
     layout = ReverseLayout.create(site, noarch_python, windows, name, root_is_purelib)
@@ -347,7 +349,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
     cached: dict[str, bytes] = {}
     for path in payload.order:
         entry = entries[path]
-        if path in launchers or _is_bytecode(path):
+        if path in launchers or is_bytecode(path):
             source.dropped.append(path)
             continue
         if path.startswith(dist_info_dir):
@@ -406,13 +408,8 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
 
     timestamp = int(index.get("timestamp") or 0)
     return Distribution(
-        name=name,
-        version=version,
+        **{**metadata_kwargs(fields), "name": name, "version": version},  # the recorded wheel identity wins
         metadata=metadata,
-        summary=str(fields.get("summary") or ""),
-        requires_dist=tuple(fields.get("requires_dist") or ()),
-        requires_python=fields.get("requires_python"),
-        provides_extra=tuple(fields.get("provides_extra") or ()),
         tags=tags,
         build_tag=build_tag,
         root_is_purelib=root_is_purelib,
@@ -422,12 +419,11 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         provenance=Provenance(
             path=where,
             filename=archive.path.name,
-            sha256=_file_sha256(archive.path),
+            sha256=sha256_file(archive.path),
             size=archive.path.stat().st_size,
             timestamp=timestamp // 1000 if timestamp > 253402300799 else timestamp,
         ),
         opener=opener,
-        fields=fields,
         license_files=tuple(license_files),
         extra={"conda": source},
     )
@@ -467,36 +463,8 @@ def _choose_dist_info(where: str, site: str | None, payload: _Payload, pypi_name
     return found[0]
 
 
-def _metadata_fields(where: str, dist_info: str, metadata: bytes) -> dict[str, Any]:
-    raw, _ = parse_email(metadata)
-    if not raw.get("name") or not raw.get("version"):
-        raise BadInput(where, f"{dist_info}/METADATA lacks Name or Version", hint=MALFORMED)
-    fields: dict[str, Any] = dict(raw)
-    try:
-        Version(raw["version"])
-        fields["requires_dist"] = [Requirement(r) for r in raw.get("requires_dist", [])]
-        if raw.get("requires_python"):
-            fields["requires_python"] = SpecifierSet(raw["requires_python"])
-    except (InvalidVersion, InvalidRequirement, InvalidSpecifier) as exc:
-        raise BadInput(where, f"{dist_info}/METADATA: {exc}", hint=MALFORMED) from None
-    return fields
 
 
-def _wheel_file(text: bytes | None) -> dict[str, Any]:
-    if text is None:
-        return {}
-    msg = email.parser.BytesParser().parsebytes(text)
-    purelib = str(msg.get("Root-Is-Purelib", "")).strip().lower()
-    tags: set[Tag] = set()
-    for value in msg.get_all("Tag") or ():
-        try:
-            tags |= parse_tag(str(value).strip())
-        except ValueError:
-            continue
-    result: dict[str, Any] = {"tags": frozenset(tags), "build": msg.get("Build")}
-    if purelib in ("true", "false"):
-        result["purelib"] = purelib == "true"
-    return result
 
 
 def _build_tag(text: object) -> BuildTag:
