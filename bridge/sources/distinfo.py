@@ -8,8 +8,11 @@ this module only validates what conversion relies on and turns failures into one
 from __future__ import annotations
 
 import configparser
+import csv
 import email.parser
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +24,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..digest import parse_record_digest
 from ..errors import BadInput
 from ..model import EntryPoint
 
@@ -161,3 +165,25 @@ def parse_entry_points(where: str, text: bytes, hint: str | None = None) -> tupl
                 raise BadInput(where, f"entry_points.txt: invalid entry point {script} = {value}", hint=hint)
             result.append(EntryPoint(script.strip(), module.strip(), attr.strip(), gui))
     return tuple(result)
+
+
+#: A RECORD row: path, ``(algorithm, hex digest)`` or None, size or None.
+RecordRow = tuple[str, "tuple[str, str] | None", "int | None"]
+
+
+def parse_record(where: str, data: bytes, *, label: str = "RECORD", hint: str | None = None) -> Iterator[RecordRow]:
+    """Rows of a RECORD file (CSV via the stdlib), digests decoded; empty rows skipped."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BadInput(where, f"{label} cannot be parsed ({exc})", hint=hint) from None
+    for row in rows:
+        if not row:
+            continue
+        if len(row) != 3:
+            raise BadInput(where, f"{label}: malformed row {row!r}", hint=hint)
+        path, digest, size = row
+        try:
+            yield path, (parse_record_digest(digest) if digest else None), (int(size) if size else None)
+        except ValueError as exc:
+            raise BadInput(where, f"{label}: {path}: {exc}", hint=hint) from None

@@ -15,7 +15,6 @@ Writers then stream the files again and verify them against those hashes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -32,10 +31,10 @@ from typing import BinaryIO
 from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import BuildTag, canonicalize_name
 
-from ..digest import CHUNK, parse_record_digest
+from ..digest import CHUNK
 from ..errors import BadInput, Unsupported
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
+from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 
 from .paths import check_link_target
 
@@ -216,28 +215,13 @@ def _original_archive(dist_info: Path) -> dict | None:
     return {"url": data.get("url"), "hashes": data.get("archive_info", {}).get("hashes")}
 
 
-def _record_rows(dist_info: Path) -> Iterator[tuple[str, tuple[str, str] | None, int | None]]:
-    where = str(dist_info)
-    try:
-        rows = list(csv.reader(io.StringIO((dist_info / "RECORD").read_text(encoding="utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"RECORD cannot be parsed ({exc})", hint=REINSTALL) from None
+def _record_rows(dist_info: Path) -> Iterator[RecordRow]:
+    """RECORD rows, first occurrence of each path (installers may append a path again)."""
     seen: set[str] = set()
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != 3:
-            raise BadInput(where, f"RECORD: malformed row {row!r}", hint=REINSTALL)
-        rel, digest, size = row
-        if rel in seen:
-            continue
-        seen.add(rel)
-        try:
-            parsed = parse_record_digest(digest) if digest else None
-            nbytes = int(size) if size else None
-        except ValueError as exc:
-            raise BadInput(where, f"RECORD: {rel}: {exc}", hint=REINSTALL) from None
-        yield rel, parsed, nbytes
+    for row in parse_record(str(dist_info), (dist_info / "RECORD").read_bytes(), hint=REINSTALL):
+        if row[0] not in seen:
+            seen.add(row[0])
+            yield row
 
 
 def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str, project: str) -> tuple[Scheme, str]:

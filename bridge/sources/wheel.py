@@ -7,7 +7,6 @@ RECORD while they are read.  Everything that can be checked without reading file
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import stat
@@ -23,10 +22,10 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion
 
 from .. import roundtrip  # module import: roundtrip imports this package too
-from ..digest import parse_record_digest, sha256_file
+from ..digest import sha256_file
 from ..errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
+from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from .paths import check_relative_path
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
@@ -178,32 +177,18 @@ def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipI
 
 
 def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> dict[str, tuple[str | None, str | None, int | None]]:
-    text = _read_small(where, zf, by_name, f"{dist_info}/RECORD")
-    try:
-        rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"{dist_info}/RECORD cannot be parsed ({exc})", hint=MALFORMED) from None
+    """RECORD as path → (algorithm, hex digest, size); every file but RECORD itself must have a hash."""
+    label = f"{dist_info}/RECORD"
     record: dict[str, tuple[str | None, str | None, int | None]] = {}
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != 3:
-            raise BadInput(where, f"{dist_info}/RECORD: malformed row {row!r}", hint=MALFORMED)
-        path, digest, size = row
+    for path, digest, size in parse_record(where, _read_small(where, zf, by_name, label), label=label, hint=MALFORMED):
         if path in record:
-            raise BadInput(where, f"{dist_info}/RECORD lists {path!r} twice", hint=MALFORMED)
-        base = path.rsplit("/", 1)[-1]
-        if path.startswith(dist_info + "/") and base in {"RECORD", "RECORD.jws", "RECORD.p7s"}:
+            raise BadInput(where, f"{label} lists {path!r} twice", hint=MALFORMED)
+        if path.startswith(dist_info + "/") and path.rsplit("/", 1)[-1] in {"RECORD", "RECORD.jws", "RECORD.p7s"}:
             record[path] = (None, None, None)
             continue
-        if not digest:
-            raise BadInput(where, f"{dist_info}/RECORD has no hash for {path}", hint=MALFORMED)
-        try:
-            algo, hexd = parse_record_digest(digest)
-            nbytes = int(size) if size else None
-        except ValueError as exc:
-            raise BadInput(where, f"{dist_info}/RECORD: {path}: {exc}", hint=MALFORMED) from None
-        record[path] = (algo, hexd, nbytes)
+        if digest is None:
+            raise BadInput(where, f"{label} has no hash for {path}", hint=MALFORMED)
+        record[path] = (digest[0], digest[1], size)
     return record
 
 
