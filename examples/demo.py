@@ -25,8 +25,8 @@ from bridge.client import HOST_SUBDIR, install, run_in_prefix
 from bridge.standin import HOST_PY, build_base_channel
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".work" / "demo"
-CHANNEL = ROOT / "channel"
+WORK = Path(os.environ.get("WHEEL2CONDA_DEMO_WORK", ROOT / ".work" / "demo"))  # overridable for the test
+CHANNEL = Path(os.environ.get("WHEEL2CONDA_DEMO_CHANNEL", ROOT / "channel"))
 PROJECTS = ["greet", "hostinfo"]
 VARIANTS = {"tinyattn": ["cpu", "cu124"]}  # built once per backend, like torch+cpu / torch+cu124
 
