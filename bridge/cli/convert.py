@@ -84,6 +84,19 @@ def non_negative(text: str) -> int:
     return value
 
 
+def checked_specs(specs: list[str]) -> tuple[str, ...]:
+    """``--depends`` values, refused unless they parse as conda MatchSpecs (rattler's parser)."""
+    from rattler import MatchSpec
+    from rattler.exceptions import InvalidMatchSpecError
+
+    for spec in specs:
+        try:
+            MatchSpec(spec)
+        except InvalidMatchSpecError as exc:
+            raise BridgeError(None, f"--depends {spec!r} is not a conda match spec ({exc})", hint="write it like 'numpy >=1.26' or 'libfoo 2.* *cuda*'") from None
+    return tuple(specs)
+
+
 def options_from(args: argparse.Namespace) -> ConversionOptions:
     try:
         names = NameMap.create(args.name_map, args.name_overrides)
@@ -98,7 +111,7 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         names=names,
         subdirs=tuple(args.subdir),
         pythons=tuple(getattr(args, "pythons", ())),
-        extra_depends=tuple(args.depends),
+        extra_depends=checked_specs(args.depends),
         name=args.name,
         gpu_family=family,
         extras_packages=args.extras_packages,
