@@ -138,6 +138,8 @@ def build(
     log: Log = lambda _m: None,
 ) -> BuildReport:
     """Build and publish every recipe under ``root`` whose content is not yet in ``channel``."""
+    if not Path(root).is_dir():
+        raise BadInput(root, "no such recipes folder", hint="run 'wheel2conda recipes regenerate' first, or pass --recipes DIR")
     report = BuildReport()
     recipes = load_recipes(root, report.errors)
     if only:
