@@ -33,11 +33,13 @@ nightly: install
 test: install
 	$(BIN)/python -m pytest -n auto -q
 
-# Conversion benchmark against whl2conda, conda-package-handling and the unzip|zstd floor
-# (docs/performance.md).  BENCH_SET=small (default, ~20 min on 2 cores) or full (adds cuBLAS and
-# torch: over an hour); wheels are downloaded once into .work/bench-wheels (or BENCH_WHEELS=DIR).
+# Every bench/bench_*.py (python -m bench [NAME...]): conversion against whl2conda, cph and the
+# unzip|zstd floor (docs/performance.md; BENCH_SET=small, the default, takes ~20 min on 2 cores,
+# BENCH_SET=full adds cuBLAS and torch: over an hour; wheels are downloaded once into
+# .work/bench-wheels or taken from BENCH_WHEELS=DIR), and channel indexing (bench_index.py).
 BENCH_SET ?= small
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	BENCH_SET=$(BENCH_SET) $(BIN)/python -m bench
 
 clean:

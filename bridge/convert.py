@@ -50,7 +50,7 @@ def expand_inputs(paths: Iterable[str | Path], suffixes: tuple[str, ...] = (".wh
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(suffixes))
             if not found:
-                raise BadInput(path, f"directory holds no {' or '.join(suffixes)} files")
+                raise BadInput(path, f"directory holds no {' or '.join(suffixes)} files", hint="give the files themselves, or the directory that holds them")
             result.extend(found)
         else:
             result.append(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from typing import BinaryIO, Callable
 
 from .errors import BadInput
@@ -32,6 +33,15 @@ def parse_record_digest(value: str) -> tuple[str, str]:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class VerifyingReader:
@@ -84,12 +94,13 @@ class VerifyingReader:
             raise BadInput(
                 self._where,
                 f"{self._label}: size is {self.count} bytes but RECORD says {self._size}",
+                hint="the file is damaged or was modified: download (or reinstall) it again",
             )
         if self._expected is not None:
             algo, want = self._expected
             got = self.sha256 if algo == "sha256" else self._other.hexdigest()  # type: ignore[union-attr]
             if got != want:
-                raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD")
+                raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD", hint="the file is damaged or was modified: download (or reinstall) it again")
         return self.sha256
 
 

@@ -25,7 +25,7 @@ def atomic_path(final: Path, *, fsync: bool = True) -> Iterator[Path]:
     try:
         yield tmp
         if fsync and tmp.is_file():
-            with tmp.open("rb") as fh:
+            with tmp.open("ab") as fh:  # Windows can only flush a handle opened for writing
                 os.fsync(fh.fileno())
         os.replace(tmp, final)
     finally:

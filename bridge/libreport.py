@@ -109,7 +109,7 @@ def shared_libraries(package: Path, label: str | None = None, name: str | None =
     except BadInput:
         raise
     except Exception as exc:  # cps raises assorted zip/tar/zstd errors
-        raise BadInput(package, f"not a readable conda package ({exc})") from None
+        raise BadInput(package, f"not a readable conda package ({exc})", hint="the file is damaged: download or build it again, then run 'wheel2conda index'") from None
 
 
 def channel_packages(channel: Path, subdirs: Iterable[str] | None = None) -> list[tuple[str, str, str]]:

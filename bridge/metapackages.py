@@ -281,7 +281,7 @@ def meta_families(sdist: RocmSdist | None, requested: str | None) -> list[GpuFam
         offered = [replace(f, name=name) for f, name in zip(offered, sdist.dist_info.available_families)]
         chosen = [f for f in offered if wanted is None or same_family(f, wanted)]
         if not chosen:
-            raise FamilyError(f"the sdist offers {', '.join(sdist.dist_info.available_families)}, not {wanted}")
+            raise FamilyError(f"the sdist offers {', '.join(sdist.dist_info.available_families)}, not {wanted}; pass one of those to --gpu-family")
         return chosen
     if wanted is None:
         raise FamilyError("no GPU family: the sdist lists none; pass --gpu-family (e.g. gfx103X-dgpu)")
@@ -436,6 +436,11 @@ def rocm_meta_distributions(
         raise BadInput(where, str(exc)) from None
 
 
+def meta_options(dist: Distribution, options: ConversionOptions) -> ConversionOptions:
+    """The options one family's meta package is planned with: its family, no extras packages, its own name."""
+    return replace(options, gpu_family=dist.extra["gpu_family"], extras_packages=False, name=None)
+
+
 def convert_rocm_meta(
     sdist_path: str | Path | None,
     out_dir: Path,
@@ -451,8 +456,7 @@ def convert_rocm_meta(
     result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
     try:
         for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
-            per_family = replace(options, gpu_family=dist.extra["gpu_family"], extras_packages=False, name=None)
-            write_planned(plan_packages(dist, per_family), dist, out_dir, result, fmt, zstd, progress)
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, fmt, zstd, progress)
     except BridgeError as exc:
         discard(result, exc)
     return result

@@ -23,6 +23,7 @@ from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .links import LinkOptions, NestedRef, apply_links, write_order
 from .model import Distribution, EntryPoint, Member, Scheme
+from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap, extras_package
@@ -33,6 +34,7 @@ from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
+_REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
 
 
 @dataclass
@@ -47,7 +49,9 @@ class PlannedFile:
     content: bytes | None = None  # ... or write these (generated) bytes
     nested: NestedRef | None = None  # with member: the bytes are this entry of the tar archive `member`
     target: str | None = None  # softlink target (relative)
-    placeholder: str | None = None  # text-mode prefix placeholder
+    placeholder: str | None = None  # prefix placeholder
+    file_mode: str = "text"  # how the placeholder is replaced ("text" or "binary")
+    no_link: bool = False
 
     @property
     def is_link(self) -> bool:
@@ -59,8 +63,10 @@ class PlannedFile:
             entry["sha256"] = self.sha256
             entry["size_in_bytes"] = self.size
         if self.placeholder:
-            entry["file_mode"] = "text"
+            entry["file_mode"] = self.file_mode
             entry["prefix_placeholder"] = self.placeholder
+        if self.no_link:
+            entry["no_link"] = True
         return entry
 
 
@@ -102,6 +108,7 @@ class CondaPackage:
     track_features: str | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
+    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
 
     @property
     def subdir(self) -> str:
@@ -119,6 +126,8 @@ class CondaPackage:
         return self.stem + EXTENSIONS[fmt]
 
     def index_json(self) -> dict[str, Any]:
+        if self.index_override is not None:
+            return dict(self.index_override)
         index: dict[str, Any] = {
             "build": self.build,
             "build_number": self.build_number,
@@ -160,15 +169,17 @@ def _json(data: Any) -> bytes:
 def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]:
     """The targets to build, after the user's subdir/python selection."""
     try:
-        targets = targets_for_tags(dist.tags)
-    except TagError as exc:
-        raise Unsupported(dist.provenance.path, str(exc)) from None
+        offered = targets = targets_for_tags(dist.tags)
+    except TagError as exc:  # "<why>; <what to do>"
+        reason, _, fix = str(exc).rpartition("; ")
+        raise Unsupported(dist.provenance.path, reason or fix, hint=fix if reason else None) from None
     if options.subdirs:
         targets = [t for t in targets if t.subdir in options.subdirs]
     if options.pythons:
         targets = [t for t in targets if t.python.kind != "exact" or t.python.xy in options.pythons]
     if not targets:
-        raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection")
+        choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
+        raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
     return [split for t in targets for split in _split_by_os(dist, t, options)]
 
 
@@ -241,7 +252,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         }
         if not dist.entry_points:
             del link["noarch"]["entry_points"]
-    return CondaPackage(
+    pkg = CondaPackage(
         name=name,
         version=conda_version(dist.version),
         build=build,
@@ -262,6 +273,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         warnings=warnings + link_warnings,
         notes=notes,
     )
+    finish_plan(pkg, dist, options)
+    return pkg
 
 
 def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
@@ -313,12 +326,18 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
     return packages
 
 
-def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
+def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:
+    """``(python part, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
     os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
+    return python_part, list(variant.build_parts), os_part
+
+
+def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
+    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
+    python_part, variant_parts, os_part = build_string_parts(target, variant)
     try:
-        return build_string([python_part, *variant.build_parts, *os_part], number)
+        return build_string([python_part, *variant_parts, *os_part], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
 
@@ -350,7 +369,7 @@ def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[Planne
     for member in dist.members:
         path = layout.path_for(member.scheme, member.path)
         if path.split("/", 1)[0] in RESERVED_ROOTS:
-            raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata")
+            raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata", hint="ask its publisher to install it elsewhere")
         if member.scheme is Scheme.SCRIPTS and not member.is_link:
             content = dist.read(member)
             rewritten = rewrite_shebang(content, layout.python_executable)
@@ -390,9 +409,9 @@ def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[Plan
 
 def _check_entry_point(ep: EntryPoint, where: str) -> None:
     if not ep.attr:
-        raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)")
+        raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)", hint=_REBUILD)
     if "/" in ep.name or "\\" in ep.name or ep.name in ("", ".", ".."):
-        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name")
+        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name", hint=_REBUILD)
 
 
 def _check_collisions(files: list[PlannedFile], where: str) -> None:
@@ -400,7 +419,7 @@ def _check_collisions(files: list[PlannedFile], where: str) -> None:
     for f in files:
         key = f.path.lower()  # case-insensitive file systems (Windows, macOS) must not clash either
         if key in seen:
-            raise BadInput(where, f"two files would install to {f.path}")
+            raise BadInput(where, f"two files would install to {f.path} (names that differ only in case clash on Windows and macOS)", hint=_REBUILD)
         seen.add(key)
 
 

@@ -10,8 +10,9 @@ from typing import Literal
 from .compression import ZstdSettings
 from .errors import BadInput, BridgeError
 from .model import Distribution
-from .plan import ConversionOptions, PackageFormat, plan_package, plan_targets
-from .sinks.conda import write_package
+from .convert import Converted, discard, write_planned
+from .plan import ConversionOptions, PackageFormat, plan_packages
+from .sinks.wheel import write_wheel
 from .sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
@@ -59,14 +60,15 @@ def repack(
                     hint="run without --strict to pack them as they are",
                 )
             if to == "wheel":
-                from .sinks.wheel import write_wheel
-
                 result.outputs.append(write_wheel(dist, out_dir))
-            else:
-                opts = options or ConversionOptions()
-                for target in plan_targets(dist, opts):
-                    pkg = plan_package(dist, target, opts)
-                    result.outputs.append(write_package(pkg, dist, Path(out_dir) / pkg.subdir, fmt, zstd))
+            else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
+                done = Converted(Path(dist.provenance.path))
+                try:
+                    write_planned(plan_packages(dist, options or ConversionOptions()), dist, Path(out_dir), done, fmt, zstd)
+                except BridgeError as exc:
+                    discard(done, exc)
+                    raise
+                result.outputs.extend(done.outputs)
         except BridgeError as exc:
             result.error = exc
         results.append(result)

@@ -43,7 +43,7 @@ from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from .errors import BadInput, BridgeError
 from .model import EntryPoint
-from .sources.wheel import parse_entry_points
+from .sources.distinfo import parse_entry_points
 from .standin import build_base_channel
 
 NeededStatus = Literal["found", "system", "soname-only", "missing"]
@@ -300,11 +300,11 @@ def _require_channel(path: Path) -> Path:
 
 def _index_of(path: Path) -> dict[str, Any]:
     if not path.is_file() or not is_package(path):
-        raise BadInput(path, "not a conda package file (.conda or .tar.bz2)")
+        raise BadInput(path, "not a conda package file (.conda or .tar.bz2)", hint="give .conda/.tar.bz2 files or a channel directory")
     index = read_index_json(path)
     for key in ("name", "version", "build", "subdir"):
         if not isinstance(index.get(key), str) or not index[key]:
-            raise BadInput(path, f"info/index.json has no {key}")
+            raise BadInput(path, f"info/index.json has no {key}", hint="the package is malformed: rebuild it")
     return index
 
 

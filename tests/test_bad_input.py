@@ -141,3 +141,9 @@ def test_usage_errors_exit_2(tmp_path: Path, good: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["convert"])
     assert exc.value.code == 2
+
+
+def test_invalid_added_dependency_is_a_usage_error(good: Path, tmp_path: Path, capsys) -> None:
+    assert main(["convert", str(good), "-o", str(tmp_path / "o"), "--depends", "x >>= 1"]) == 2
+    assert "--depends 'x >>= 1' is not a conda match spec" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -108,6 +110,11 @@ def test_pure_wheel_with_every_data_scheme_installs_and_runs(make_wheel, tmp_pat
         assert (site / line.split(",")[0]).exists(), line
     meta = run_in_prefix(prefix, "python", "-c", "import importlib.metadata as m; d=m.distribution('demo.pkg'); print(d.version, d.read_text('INSTALLER').strip(), len(d.files))")
     assert meta.stdout.split()[:2] == ["2.0.post1", "conda"]
+    # pip sees it as installed (pip runs against the prefix's interpreter)
+    pip = [sys.executable, "-m", "pip", "--python", str(prefix / "bin" / "python")]
+    listed = subprocess.run([*pip, "list", "--format", "json"], capture_output=True, text=True, check=True)
+    assert {"name": "Demo.Pkg", "version": "2.0.post1"} in json.loads(listed.stdout)
+    assert subprocess.run([*pip, "check"], capture_output=True, text=True).returncode == 0
 
 
 @pytest.mark.e2e
@@ -138,6 +145,24 @@ def test_version_specific_wheel_gets_its_own_launchers(make_wheel, channel, base
     for argv, expected in [(("native-cli",), "native main"), (("native-gui",), "native main"), (("native-script",), "script ok")]:
         result = run_in_prefix(prefix, *argv)
         assert result.returncode == 0 and expected in result.stdout, result.stderr
+
+
+@pytest.mark.e2e
+def test_cp312_linux_wheel_installs_into_python_312(make_wheel, channel, base_channel, prefix_factory):
+    wheel = make_wheel(
+        "native312",
+        "1.0",
+        tag="cp312-cp312-manylinux_2_28_aarch64",
+        files={"native312/__init__.py": "", "native312/_core.so": b"\x7fELF aarch64"},
+        entry_points={"console_scripts": {"n312": "native312:main"}},
+    )
+    assert convert(wheel, "--channel", channel) == 0
+    (package,) = (channel / "linux-aarch64").glob("*.conda")
+    assert package.name == "native312-1.0-py312_0.conda"
+    prefix = prefix_factory()
+    install([channel, base_channel], ["native312"], prefix, platform="linux-aarch64")
+    assert (prefix / "lib/python3.12/site-packages/native312/_core.so").read_bytes() == b"\x7fELF aarch64"
+    assert (prefix / "bin/n312").read_text().startswith(f"#!{prefix}/bin/python\n")
 
 
 @pytest.mark.e2e

@@ -12,8 +12,7 @@ from bridge.channel.publish import publish
 from bridge.convert import convert_wheel
 from bridge.errors import BadInput
 from bridge.plan import ConversionOptions
-from bridge import pypi_map
-from bridge.pypi_map import CONDA_LOCK_MAP, PIXI_MAP, MappedPackage, conda_lock_map, pixi_map, read_conda_lock_map, read_pixi_map
+from bridge.channel.pypi_map import CONDA_LOCK_MAP, PIXI_MAP, MappedPackage, conda_lock_map, pixi_map, read_conda_lock_map, read_pixi_map
 from bridge.standin import build_conda_package
 
 
@@ -66,26 +65,26 @@ def test_publish_writes_maps_matching_the_packages(channel: Path) -> None:
         assert repodata[p.file]["name"] == p.conda_name and pixi[p.conda_name] == [p.pypi_name]
 
 
-def test_republish_reuses_unchanged_entries_and_is_reproducible(channel: Path, make_wheel, tmp_path: Path, monkeypatch) -> None:
+def test_maps_follow_every_channel_change(channel: Path, make_wheel, tmp_path: Path) -> None:
+    from bridge.channel.index import index_channel
+    from bridge.channel.manage import yank
+
     before = {name: (channel / name).read_bytes() for name in (PIXI_MAP, CONDA_LOCK_MAP)}
-    calls: list[Path] = []
-    real = pypi_map.about_pypi
-    monkeypatch.setattr(pypi_map, "about_pypi", lambda p: calls.append(p) or real(p))
-    pypi_map.write_mapping(channel)
+    index_channel(channel)  # nothing changed: byte-identical maps
     assert {name: (channel / name).read_bytes() for name in before} == before
-    assert [p.name for p in calls] == ["zlib-1.3-0.conda"]  # only the package that has no entry
 
     extra = _convert(make_wheel("Demo.Pkg", "1.0", files={"demo_pkg/__init__.py": ""}), tmp_path / "out2")
-    calls.clear()
     publish(channel, extra)
-    assert sorted(p.name for p in calls) == sorted([extra[0].name, "zlib-1.3-0.conda"])  # not the unchanged ones
     assert read_pixi_map(channel / PIXI_MAP)["demo-pkg"] == ["demo-pkg"]
 
+    yank(channel, [extra[0].name])  # hidden from solvers: no longer claimed for PyPI either
+    assert "demo-pkg" not in read_pixi_map(channel / PIXI_MAP)
 
-def test_damaged_previous_map_is_rebuilt(channel: Path) -> None:
-    (channel / CONDA_LOCK_MAP).write_text("{not json")
-    pypi_map.write_mapping(channel)
+    (channel / CONDA_LOCK_MAP).write_text("{not json")  # damaged or deleted: the next index rewrites it
+    (channel / PIXI_MAP).unlink()
+    index_channel(channel)
     assert "torch" in json.loads((channel / CONDA_LOCK_MAP).read_text())
+    assert (channel / PIXI_MAP).read_bytes() == before[PIXI_MAP]
 
 
 @pytest.mark.parametrize(

@@ -429,3 +429,11 @@ def test_build_from_a_local_folder_publishes_pure_and_platform_wheels(tmp_path: 
     prefix = prefix_factory()
     install([channel, base_channel], ["python", "greet"], prefix)
     assert run_in_prefix(prefix, "python", "-c", "import greet; print(greet.MESSAGE)").stdout.strip() == "hi from a recipe"
+
+
+def test_build_refuses_a_missing_recipes_folder(tmp_path, capsys):
+    from bridge.cli import main
+
+    assert main(["recipes", "build", "--recipes", str(tmp_path / "absent"), "--channel", str(tmp_path / "ch")]) == 2
+    assert "no such recipes folder" in capsys.readouterr().err
+    assert not (tmp_path / "ch").exists()

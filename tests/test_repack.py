@@ -114,3 +114,62 @@ def test_editable_and_unknown_distributions_are_refused(tmp_path, env, capsys):
     assert "is an editable install" in capsys.readouterr().err
     assert main(["repack", "no-such-dist", "--path", str(site), "-o", str(tmp_path / "o")]) == 2
     assert "no installed distribution named 'no-such-dist'" in capsys.readouterr().err
+
+
+def wheel_files(path: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if not n.endswith("/RECORD")}
+
+
+@pytest.mark.e2e
+def test_repack_to_wheel_gives_back_the_original_files(tmp_path, env, wheels, base_channel, prefix_factory):
+    out = tmp_path / "wheels-out"
+    assert main(["repack", "-q", "tool-kit", "native-ext", "--python", str(env), "-o", str(out)]) == 0
+    for original in wheels:
+        repacked = out / original.name  # same tags, same file name
+        assert wheel_files(repacked) == wheel_files(original), original.name  # every file and METADATA, byte for byte
+    channel = tmp_path / "channel"
+    assert main(["convert", "-q", str(out), "--channel", str(channel)]) == 0
+    prefix = prefix_factory()
+    install([channel, base_channel], ["tool-kit", "native-ext"], prefix)
+    assert run_in_prefix(prefix, "tk").stdout.strip() == "tool-kit ok"
+
+
+@pytest.mark.e2e
+def test_links_added_after_install_survive_a_repack(tmp_path, env, base_channel, prefix_factory):
+    """ROCm's devel expansion: a tree with symlinks appended to RECORD without hashes."""
+    site = env.parent.parent / "lib" / f"python{HOST_PY}" / "site-packages"
+    tree = site / "tool_kit" / "devel" / "lib"
+    tree.mkdir(parents=True)
+    (tree / "libtk.so.1").write_bytes(b"\x7fELF tk")
+    (tree / "libtk.so").symlink_to("libtk.so.1")
+    record = site / "tool_kit-3.1.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "tool_kit/devel/lib/libtk.so.1,,\ntool_kit/devel/lib/libtk.so,,\n")
+
+    out = tmp_path / "out"
+    assert main(["repack", "-q", "tool-kit", "--python", str(env), "-o", str(out)]) == 0
+    (wheel,) = out.glob("*.whl")
+    files = wheel_files(wheel)
+    assert files["tool_kit/devel/lib/libtk.so"] == b"\x7fELF tk"  # dereferenced: wheels cannot hold links
+    assert b"tool_kit/devel/lib/libtk.so,libtk.so.1" in files["tool_kit-3.1.dist-info/LINKS"]
+
+    # back to conda: the link returns from the repack directly and through the wheel's LINKS manifest
+    assert main(["repack", "-q", "tool-kit", "--python", str(env), "--to", "conda", "-o", str(tmp_path / "c")]) == 0
+    assert main(["convert", "-q", str(wheel), "-o", str(tmp_path / "c2")]) == 0
+    for package in (tmp_path / "c" / "noarch" / "tool-kit-3.1-py_0.conda", tmp_path / "c2" / "noarch" / "tool-kit-3.1-py_0.conda"):
+        entry = paths_json(package)["site-packages/tool_kit/devel/lib/libtk.so"]
+        assert entry["path_type"] in ("softlink", "hardlink")
+
+
+def test_repack_to_conda_has_the_gpu_features_of_convert(tmp_path):
+    from tests.support.gpu_wheels import torch_rocm
+
+    python = make_venv(tmp_path / "gpu-venv")
+    pip_install(python, torch_rocm(tmp_path / "w", "gfx103X-dgpu"))
+    out = tmp_path / "out"
+    assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx103X", "-o", str(out)]) == 0
+    names = sorted(p.name for p in (out / "linux-64").iterdir())
+    assert names == [f"torch-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda", f"torch-with-opt-einsum-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda"]
+    assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx110X", "--index-url", "https://x/v2/gfx103X-dgpu/", "-o", str(out)]) == 2

@@ -1,18 +1,77 @@
-"""Write ``repodata.json`` for the subdirs of a local channel, atomically."""
+"""Index a local channel incrementally: ``repodata.json`` (+ ``.zst``) per subdir, then the site files.
+
+Only packages that are new or whose stat key changed are opened (``cache.py``); everything is
+written by temp file + rename, under the channel lock, and only when its bytes change, so
+re-indexing an unchanged channel writes nothing.  After the index, post-index hooks run
+(``hooks.py``), still under the lock.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import os
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInput
-from ..fsutil import atomic_write
-from .records import is_package, record_for
+from ..errors import BadInput, BridgeError
+from ..fsutil import TEMP_MARK
+from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
+from .hooks import run_post_index_hooks
+from .pypi_map import write_mapping_files
+from .lock import channel_lock
+from .records import SUBDIR_RE, is_package, package_name, read_package
+from .repodata import PATCH_INSTRUCTIONS, REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, as_dict, build_repodata, dump_repodata, load_patch_instructions, materialize, write_repodata
+from .site import summarize, write_site
 
-#: Files clients prefer over repodata.json; a stale one hides new packages.
-SHADOWING = ("repodata.json.zst", "repodata.json.bz2", "current_repodata.json", "repodata_shards.msgpack.zst")
+#: A temporary file of a live publisher is left alone this long (its pid may be on another host).
+STALE_TEMP_SECONDS = 3600.0
+#: Threads reading new packages (hashing and zstd release the GIL).
+READ_THREADS = min(8, os.cpu_count() or 1)
+
+
+class SubdirIndex:
+    """The outcome for one subdir.  ``repodata`` (what clients see, records as dicts) is built on
+    first use; ``visible`` is the same with undecoded cache entries, for cheap counting."""
+
+    def __init__(self, subdir: str, folder: Path, entries: dict[str, Entry], instructions: dict[str, Any]):
+        self.subdir = subdir
+        self.path = folder / REPODATA  #: its repodata.json
+        self.entries = entries  #: every package file in the folder (yanked ones too), by file name
+        self.instructions = instructions  #: its patch_instructions.json
+        self.summaries: dict[str, dict[str, Any]] = {}  #: package name → its channeldata contribution
+        self.changed = False  #: repodata.json/.zst were rewritten
+        self.current = True  #: nothing in the folder changed since the last index (nothing was rebuilt)
+        self.read = 0  #: packages opened and hashed (not served from the cache)
+        self.skipped: list[BridgeError] = []  #: unreadable or misplaced packages
+        self._visible: dict[str, Any] | None = None
+        self._repodata: dict[str, Any] | None = None
+
+    @property
+    def visible(self) -> dict[str, Any]:
+        if self._visible is None:
+            self._visible = build_repodata(self.subdir, self.entries, self.instructions)
+        return self._visible
+
+    @property
+    def repodata(self) -> dict[str, Any]:
+        if self._repodata is None:
+            self._repodata = materialize(self.visible)
+        return self._repodata
+
+
+@dataclass
+class IndexResult:
+    channel: Path
+    subdirs: dict[str, SubdirIndex]
+    written: list[Path] = field(default_factory=list)  #: every file (re)written
+    removed_temps: list[Path] = field(default_factory=list)  #: stale temporary files swept
+
+    @property
+    def skipped(self) -> list[BridgeError]:
+        return [e for s in self.subdirs.values() for e in s.skipped]
 
 
 def subdirs_present(channel: Path) -> list[str]:
@@ -20,49 +79,169 @@ def subdirs_present(channel: Path) -> list[str]:
     found = {"noarch"}
     if channel.is_dir():
         for child in channel.iterdir():
-            if child.is_dir() and not child.name.startswith(".") and (
-                (child / "repodata.json").exists() or any(is_package(p) for p in child.iterdir())
+            if SUBDIR_RE.match(child.name) and child.is_dir() and (
+                (child / REPODATA).exists() or any(is_package(p) for p in child.iterdir())
             ):
                 found.add(child.name)
     return sorted(found)
 
 
-def build_repodata(channel: Path, subdir: str) -> dict[str, Any]:
-    """Repodata for one subdir, from the package files present."""
-    packages: dict[str, Any] = {}
-    packages_conda: dict[str, Any] = {}
-    folder = channel / subdir
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if not is_package(path):
-            continue
-        record = record_for(path)
-        stem = path.name[: -len(".conda")] if path.name.endswith(".conda") else path.name[: -len(".tar.bz2")]
-        if f"{record.get('name')}-{record.get('version')}-{record.get('build')}" != stem:
-            raise BadInput(path, "file name does not match the name, version and build in its info/index.json")
-        record["subdir"] = subdir
-        (packages_conda if path.name.endswith(".conda") else packages)[path.name] = record
-    return {
-        "info": {"subdir": subdir},
-        "packages": packages,
-        "packages.conda": packages_conda,
-        "removed": [],
-        "repodata_version": 1,
-    }
+def index_channel(
+    channel: Path,
+    subdirs: Iterable[str] | None = None,
+    *,
+    rehash: bool = False,
+    fresh: Mapping[str, Mapping[str, Entry]] | None = None,
+) -> IndexResult:
+    """Bring repodata of every subdir present (plus ``subdirs`` and ``noarch``) up to date.
+
+    ``rehash`` re-reads every package instead of trusting the cache.  ``fresh`` maps subdir →
+    file name → :class:`Entry` for packages whose record the caller already computed (publish).
+    Takes the channel lock (re-entrant: callers holding it may call this).
+    """
+    channel = Path(channel)
+    if not channel.is_dir():
+        raise BadInput(channel, "no such directory", hint="publish packages into it, or create it first")
+    for name in subdirs or ():
+        if not SUBDIR_RE.match(name):
+            raise BadInput(channel / name, "not a conda subdir name (noarch or <os>-<arch>)", hint="use a subdir such as noarch, linux-64, osx-arm64 or win-64")
+    with channel_lock(channel):
+        wanted = sorted(set(subdirs_present(channel)) | set(subdirs or ()))
+        result = IndexResult(channel, {})
+        result.removed_temps += sweep_temps(channel)
+        for subdir in wanted:
+            result.subdirs[subdir] = index_subdir(channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}))
+        result.written += write_site(channel, result.subdirs, refresh=rehash)
+        write_mapping_files(result)
+        run_post_index_hooks(result)
+    return result
 
 
-def write_repodata(channel: Path, subdir: str, repodata: dict[str, Any]) -> Path:
+def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}) -> SubdirIndex:
+    """Index one subdir (the caller holds the channel lock); sweeps its stale temporary files
+    into ``result.removed_temps`` and adds what it writes to ``result.written``."""
     folder = channel / subdir
     folder.mkdir(parents=True, exist_ok=True)
-    for name in SHADOWING:
-        stale = folder / name
-        if stale.exists():
-            stale.unlink()
-    target = folder / "repodata.json"
-    atomic_write(target, (json.dumps(repodata, indent=1, sort_keys=True) + "\n").encode())
-    return target
+    cache = SubdirCache.load(folder)
+    entries: dict[str, Entry] = {}
+    to_read: list[tuple[str, StatKey]] = []
+    now = time.time()
+    with os.scandir(folder) as it:
+        for dirent in it:
+            name = dirent.name
+            if not is_package(name) or not dirent.is_file():
+                if TEMP_MARK in name and dirent.is_file() and _is_stale(Path(dirent.path), now):
+                    Path(dirent.path).unlink(missing_ok=True)
+                    result.removed_temps.append(Path(dirent.path))
+                continue
+            key = stat_key(dirent.stat())
+            known = fresh.get(name)
+            if known is not None and known.key == key:
+                entries[name] = known
+            elif (hit := None if rehash else cache.lookup(name, key)) is not None:
+                entries[name] = hit
+            else:
+                to_read.append((name, key))
+
+    sub = SubdirIndex(subdir, folder, entries, load_patch_instructions(folder))
+    for name, key, read in _read_all(folder, to_read):
+        if isinstance(read, BridgeError):
+            sub.skipped.append(read)
+            continue
+        record, about = read
+        declared = record.setdefault("subdir", subdir)
+        if declared != subdir:
+            sub.skipped.append(
+                BadInput(folder / name, f"info/index.json says subdir {declared!r} but the file is in {subdir}/", hint=f"publish it (it goes into {declared}/)")
+            )
+            continue
+        entries[name] = Entry(key, record, about)
+    sub.read = len(to_read)
+    sub.entries = entries = dict(sorted(entries.items()))
+
+    inputs = {PATCH_INSTRUCTIONS: path_key(folder / PATCH_INSTRUCTIONS)}
+    changed_files = {n for n, e in entries.items() if cache.entries.get(n) is not e} | (cache.entries.keys() - entries.keys())
+    shadowed = any((folder / name).exists() for name in (*SHADOWING_FILES, *SHADOWING_DIRS))
+    if not rehash and not changed_files and not shadowed and cache.outputs == {**inputs, **_output_keys(folder)}:
+        sub.summaries = cache.summaries
+        return sub  # nothing changed since the last index: no need to serialise anything
+    sub.current = False
+    sub.changed = write_repodata(folder, dump_repodata(sub.visible))
+    if sub.changed:
+        result.written += [folder / REPODATA, folder / REPODATA_ZST]
+    everything = rehash or not cache.entries or cache.outputs.get(PATCH_INSTRUCTIONS, "none") != inputs[PATCH_INSTRUCTIONS]
+    sub.summaries = _summaries(sub, cache.summaries, None if everything else {package_name(n) for n in changed_files})
+    cache.entries, cache.summaries = entries, sub.summaries
+    cache.outputs = {**inputs, **_output_keys(folder)}
+    cache.save()
+    return sub
 
 
-def index_channel(channel: Path, subdirs: Iterable[str] | None = None) -> list[Path]:
-    """(Re)write repodata for ``subdirs`` (default: all present) and always ``noarch``."""
-    wanted = sorted(set(subdirs or subdirs_present(channel)) | {"noarch"})
-    return [write_repodata(channel, s, build_repodata(channel, s)) for s in wanted]
+def _summaries(sub: SubdirIndex, old: dict[str, dict[str, Any]], touched: set[str] | None) -> dict[str, dict[str, Any]]:
+    """Channeldata contributions of ``sub``: recomputed for the ``touched`` package names (all if None)."""
+    builds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for group in ("packages", "packages.conda"):
+        for filename, record in sub.visible[group].items():
+            name = package_name(filename)
+            if touched is None or name in touched:
+                builds.setdefault(name, []).append((as_dict(record), sub.entries[filename].about))
+    summaries = {} if touched is None else {n: v for n, v in old.items() if n not in touched}
+    summaries.update((name, summarize(found)) for name, found in builds.items())
+    return summaries
+
+
+def _output_keys(folder: Path) -> dict[str, StatKey | None]:
+    return {name: path_key(folder / name) for name in (REPODATA, REPODATA_ZST)}
+
+
+def _read_all(folder: Path, names: list[tuple[str, Any]]) -> Iterable[tuple[str, Any, Any]]:
+    """``(name, key, (record, about) or BridgeError)`` for each file, read in parallel when many."""
+
+    def one(item: tuple[str, Any]) -> tuple[str, Any, Any]:
+        name, key = item
+        try:
+            return name, key, read_package(folder / name)
+        except BridgeError as exc:
+            return name, key, exc
+        except OSError as exc:
+            return name, key, BadInput(folder / name, f"cannot read ({exc.strerror or exc})")
+
+    if len(names) < 4 or READ_THREADS == 1:
+        return [one(item) for item in names]
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        return list(pool.map(one, names))
+
+
+def sweep_temps(channel: Path) -> list[Path]:
+    """Delete stale temporary files at the channel root and in the subdirs' ``.cache/`` (the
+    caller holds the lock; ``index_subdir`` sweeps the subdirs themselves while it scans them)."""
+    swept = []
+    caches = [p / CACHE_DIR for p in channel.iterdir() if SUBDIR_RE.match(p.name) and (p / CACHE_DIR).is_dir()]
+    now = time.time()
+    for folder in [channel, *caches]:
+        for path in folder.iterdir():
+            if TEMP_MARK in path.name and path.is_file() and _is_stale(path, now):
+                path.unlink(missing_ok=True)
+                swept.append(path)
+    return swept
+
+
+def _is_stale(path: Path, now: float) -> bool:
+    """Older than an hour, or (POSIX) its writer's pid is no longer running on this host."""
+    try:
+        if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
+            return True
+    except FileNotFoundError:
+        return False
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would terminate the process on Windows
+    pid_text = path.name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

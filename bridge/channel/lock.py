@@ -1,8 +1,15 @@
-"""An inter-process lock on a channel, so concurrent publishers serialise."""
+"""An inter-process lock on a channel, so concurrent publishers serialise.
+
+``flock`` on POSIX, ``msvcrt.locking`` on Windows, on ``<channel>/.wheel2conda.lock``.  The
+lock is re-entrant within one thread (``publish`` holds it while it re-indexes), and threads
+of one process exclude each other like separate processes do.  It is released by the OS
+when the holder dies, so a killed publisher never leaves the channel locked.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,21 +18,43 @@ from pathlib import Path
 from ..errors import BridgeError
 
 LOCK_NAME = ".wheel2conda.lock"
+#: Default wait for another publisher, in seconds.
+DEFAULT_TIMEOUT = 600.0
+
+_held: dict[tuple[str, int], int] = {}  # (lock file, thread id) -> nesting depth
 
 
 @contextmanager
-def channel_lock(channel: Path, timeout: float = 600.0) -> Iterator[None]:
+def channel_lock(channel: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Hold an exclusive lock on ``channel`` (blocking up to ``timeout`` seconds)."""
     channel.mkdir(parents=True, exist_ok=True)
-    fd = os.open(channel / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        _acquire(fd, channel, timeout)
+    key = (os.path.realpath(channel / LOCK_NAME), threading.get_ident())
+    if key in _held:
+        _held[key] += 1
         try:
             yield
         finally:
+            _held[key] -= 1
+        return
+    fd = os.open(key[0], os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, channel, timeout)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
             _release(fd)
     finally:
         os.close(fd)
+
+
+def _timed_out(channel: Path, timeout: float) -> BridgeError:
+    return BridgeError(
+        channel,
+        f"timed out after {timeout:.0f} s waiting for the channel lock ({LOCK_NAME})",
+        hint="another wheel2conda process is publishing into this channel",
+    )
 
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
@@ -39,8 +68,8 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
                 return
             except OSError:
                 if time.monotonic() > deadline:
-                    raise BridgeError(channel, "timed out waiting for the channel lock") from None
-                time.sleep(0.05)
+                    raise _timed_out(channel, timeout) from None
+                time.sleep(0.02)
 
     def _release(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -57,8 +86,8 @@ else:
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise BridgeError(channel, "timed out waiting for the channel lock") from None
-                time.sleep(0.05)
+                    raise _timed_out(channel, timeout) from None
+                time.sleep(0.02)
 
     def _release(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)

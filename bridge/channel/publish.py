@@ -1,7 +1,26 @@
-"""Publish package files into a local channel: copy atomically, then re-index, under a lock."""
+"""Publish package files into a local channel: copy atomically, then re-index, under a lock.
+
+Order of operations (all under the channel lock):
+
+1. every input is read and checked *before* the lock is taken (readable package, file name =
+   ``name-version-build``, valid subdir);
+2. every destination is checked: identical bytes already there → ``unchanged``; different
+   bytes → the whole batch is refused (:class:`Conflict`) unless ``force``; nothing is copied
+   until every input has passed;
+3. each package is copied to a hidden temporary name in ``<channel>/<subdir>/`` (hashing while
+   copying) and renamed into place; if a copy fails, the files this batch added are removed;
+4. the channel is re-indexed with the records already computed (no package is read twice);
+   only then does ``publish`` return.
+
+A publisher killed at any point leaves: package files that are complete (renames are atomic),
+repodata that lists only files present (packages land before the repodata that lists them),
+and at worst a package that is present but not yet listed, which the next index picks up.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,10 +29,11 @@ from typing import Literal
 
 from ..errors import BadInput, Conflict
 from ..fsutil import atomic_path
-from ..pypi_map import write_mapping
-from .index import index_channel
-from .lock import channel_lock
-from .records import file_digests, is_package, read_index_json
+from .cache import Entry, SubdirCache, stat_key
+from .index import IndexResult, index_channel
+from .lock import DEFAULT_TIMEOUT, channel_lock
+from .records import SUBDIR_RE, Digests, PackageInfo, check_identity, file_digests, hash_stream, is_package, make_record, read_package_info
+from .repodata import load_patch_instructions, write_patch_instructions
 
 Status = Literal["added", "unchanged", "replaced"]
 
@@ -23,44 +43,141 @@ class Published:
     source: Path
     path: Path
     status: Status
+    yanked: bool = False  #: the file name is yanked in this channel (publishing does not undo that)
 
 
-def publish(channel: Path, packages: Iterable[Path], *, force: bool = False) -> list[Published]:
+@dataclass
+class _Input:
+    source: Path
+    subdir: str
+    info: PackageInfo
+    dest: Path
+    status: Status = "added"
+
+
+def publish(
+    channel: Path,
+    packages: Iterable[Path],
+    *,
+    force: bool = False,
+    move: bool = False,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+) -> list[Published]:
     """Place ``packages`` into ``channel/<subdir>/`` and update the repodata.
 
     Republishing identical bytes is a no-op; different bytes under an existing file name are
-    refused (clients cache packages by name and checksum) unless ``force``.
+    refused (clients cache packages by name and checksum) unless ``force``.  ``move`` renames
+    the inputs into the channel instead of copying them when they are on the same file system
+    (staging directories inside the channel).  See the module docstring for the guarantees.
     """
     channel = Path(channel)
-    planned = [(Path(p), _subdir_of(Path(p))) for p in packages]
-    results: list[Published] = []
-    with channel_lock(channel):
-        for source, subdir in planned:
-            dest = channel / subdir / source.name
-            status: Status = "added"
-            if dest.exists():
-                if file_digests(dest)[1] == file_digests(source)[1]:
-                    results.append(Published(source, dest, "unchanged"))
-                    continue
-                if not force:
-                    raise Conflict(
-                        dest,
-                        "already published with different content",
-                        hint="bump the build number (--build-number) or pass --force",
-                    )
-                status = "replaced"
-            with atomic_path(dest) as tmp:
-                shutil.copyfile(source, tmp)
-            results.append(Published(source, dest, status))
-        index_channel(channel, {s for _, s in planned} | set())
-        write_mapping(channel)  # wheel2conda issue 10: PyPI <-> conda name maps for pixi/conda-lock (bridge/pypi_map.py)
-    return results
+    inputs = [_inspect(Path(p), channel) for p in packages]
+    with channel_lock(channel, lock_timeout):
+        _decide(inputs, force)
+        fresh = _place(inputs, move)
+        _unyank_added(channel, [i for i in inputs if i.status == "added"])
+        result = index_channel(channel, {i.subdir for i in inputs}, fresh=fresh)
+    return [_outcome(i, result) for i in inputs]
 
 
-def _subdir_of(path: Path) -> str:
-    if not is_package(path):
-        raise BadInput(path, "not a conda package file (.conda or .tar.bz2)")
-    subdir = read_index_json(path).get("subdir")
-    if not isinstance(subdir, str) or not subdir:
-        raise BadInput(path, "info/index.json has no subdir")
-    return subdir
+def _inspect(source: Path, channel: Path) -> _Input:
+    if not is_package(source) or not source.is_file():
+        raise BadInput(source, "not a conda package file (.conda or .tar.bz2)", hint="convert wheels first ('wheel2conda convert --channel') or give .conda/.tar.bz2 files")
+    info = read_package_info(source)
+    check_identity(source, info.index)
+    subdir = info.index.get("subdir")
+    if not isinstance(subdir, str) or not SUBDIR_RE.match(subdir):
+        raise BadInput(source, f"info/index.json has no valid subdir ({subdir!r})", hint="the package is malformed: rebuild it")
+    return _Input(source, subdir, info, channel / subdir / source.name)
+
+
+def _decide(inputs: list[_Input], force: bool) -> None:
+    """Set each input's status; raise Conflict before anything is written."""
+    caches: dict[Path, SubdirCache] = {}
+    seen: dict[Path, _Input] = {}
+
+    def sha256_of(path: Path) -> str:
+        folder = path.parent
+        cache = caches.setdefault(folder, SubdirCache.load(folder))
+        hit = cache.lookup(path.name, stat_key(path.stat()))
+        return hit.record["sha256"] if hit and "sha256" in hit.record else file_digests(path)[1]
+
+    def same_bytes(a: Path, b: Path) -> bool:
+        return a.stat().st_size == b.stat().st_size and sha256_of(a) == sha256_of(b)
+
+    for item in inputs:
+        if item.dest in seen:  # the same file name twice in one batch
+            if not same_bytes(seen[item.dest].source, item.source):
+                raise BadInput(item.source, f"differs from {seen[item.dest].source}, which has the same file name", hint="publish only one of them")
+            item.status = "unchanged"
+            continue
+        seen[item.dest] = item
+        if not item.dest.exists():
+            continue
+        if same_bytes(item.dest, item.source):
+            item.status = "unchanged"
+        elif force:
+            item.status = "replaced"
+        else:
+            raise Conflict(
+                item.dest,
+                f"already published with different content than {item.source}",
+                hint="bump the build number (--build-number) or pass --force",
+            )
+
+
+def _place(inputs: list[_Input], move: bool) -> dict[str, dict[str, Entry]]:
+    """Copy (or move) the inputs that need it; returns their index entries by subdir."""
+    fresh: dict[str, dict[str, Entry]] = {}
+    added: list[_Input] = []
+    try:
+        for item in inputs:
+            if item.status == "unchanged":
+                continue
+            with atomic_path(item.dest) as tmp:
+                digests = _move_hashed(item.source, tmp) if move else _copy_hashed(item.source, tmp)
+            if item.status == "added":
+                added.append(item)
+            entry = Entry(stat_key(item.dest.stat()), make_record(item.info.index, digests), item.info.about)
+            fresh.setdefault(item.subdir, {})[item.dest.name] = entry
+    except BaseException:
+        for item in added:  # all or nothing: nothing of this batch is listed yet
+            if move:
+                os.replace(item.dest, item.source)
+            else:
+                item.dest.unlink(missing_ok=True)
+        raise
+    return fresh
+
+
+def _copy_hashed(source: Path, target: Path) -> Digests:
+    with source.open("rb") as src, target.open("wb") as dst:
+        return hash_stream(src, dst)
+
+
+def _move_hashed(source: Path, target: Path) -> Digests:
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(source, target)  # another file system: copy, then drop the source
+        source.unlink()
+    with target.open("rb") as fh:
+        return hash_stream(fh)
+
+
+def _unyank_added(channel: Path, added: list[_Input]) -> None:
+    """A file name added anew must be visible: drop it from a stale ``remove`` list (an interrupted remove)."""
+    for subdir in {i.subdir for i in added}:
+        folder = channel / subdir
+        instructions = load_patch_instructions(folder)
+        names = {i.dest.name for i in added if i.subdir == subdir}
+        if names & set(instructions.get("remove", ())):
+            instructions["remove"] = [n for n in instructions["remove"] if n not in names]
+            write_patch_instructions(folder, instructions)
+
+
+def _outcome(item: _Input, result: IndexResult) -> Published:
+    yanked = item.dest.name in result.subdirs[item.subdir].visible["removed"]
+    return Published(item.source, item.dest, item.status, yanked)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from contextlib import closing
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_info
 
@@ -17,43 +21,158 @@ PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 #: index.json keys that repodata does not carry (conda-index drops them too).
 DROPPED_KEYS = ("arch", "platform")
 
+#: ``about.json`` keys kept for ``channeldata.json`` and ``index.html``.
+ABOUT_KEYS = ("summary", "home", "dev_url", "doc_url", "license")
+#: ``about.json`` ``extra.wheel2conda`` keys kept for the PyPI mapping files (``bridge.channel.pypi_map``).
+PROVENANCE_KEYS = ("pypi_name", "pypi_version")
 
-def is_package(path: Path) -> bool:
-    return path.name.endswith(PACKAGE_SUFFIXES) and not path.name.startswith(".")
+RENAME_HINT = "never rename a conda package file; rebuild it under the new name"
+#: Valid subdir names: ``noarch`` or ``<os>-<arch>`` (conda-format.md §4.1).
+SUBDIR_RE = re.compile(r"^(noarch|[a-z0-9]+-[a-z0-9]+)$")
+
+
+def is_package(path: Path | str) -> bool:
+    name = path if isinstance(path, str) else path.name
+    return name.endswith(PACKAGE_SUFFIXES) and not name.startswith(".")
+
+
+def package_stem(filename: str) -> str:
+    """``name-version-build`` of a package file name."""
+    for suffix in PACKAGE_SUFFIXES:
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)]
+    raise ValueError(f"not a conda package file name: {filename}")
+
+
+def package_name(filename: str) -> str:
+    """The package name of a file name (``name-version-build.conda``: split on the last two dashes)."""
+    return package_stem(filename).rsplit("-", 2)[0]
+
+
+@lru_cache(maxsize=16384)
+def version_key(version: str) -> Any:
+    """Sort key in conda's version order (CEP 33, not PEP 440); unparsable versions sort first."""
+    import rattler
+
+    try:
+        return (1, rattler.Version(version))
+    except Exception:
+        return (0, version)
+
+
+@dataclass
+class PackageInfo:
+    """What the indexer needs from a package's ``info/``: ``index.json`` and an ``about.json`` subset."""
+
+    index: dict[str, Any]
+    about: dict[str, Any] = field(default_factory=dict)
+
+
+def read_package_info(path: Path) -> PackageInfo:
+    """``info/index.json`` (required) and ``info/about.json`` (optional) in one pass over ``info/``."""
+    found: dict[str, Any] = {}
+    try:
+        with closing(stream_conda_info(str(path))) as members:
+            for tar, member in members:
+                if not member.name.startswith("info/"):
+                    break  # .tar.bz2: info/ comes first; the rest is payload
+                if member.name in ("info/index.json", "info/about.json"):
+                    fh = tar.extractfile(member)
+                    assert fh is not None
+                    found[member.name] = json.loads(fh.read())
+                    if len(found) == 2:
+                        break
+    except LookupError:  # cps looks up the components by the file's stem
+        raise BadInput(path, "its info-/pkg- components are named for another file (renamed?)", hint=RENAME_HINT) from None
+    except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
+        raise BadInput(path, f"not a readable conda package ({type(exc).__name__}: {exc})", hint="the file is damaged: download or build it again") from None
+    index = found.get("info/index.json")
+    if not isinstance(index, dict):
+        raise BadInput(path, "conda package has no info/index.json", hint="the package is malformed: rebuild it")
+    about = found.get("info/about.json")
+    about = about if isinstance(about, dict) else {}
+    extra = about.get("extra")
+    provenance = extra.get("wheel2conda") if isinstance(extra, dict) else None
+    subset = {k: about[k] for k in ABOUT_KEYS if isinstance(about.get(k), str)}
+    if isinstance(provenance, dict):
+        subset.update({k: provenance[k] for k in PROVENANCE_KEYS if isinstance(provenance.get(k), str)})
+    return PackageInfo(index, subset)
 
 
 def read_index_json(path: Path) -> dict[str, Any]:
     """``info/index.json`` of a ``.conda`` or ``.tar.bz2`` file."""
-    try:
-        for tar, member in stream_conda_info(str(path)):
-            if member.name == "info/index.json":
-                fh = tar.extractfile(member)
-                assert fh is not None
-                return json.loads(fh.read())
-    except BadInput:
-        raise
-    except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
-        raise BadInput(path, f"not a readable conda package ({exc})") from None
-    raise BadInput(path, "conda package has no info/index.json")
+    return read_package_info(path).index
+
+
+def check_identity(path: Path, index: dict[str, Any]) -> None:
+    """Refuse a file whose name is not ``{name}-{version}-{build}`` of its index.json (clients rely on it)."""
+    stem = f"{index.get('name')}-{index.get('version')}-{index.get('build')}"
+    if package_stem(path.name) != stem:
+        raise BadInput(
+            path,
+            f"file name does not match info/index.json (expected {stem}{path.name[len(package_stem(path.name)):]})",
+            hint=RENAME_HINT,
+        )
+
+
+class Digests:
+    """md5, sha256 and size of a byte stream, updated as it is read or copied."""
+
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5()
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._md5.update(chunk)
+        self._sha256.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def fields(self) -> dict[str, Any]:
+        return {"md5": self.md5, "sha256": self.sha256, "size": self.size}
+
+
+def hash_stream(fh: BinaryIO, copy_to: BinaryIO | None = None) -> Digests:
+    """Digest ``fh`` to its end, writing every chunk to ``copy_to`` as well when given."""
+    digests = Digests()
+    while chunk := fh.read(CHUNK):
+        digests.update(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
+    return digests
 
 
 def file_digests(path: Path) -> tuple[str, str, int]:
     """``(md5, sha256, size)`` of a file, in one pass."""
-    md5, sha = hashlib.md5(), hashlib.sha256()
-    size = 0
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            md5.update(chunk)
-            sha.update(chunk)
-            size += len(chunk)
-    return md5.hexdigest(), sha.hexdigest(), size
+        d = hash_stream(fh)
+    return d.md5, d.sha256, d.size
+
+
+def make_record(index: dict[str, Any], digests: Digests) -> dict[str, Any]:
+    """A repodata record: ``index.json`` without the deprecated keys, plus md5, sha256 and size."""
+    record = {k: v for k, v in index.items() if k not in DROPPED_KEYS}
+    record.update(digests.fields())
+    return record
 
 
 def record_for(path: Path) -> dict[str, Any]:
     """The repodata record of one package file."""
-    index = read_index_json(path)
-    for key in DROPPED_KEYS:
-        index.pop(key, None)
-    md5, sha256, size = file_digests(path)
-    index.update(md5=md5, sha256=sha256, size=size)
-    return index
+    return read_package(path)[0]
+
+
+def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(record, about subset)`` of a package file; its name must match its index.json."""
+    info = read_package_info(path)
+    check_identity(path, info.index)
+    with path.open("rb") as fh:
+        digests = hash_stream(fh)
+    return make_record(info.index, digests), info.about

@@ -34,11 +34,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("inputs", nargs="*", metavar="WHEEL|SDIST|DIR")
     p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
     p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
-    p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
     p.add_argument("--channel", type=Path, help="publish the packages into this local channel")
     p.add_argument("--force", action="store_true", help="with --channel: replace a published file whose bytes differ")
+    p.add_argument("--dry-run", action="store_true", help="write nothing: print the plan of every package, as 'wheel2conda inspect' does")
+    add_conversion_arguments(p)
+    add_zstd_arguments(p)
+    p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
+    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
+    add_verify_options(p, flag=True)  # --verify (issue 10)
+    p.set_defaults(func=run, usage_error=p.error)
+
+
+def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: bool = True) -> None:
+    """What shapes the packages (shared by ``convert``, ``inspect`` and ``repack --to conda``).
+
+    ``inputs_are_wheels=False`` (repack) leaves out ``--python X.Y`` (repack's ``--python`` names
+    an interpreter) and the rocm meta-package options.
+    """
+    p.add_argument("--build-number", type=non_negative, help="build number (default: the wheel's build tag, else 0)")
     p.add_argument("--subdir", action="append", default=[], help="only build this conda subdir (repeatable; e.g. osx-arm64 of a universal2 wheel)")
-    p.add_argument("--python", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
+    if inputs_are_wheels:
+        p.add_argument("--python", dest="pythons", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
     p.add_argument("--name", help="conda package name (default: the PyPI name, normalised)")
     p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
@@ -46,24 +62,20 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     gpu = p.add_argument_group("GPU variants (docs/gpu.md)")
     gpu.add_argument("--gpu-family", metavar="FAMILY", help="ROCm GPU family of family-specific packages (gfx103X, gfx110X-all, ...)")
     gpu.add_argument("--index-url", metavar="URL", help="index the wheels came from; a family in its path (.../gfx103X-dgpu/) sets --gpu-family")
-    gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
-    gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
+    if inputs_are_wheels:
+        gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
+        gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
     gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
-    add_zstd_arguments(p)
-    links = p.add_argument_group("symlinks (linux-* and osx-* packages only; never win-* or noarch)")
+    links = p.add_argument_group("symlinks (linux-* and osx-* packages only; never win-* or noarch; docs/symlinks.md)")
     links.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep identical files of a library alias chain (libX.so, libX.so.1, ...) as copies instead of one file plus links")
     links.add_argument("--soname-links", action="store_true", help="add libX.so -> libX.so.N links for shared libraries shipped only under their ELF SONAME (linux-*)")
     links.add_argument("--no-expand-devel", dest="expand_devel", action="store_false", help="keep rocm-sdk-devel's _devel.tar for rocm_sdk to expand on first use, instead of expanding it (with its symlinks) now")
-    p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
-    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
-    add_verify_options(p, flag=True)  # --verify (issue 10)
-    p.set_defaults(func=run, usage_error=p.error)
 
 
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("compression (.conda)")
+    g = p.add_argument_group("compression (.conda; docs/performance.md)")
     g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
-    g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (about 15-25x the CPU time of the default)")
+    g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (40-50x the CPU time of the default)")
     g.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
     g.add_argument("--zstd-window-log", type=int, default=MAX_WINDOW_LOG, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG}; smaller needs less memory)")
 
@@ -83,6 +95,19 @@ def non_negative(text: str) -> int:
     return value
 
 
+def checked_specs(specs: list[str]) -> tuple[str, ...]:
+    """``--depends`` values, refused unless they parse as conda MatchSpecs (rattler's parser)."""
+    from rattler import MatchSpec
+    from rattler.exceptions import InvalidMatchSpecError
+
+    for spec in specs:
+        try:
+            MatchSpec(spec)
+        except InvalidMatchSpecError as exc:
+            raise BridgeError(None, f"--depends {spec!r} is not a conda match spec ({exc})", hint="write it like 'numpy >=1.26' or 'libfoo 2.* *cuda*'") from None
+    return tuple(specs)
+
+
 def options_from(args: argparse.Namespace) -> ConversionOptions:
     try:
         names = NameMap.create(args.name_map, args.name_overrides)
@@ -96,8 +121,8 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         build_number=args.build_number,
         names=names,
         subdirs=tuple(args.subdir),
-        pythons=tuple(args.python),
-        extra_depends=tuple(args.depends),
+        pythons=tuple(getattr(args, "pythons", ())),
+        extra_depends=checked_specs(args.depends),
         name=args.name,
         gpu_family=family,
         extras_packages=args.extras_packages,
@@ -126,6 +151,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     inputs = collect_inputs(args.inputs, out)
     if args.channel is not None and args.format == "tree":
         raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
+    if args.dry_run:
+        from .inspect import report_plans  # imports this module
+
+        return report_plans(out, args, inputs, options, out_dir=args.output_dir, dry_run=True)
     staging = None
     out_dir = args.output_dir
     if out_dir is None:
@@ -160,7 +189,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
             if not verify_before_publish(out, args, produced, args.channel):
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
-            publish_and_report(out, args.channel, produced, args.force)
+            publish_and_report(out, args.channel, produced, args.force, key="published")
+            if staging is not None:  # report where the packages are now and what they came from, not the staging folder
+                made_from = {str(o): str(r.source) for r in results for o in r.outputs}
+                for item in out.items:
+                    item["output"] = str(args.channel / Path(item["output"]).relative_to(out_dir))
+                for item in out.extra.get("published", []):
+                    item["source"] = made_from.get(item["source"], item["source"])
     finally:
         if staging is not None:
             staging.cleanup()

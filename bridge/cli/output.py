@@ -1,23 +1,35 @@
 """How commands report: human lines, or one JSON document with ``--json``.
 
-JSON documents share one envelope (documented in ``docs/json.md``)::
+JSON documents share one envelope (documented in ``docs/json.md``, JSON Schemas in
+``bridge/data/schemas/<command>.schema.json``)::
 
-    {"command": "convert", "ok": true, "exit_code": 0,
+    {"command": "convert", "schema_version": 1, "ok": true, "exit_code": 0,
      "items": [...],            # one object per thing processed (command-specific schema)
      "errors": [{"path": "...", "reason": "...", "hint": "...", "kind": "BadInput"}],
-     "warnings": ["..."]}
+     "warnings": ["..."],
+     ...}                       # command-specific extras (summary, published, verified, dry_run)
 
 Human output goes to stdout; warnings and errors go to stderr as
-``wheel2conda: warning: …`` / ``wheel2conda: error: <file>: <reason>``.
+``wheel2conda: warning: …`` / ``wheel2conda: error: <file>: <reason>; <hint>``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, EXIT_PARTIAL, BridgeError
+
+#: Raised only when a document changes incompatibly (a field removed, renamed or retyped).
+SCHEMA_VERSION = 1
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "data" / "schemas"
+
+
+def schema_file(command: str) -> Path:
+    """The JSON Schema of ``command``'s document (``"channel list"`` → ``channel-list.schema.json``)."""
+    return SCHEMA_DIR / f"{command.replace(' ', '-')}.schema.json"
 
 
 class Output:
@@ -56,14 +68,22 @@ class Output:
             print(f"wheel2conda: error: {error.one_line()}", file=sys.stderr, flush=True)
 
     # -- structured -------------------------------------------------------------------
-    def item(self, data: dict[str, Any]) -> None:
-        """One processed thing, for the JSON document."""
-        self.items.append(data)
+    def item(self, data: dict[str, Any], key: str | None = None) -> None:
+        """One processed thing, for the JSON document: in ``items``, or in the list ``key``.
+
+        ``key`` keeps one shape per list where a command also does another command's work
+        (``convert --channel`` → ``published``, ``--verify`` → ``verified``).
+        """
+        if key is None:
+            self.items.append(data)
+        else:
+            self.extra.setdefault(key, []).append(data)
 
     def finish(self, exit_code: int) -> None:
         if self.json:
             doc = {
                 "command": self.command,
+                "schema_version": SCHEMA_VERSION,
                 "ok": exit_code == 0,
                 "exit_code": exit_code,
                 "items": self.items,

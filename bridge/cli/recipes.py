@@ -17,6 +17,7 @@ from .output import Output, exit_code_for, human_size
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "recipes",
+        parents=[common],
         help="regenerate recipes from wheel indexes and build what changed",
         description="Nightly recipes: scan wheel indexes into recipes (regenerate), then convert and publish what changed (build).",
     )

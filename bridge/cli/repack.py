@@ -7,10 +7,8 @@ from pathlib import Path
 
 from ..repack import DRIFT_POLICY, repack
 from ..sources.installed import EnvironmentLayout, default_python
-from .convert import add_zstd_arguments, non_negative, zstd_settings
+from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
 from .output import Output, exit_code_for
-from ..plan import ConversionOptions
-from ..translate.names import NameMap
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,16 +27,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("-o", "--output-dir", type=Path, default=Path.cwd(), help="where to write (default: current directory; conda packages go to OUTPUT_DIR/<subdir>/)")
     p.add_argument("--strict", action="store_true", help="refuse a distribution whose files differ from its RECORD")
     p.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="with --to conda: package format")
-    p.add_argument("--build-number", type=non_negative, help="with --to conda: build number")
-    p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="with --to conda: dependency names")
+    add_conversion_arguments(p, inputs_are_wheels=False)  # with --to conda: as for wheel2conda convert
     add_zstd_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
-    options = ConversionOptions(build_number=args.build_number, names=NameMap.create(args.name_map))
-    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options, fmt=args.format, zstd=zstd_settings(args))
+    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), fmt=args.format, zstd=zstd_settings(args))
     for result in results:
         for line in result.drift.lines():
             out.warn(f"{result.name}: {line}")

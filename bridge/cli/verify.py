@@ -90,11 +90,11 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
     return report_all(out, verify_packages(files, verify_options(args), channel=args.next_to))
 
 
-def report_all(out: Output, reports: Sequence[PackageReport]) -> int:
-    """Print every report (and a JSON item each); EXIT_PARTIAL when any failed."""
+def report_all(out: Output, reports: Sequence[PackageReport], key: str | None = None) -> int:
+    """Print every report (and a JSON item each, in ``items`` or the list ``key``); EXIT_PARTIAL when any failed."""
     for report in reports:
         _print_report(out, report)
-        out.item(report.to_dict())
+        out.item(report.to_dict(), key)
     failed = [r for r in reports if not r.ok]
     for report in failed:
         out.fail(BridgeError(report.package, "verification failed: " + "; ".join(report.problems())))
@@ -140,7 +140,7 @@ def verify_before_publish(out: Output, args: argparse.Namespace, packages: Seque
     """``--verify``: True when every package passed (failures are reported, nothing is published)."""
     next_to = channel if channel is not None and is_channel(channel) else None  # a new channel has nothing yet
     reports = verify_packages(packages, verify_options(args), channel=next_to)
-    if report_all(out, reports) != EXIT_OK:
+    if report_all(out, reports, key="verified") != EXIT_OK:
         if channel is not None:
             out.fail(BridgeError(channel, "nothing published: some packages failed verification"))
         return False

@@ -25,11 +25,12 @@ from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..compression import ZstdSettings
 from ..convert import convert_wheel
-from ..errors import BadInput, BridgeError, Unsupported
+from ..metapackages import convert_rocm_meta
+from ..errors import BadInput, BridgeError
 from ..fsutil import atomic_write
 from ..plan import PackageFormat
 from .http import FetchError, Http
-from .model import RECIPE_FILE, Recipe, SourceFile, content_hash
+from .model import Recipe, SourceFile, content_hash
 from .regenerate import load_recipes
 
 STATE_FILE = Path(".wheel2conda") / "recipes-state.json"
@@ -137,6 +138,8 @@ def build(
     log: Log = lambda _m: None,
 ) -> BuildReport:
     """Build and publish every recipe under ``root`` whose content is not yet in ``channel``."""
+    if not Path(root).is_dir():
+        raise BadInput(root, "no such recipes folder", hint="run 'wheel2conda recipes regenerate' first, or pass --recipes DIR")
     report = BuildReport()
     recipes = load_recipes(root, report.errors)
     if only:
@@ -164,14 +167,6 @@ def build(
 def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log) -> BuildItem:
     item = BuildItem(recipe.id, "failed")
     try:
-        if recipe.kind == "meta":
-            item.status = "skipped"
-            item.error = Unsupported(
-                recipe.folder(root) / RECIPE_FILE,
-                "sdist meta packages are not converted by this version of wheel2conda",
-                hint="build the recipe.yaml next to it with rattler-build meanwhile",
-            )
-            return item
         options = recipe.conversion_options(root)
         sources: list[tuple[SourceFile, Path]] = []
         for f in recipe.files:
@@ -183,8 +178,12 @@ def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, 
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
-                # one folder per wheel: packages for different subdirs may share a file name
-                done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
+                # one folder per source: packages for different subdirs may share a file name
+                if recipe.kind == "meta":  # ROCm's rocm sdist: the per-family meta package
+                    extras = ["devel"] if any(r.startswith("rocm-sdk-devel") for r in recipe.meta_requires) else []
+                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=extras, fmt=fmt, zstd=zstd)
+                else:
+                    done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
                 if done.error is not None:
                     raise done.error
                 for pkg in done.packages:

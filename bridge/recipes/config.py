@@ -108,7 +108,7 @@ def load_config(path: str | Path) -> SourcesConfig:
     except FileNotFoundError:
         raise BadInput(path, "sources config not found", hint="create recipes/sources.yaml (see docs/recipes.md)") from None
     except yaml.YAMLError as exc:
-        raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})") from None
+        raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})", hint="fix the YAML syntax at the position shown") from None
     return parse_config(raw, path)
 
 

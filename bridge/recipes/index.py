@@ -279,4 +279,4 @@ class Index:
         try:
             return Metadata.from_email(body, validate=False)
         except Exception as exc:  # packaging raises several error types for malformed metadata
-            raise BadInput(url, f"unreadable core metadata ({exc})") from None
+            raise BadInput(url, f"unreadable core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None

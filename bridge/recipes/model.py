@@ -111,7 +111,7 @@ class Recipe:
     def from_dict(cls, data: Any, where: Path | str) -> "Recipe":
         try:
             if data.get("format") != FORMAT:
-                raise BadInput(where, f"unsupported recipe format {data.get('format')!r} (expected {FORMAT})")
+                raise BadInput(where, f"unsupported recipe format {data.get('format')!r} (expected {FORMAT})", hint="regenerate it with this wheel2conda ('wheel2conda recipes regenerate')")
             package, conversion, origin = data["package"], data.get("conversion") or {}, data.get("origin") or {}
             meta = data.get("meta") or {}
             return cls(
@@ -136,14 +136,14 @@ class Recipe:
         except BadInput:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadInput(where, f"malformed recipe ({type(exc).__name__}: {exc})") from None
+            raise BadInput(where, f"malformed recipe ({type(exc).__name__}: {exc})", hint="regenerate it ('wheel2conda recipes regenerate') or fix it by hand") from None
 
     @classmethod
     def load(cls, path: Path) -> "Recipe":
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})") from None
+            raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})", hint="regenerate it ('wheel2conda recipes regenerate') or fix the YAML") from None
         return cls.from_dict(data, path)
 
     def conversion_options(self, root: Path) -> ConversionOptions:
@@ -153,7 +153,9 @@ class Recipe:
             names=NameMap.create(self.names, overrides),  # type: ignore[arg-type]
             subdirs=(*self.subdirs, "noarch") if self.subdirs else (),  # pure wheels always pass
             pythons=self.pythons,
-            gpu_family=self.gpu_family,
+            # the index's own family name: upstream package names use it (rocm-sdk-libraries-gfx103X-dgpu),
+            # so the rocm meta package must too; build strings carry the family tag either way
+            gpu_family=self.index_family or self.gpu_family,
         )
 
 

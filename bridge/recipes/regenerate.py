@@ -59,7 +59,7 @@ def load_recipes(root: Path, errors: list[BridgeError]) -> dict[str, _Existing]:
         try:
             recipe = Recipe.load(path)
             if recipe.folder(root) != path.parent:
-                raise BadInput(path, f"recipe {recipe.id} is in the wrong folder")
+                raise BadInput(path, f"recipe {recipe.id} is in the wrong folder", hint=f"move it to {recipe.id}/ or delete it and regenerate")
         except BridgeError as exc:
             errors.append(exc)
             continue
@@ -185,7 +185,7 @@ def _meta_requires(templates: tuple[str, ...], version: Version, target: IndexTa
         try:
             req = Requirement(expanded)
         except InvalidRequirement as exc:
-            raise BadInput(None, f"meta requirement {expanded!r} is not PEP 508 ({exc})") from None
+            raise BadInput(None, f"meta requirement {expanded!r} is not PEP 508 ({exc})", hint="fix the meta requires in the sources config") from None
         result.append(f"{canonicalize_name(req.name)}{req.specifier}")
     return result
 
@@ -216,7 +216,7 @@ def _metadata(index: Index, chosen: list[IndexFile], previous: Recipe | None) ->
         if md.requires_dist:
             data["requires_dist"] = [str(r) for r in md.requires_dist]
     except Exception as exc:  # packaging raises ExceptionGroup/InvalidMetadata lazily for bad fields
-        raise BadInput(f"{first.url}.metadata", f"invalid core metadata ({exc})") from None
+        raise BadInput(f"{first.url}.metadata", f"invalid core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None
     return data
 
 

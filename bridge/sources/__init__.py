@@ -8,15 +8,21 @@ from pathlib import Path
 
 from ..errors import BadInput
 from ..model import Distribution
+from .conda import SUFFIXES as CONDA_SUFFIXES
+from .conda import open_conda
 from .wheel import open_wheel
 
 
 @contextmanager
 def open_distribution(path: str | Path) -> Iterator[Distribution]:
-    """Open a wheel (``.whl``); other input kinds are added by their readers."""
+    """Open a wheel (``.whl``) or a conda package (``.conda``, ``.tar.bz2``)."""
     path = Path(path)
     if path.suffix == ".whl":
         with open_wheel(path) as dist:
             yield dist
         return
-    raise BadInput(path, "not a wheel (.whl)")
+    if path.name.endswith(CONDA_SUFFIXES):
+        with open_conda(path) as dist:
+            yield dist
+        return
+    raise BadInput(path, "not a wheel (.whl) or conda package (.conda, .tar.bz2)")

@@ -15,8 +15,6 @@ Writers then stream the files again and verify them against those hashes.
 
 from __future__ import annotations
 
-import csv
-import email.parser
 import hashlib
 import io
 import json
@@ -30,16 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from packaging.metadata import parse_email
-from packaging.tags import Tag, parse_tag
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.tags import Tag, parse_tag, sys_tags
+from packaging.utils import BuildTag, canonicalize_name
 
-from ..digest import CHUNK, parse_record_digest
+from ..digest import CHUNK
 from ..errors import BadInput, Unsupported
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+
 from .paths import check_link_target
-from .wheel import LICENSE_PREFIXES, REGENERATED, _validated_metadata, parse_entry_points
+
+#: The fix for a damaged installed distribution.
+REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"
 
 _PY_SHEBANG = re.compile(rb"^#!(\S*[/\\])?python[0-9.]*(w)?(\.exe)?(?=\s|$)")
 
@@ -67,7 +67,7 @@ class EnvironmentLayout:
             venv_headers = prefix / "include" / "site" / version
             include = venv_headers if (prefix / "pyvenv.cfg").exists() else prefix / "include" / version
             return cls(prefix, site, prefix / "bin", include)
-        raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)")
+        raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)", hint="give --path the site-packages directory itself, or --python the environment's interpreter")
 
     @classmethod
     def from_python(cls, python: str) -> "EnvironmentLayout":
@@ -79,7 +79,7 @@ class EnvironmentLayout:
         try:
             done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise BadInput(python, f"cannot run this Python to locate its site-packages ({exc})") from None
+            raise BadInput(python, f"cannot run this Python to locate its site-packages ({exc})", hint="give --python a working interpreter, or --path the site-packages directory") from None
         paths = json.loads(done.stdout)
         layout = cls.from_site_packages(Path(paths["purelib"]))
         return cls(layout.prefix, layout.site_packages, Path(paths["scripts"]), layout.include, layout.windows)
@@ -93,7 +93,7 @@ class EnvironmentLayout:
                 return entry
         if any(canonicalize_name(e.name.split("-")[0]) == wanted for e in self.site_packages.glob("*.egg-info")):
             raise Unsupported(self.site_packages, f"{name} is installed as an .egg-info (legacy setup.py install)", hint="reinstall it with pip to get a .dist-info")
-        raise BadInput(self.site_packages, f"no installed distribution named {name!r}")
+        raise BadInput(self.site_packages, f"no installed distribution named {name!r}", hint="check the name with 'pip list' in that environment")
 
 
 @dataclass
@@ -122,18 +122,13 @@ def open_installed(dist_info: Path, layout: EnvironmentLayout) -> Iterator[Distr
 def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     where = str(dist_info)
     if not (dist_info / "METADATA").is_file() or not (dist_info / "RECORD").is_file():
-        raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)")
+        raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)", hint=REINSTALL)
     _refuse_editable(dist_info)
     metadata = (dist_info / "METADATA").read_bytes()
-    raw, unparsed = parse_email(metadata)
-    try:
-        version = Version(str(raw.get("version")))
-    except InvalidVersion:
-        raise BadInput(where, f"METADATA Version {raw.get('version')!r} is not a valid PEP 440 version") from None
-    fields = _validated_metadata(where, raw, unparsed, canonicalize_name(str(raw.get("name") or "")), version)
-    entry_points = ()
+    fields = parse_metadata(where, metadata, hint=REINSTALL)
+    entry_points: tuple[EntryPoint, ...] = ()
     if (dist_info / "entry_points.txt").is_file():
-        entry_points = parse_entry_points(where, (dist_info / "entry_points.txt").read_bytes())
+        entry_points = parse_entry_points(where, (dist_info / "entry_points.txt").read_bytes(), hint=REINSTALL)
     wheel_file = dist_info / "WHEEL"
     wrappers = _wrapper_names(entry_points)
 
@@ -142,7 +137,7 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     drift = Drift()
     platlib_hint = False
     for rel, digest, _size in _record_rows(dist_info):
-        if _is_bytecode(rel):
+        if is_bytecode(rel):
             continue
         path = Path(os.path.normpath(layout.site_packages / rel))
         scheme, scheme_path = _classify(where, path, layout, dist_info.name[: -len(".dist-info")], str(canonicalize_name(fields["name"])))
@@ -170,9 +165,7 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     license_files = sorted(
         m.path[len(dist_info.name) + 1 :]
         for m in members
-        if m.scheme.in_site_packages
-        and m.path.startswith(dist_info.name + "/")
-        and (m.path[len(dist_info.name) + 1 :].startswith("licenses/") or m.path.rsplit("/", 1)[-1].upper().startswith(LICENSE_PREFIXES))
+        if m.scheme.in_site_packages and m.path.startswith(dist_info.name + "/") and is_license_file(m.path[len(dist_info.name) + 1 :])
     )
 
     def opener(member: Member) -> BinaryIO:
@@ -181,13 +174,8 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
         return open(member.origin, "rb")
 
     return Distribution(
-        name=str(fields["name"]),
-        version=version,
+        **metadata_kwargs(fields),
         metadata=metadata,
-        summary=str(fields.get("summary") or ""),
-        requires_dist=tuple(fields["requires_dist"]),
-        requires_python=fields.get("requires_python"),
-        provides_extra=tuple(fields.get("provides_extra") or ()),
         tags=frozenset(tags),
         build_tag=build_tag,
         root_is_purelib=purelib,
@@ -196,7 +184,6 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
         members=tuple(sorted(members, key=lambda m: (m.scheme.value, m.path))),
         provenance=Provenance(path=where, filename=dist_info.name, timestamp=int((dist_info / "METADATA").stat().st_mtime)),
         opener=opener,
-        fields=fields,
         license_files=tuple(license_files),
         extra={"drift": drift, "installed_from": _original_archive(dist_info)},
     )
@@ -228,28 +215,13 @@ def _original_archive(dist_info: Path) -> dict | None:
     return {"url": data.get("url"), "hashes": data.get("archive_info", {}).get("hashes")}
 
 
-def _record_rows(dist_info: Path) -> Iterator[tuple[str, tuple[str, str] | None, int | None]]:
-    where = str(dist_info)
-    try:
-        rows = list(csv.reader(io.StringIO((dist_info / "RECORD").read_text(encoding="utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"RECORD cannot be parsed ({exc})") from None
+def _record_rows(dist_info: Path) -> Iterator[RecordRow]:
+    """RECORD rows, first occurrence of each path (installers may append a path again)."""
     seen: set[str] = set()
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != 3:
-            raise BadInput(where, f"RECORD: malformed row {row!r}")
-        rel, digest, size = row
-        if rel in seen:
-            continue
-        seen.add(rel)
-        try:
-            parsed = parse_record_digest(digest) if digest else None
-            nbytes = int(size) if size else None
-        except ValueError as exc:
-            raise BadInput(where, f"RECORD: {rel}: {exc}") from None
-        yield rel, parsed, nbytes
+    for row in parse_record(str(dist_info), (dist_info / "RECORD").read_bytes(), hint=REINSTALL):
+        if row[0] not in seen:
+            seen.add(row[0])
+            yield row
 
 
 def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str, project: str) -> tuple[Scheme, str]:
@@ -272,7 +244,7 @@ def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str,
     inside = under(layout.prefix)
     if inside is not None:
         return Scheme.DATA, inside
-    raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}")
+    raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}", hint="repack it from the environment it was installed into")
 
 
 def _member(path: Path, scheme: Scheme, scheme_path: str, algo: str) -> tuple[Member, bytes | None, str | None]:
@@ -317,31 +289,18 @@ def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
     return names
 
 
-def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], tuple, bool]:
+def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], BuildTag, bool]:
     """Tags, build tag and Root-Is-Purelib from WHEEL, or derived when WHEEL is missing."""
     if wheel_file.is_file():
-        msg = email.parser.BytesParser().parsebytes(wheel_file.read_bytes())
-        tags: set[Tag] = set()
-        for value in msg.get_all("Tag") or []:
-            tags |= parse_tag(str(value).strip())
-        build = str(msg.get("Build") or "").strip()
-        build_tag: tuple = ()
-        if build:
-            m = re.match(r"^(\d+)(.*)$", build)
-            build_tag = (int(m.group(1)), m.group(2)) if m else ()
-        purelib = str(msg.get("Root-Is-Purelib", "true")).strip().lower() == "true"
-        if tags:
-            return frozenset(tags), build_tag, purelib
+        parsed = parse_wheel_file(where, wheel_file.read_bytes(), strict=False)
+        if parsed.tags:
+            return parsed.tags, parsed.build_tag, parsed.purelib is not False
     # No WHEEL (or no Tag lines): pure if nothing compiled was installed, else this interpreter's best tag.
     if not platlib_hint:
         return frozenset(parse_tag("py3-none-any")), (), True
-    from packaging.tags import sys_tags
-
     return frozenset({next(iter(sys_tags()))}), (), False
 
 
-def _is_bytecode(rel: str) -> bool:
-    return "__pycache__" in rel.split("/") or rel.endswith((".pyc", ".pyo"))
 
 
 def _file_digests(path: Path, algo: str) -> tuple[str, str]:

@@ -7,9 +7,6 @@ RECORD while they are read.  Everything that can be checked without reading file
 
 from __future__ import annotations
 
-import configparser
-import csv
-import email.parser
 import hashlib
 import io
 import stat
@@ -18,23 +15,22 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from packaging.metadata import parse_email
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
-from ..digest import CHUNK, parse_record_digest
+from .. import roundtrip  # module import: roundtrip imports this package too
+from ..digest import sha256_file
 from ..errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from .paths import check_relative_path
 
-#: dist-info files an installer writes itself; never copied from a source.
-REGENERATED = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
-LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "COPYRIGHT")
+#: Hints for refused wheels: broken by whoever built it, or damaged on the way.
+MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
+DAMAGED = "the file is damaged: download it again"
 
 
 @contextmanager
@@ -60,17 +56,16 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
     try:
         name, version, build_tag, tags = parse_wheel_filename(path.name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
-        raise BadInput(where, f"not a wheel file name ({exc})") from None
+        raise BadInput(where, f"not a wheel file name ({exc})", hint="wheel names look like NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl; rename it as its publisher did") from None
 
     infos = [i for i in zf.infolist() if not i.is_dir()]
     _check_names(where, infos)
     by_name = {i.filename: i for i in infos}
 
     dist_info = _find_dist_info(where, by_name, name)
-    wheel_meta = _read_wheel_file(where, zf, by_name, dist_info)
+    wheel_file = parse_wheel_file(where, _read_small(where, zf, by_name, f"{dist_info}/WHEEL"), label=f"{dist_info}/WHEEL", hint=MALFORMED)
     metadata = _read_small(where, zf, by_name, f"{dist_info}/METADATA")
-    raw, unparsed = parse_email(metadata)
-    fields = _validated_metadata(where, raw, unparsed, name, version)
+    fields = parse_metadata(where, metadata, name=name, version=version, hint=MALFORMED)
     record = _read_record(where, zf, by_name, dist_info)
 
     data_dir = _data_dir(by_name, dist_info)
@@ -84,12 +79,14 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
             continue
         if rel not in record:
             raise BadInput(where, f"{rel}: not listed in RECORD", hint="the wheel was modified after it was built")
-        if _is_bytecode(rel):
+        if rel.startswith(dist_info + "/") and rel[len(dist_info) + 1 :] in roundtrip.CONSUMED:
+            continue  # LINKS, conda-package.json: applied below, never copied
+        if is_bytecode(rel):
             continue
-        scheme, scheme_path = _classify(where, rel, data_dir, wheel_meta["purelib"])
+        scheme, scheme_path = _classify(where, rel, data_dir, bool(wheel_file.purelib))
         expected_algo, expected_hex, expected_size = record[rel]
         if expected_size is not None and expected_size != info.file_size:
-            raise BadInput(where, f"{rel}: size is {info.file_size} bytes but RECORD says {expected_size}")
+            raise BadInput(where, f"{rel}: size is {info.file_size} bytes but RECORD says {expected_size}", hint=DAMAGED)
         members.append(
             Member(
                 scheme=scheme,
@@ -100,13 +97,14 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
                 origin=rel,
             )
         )
-        if rel.startswith(dist_info + "/"):
-            inner = rel[len(dist_info) + 1 :]
-            if inner.startswith("licenses/") or inner.upper().startswith(LICENSE_PREFIXES):
-                license_files.append(inner)
+        if rel.startswith(dist_info + "/") and is_license_file(rel[len(dist_info) + 1 :]):
+            license_files.append(rel[len(dist_info) + 1 :])
     for rel in record:
         if rel not in by_name and not rel.endswith("/"):
-            raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive")
+            raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive", hint=DAMAGED)
+    members, extra = roundtrip.read_wheel_manifests(
+        where, dist_info, members, lambda n: _read_small(where, zf, by_name, n) if n in by_name else None
+    )
     # Non-sha256 RECORD digests: remember them so reading still verifies.
     other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and algo != "sha256"}
 
@@ -114,30 +112,24 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
         return _MemberStream(zf.open(by_name[member.origin]), where, member.origin, other_digests.get(member.origin))
 
     return Distribution(
-        name=str(fields["name"]),
-        version=Version(str(fields["version"])),
+        **metadata_kwargs(fields),
         metadata=metadata,
-        summary=str(fields.get("summary") or ""),
-        requires_dist=tuple(fields["requires_dist"]),
-        requires_python=fields.get("requires_python"),
-        provides_extra=tuple(fields.get("provides_extra") or ()),
         tags=frozenset(tags),
         build_tag=build_tag,
-        root_is_purelib=wheel_meta["purelib"],
+        root_is_purelib=bool(wheel_file.purelib),
         dist_info=dist_info,
         entry_points=_entry_points(where, zf, by_name, dist_info),
         members=tuple(sorted(members, key=lambda m: (m.scheme.value, m.path))),
         provenance=Provenance(
             path=where,
             filename=path.name,
-            sha256=_file_sha256(path),
+            sha256=sha256_file(path),
             size=path.stat().st_size,
             timestamp=newest,
         ),
         opener=opener,
-        fields=fields,
         license_files=tuple(sorted(license_files)),
-        extra={"wheel_generator": wheel_meta.get("generator", "")},
+        extra={"wheel_generator": wheel_file.generator, **extra},
     )
 
 
@@ -147,9 +139,9 @@ def _check_names(where: str, infos: list[zipfile.ZipInfo]) -> None:
         name = info.filename
         problem = check_relative_path(name)
         if problem:
-            raise BadInput(where, f"unsafe member name {name!r}: {problem}")
+            raise BadInput(where, f"unsafe member name {name!r}: {problem}", hint="never install this wheel; report it to its publisher")
         if name in seen:
-            raise BadInput(where, f"duplicate member {name!r}")
+            raise BadInput(where, f"duplicate member {name!r}", hint=MALFORMED)
         seen.add(name)
 
 
@@ -158,102 +150,45 @@ def _find_dist_info(where: str, by_name: dict[str, zipfile.ZipInfo], name: str) 
     if not candidates:
         raise BadInput(where, "no .dist-info directory", hint="this is not a wheel built by a standard build backend")
     if len(candidates) > 1:
-        raise BadInput(where, f"several .dist-info directories: {', '.join(candidates)}")
+        raise BadInput(where, f"several .dist-info directories: {', '.join(candidates)}", hint=MALFORMED)
     dist_info = candidates[0]
     stem = dist_info[: -len(".dist-info")]
     dist_name = stem.rpartition("-")[0] or stem
     if canonicalize_name(dist_name) != name:
-        raise BadInput(where, f"file name says {name!r} but the archive holds {dist_info}")
+        raise BadInput(where, f"file name says {name!r} but the archive holds {dist_info}", hint="the file was renamed: use the name its publisher gave it")
     for required in ("METADATA", "WHEEL", "RECORD"):
         if f"{dist_info}/{required}" not in by_name:
-            raise BadInput(where, f"{dist_info}/{required} is missing")
+            raise BadInput(where, f"{dist_info}/{required} is missing", hint=MALFORMED)
     return dist_info
 
 
 def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], name: str) -> bytes:
     info = by_name[name]
     if info.file_size > 64 << 20:
-        raise BadInput(where, f"{name} is implausibly large ({info.file_size} bytes)")
+        raise BadInput(where, f"{name} is implausibly large ({info.file_size} bytes)", hint=MALFORMED)
     try:
         return zf.read(info)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise BadInput(where, f"{name}: cannot be read ({exc})") from None
+        raise BadInput(where, f"{name}: cannot be read ({exc})", hint=DAMAGED) from None
 
 
-def _read_wheel_file(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> dict:
-    text = _read_small(where, zf, by_name, f"{dist_info}/WHEEL")
-    msg = email.parser.BytesParser().parsebytes(text)
-    version = msg.get("Wheel-Version")
-    if not version:
-        raise BadInput(where, f"{dist_info}/WHEEL has no Wheel-Version")
-    try:
-        major = int(str(version).strip().split(".")[0])
-    except ValueError:
-        raise BadInput(where, f"{dist_info}/WHEEL: invalid Wheel-Version {version!r}") from None
-    if major != 1:
-        raise BadInput(where, f"{dist_info}/WHEEL: Wheel-Version {version} is not supported (only 1.x)")
-    purelib = str(msg.get("Root-Is-Purelib", "")).strip().lower()
-    if purelib not in ("true", "false"):
-        raise BadInput(where, f"{dist_info}/WHEEL: Root-Is-Purelib must be true or false, not {purelib!r}")
-    return {"purelib": purelib == "true", "generator": str(msg.get("Generator", "")).strip()}
 
 
-def _validated_metadata(where: str, raw: dict, unparsed: dict, name: str, version: Version) -> dict:
-    """Check the fields conversion relies on; keep the rest as parsed by packaging."""
-    meta_name = raw.get("name")
-    meta_version = raw.get("version")
-    if not meta_name or not meta_version:
-        raise BadInput(where, "METADATA lacks Name or Version")
-    if canonicalize_name(meta_name) != name:
-        raise BadInput(where, f"file name says {name!r} but METADATA says Name: {meta_name}")
-    try:
-        parsed_version = Version(meta_version)
-    except InvalidVersion:
-        raise BadInput(where, f"METADATA Version {meta_version!r} is not a valid PEP 440 version") from None
-    if parsed_version != version:
-        raise BadInput(where, f"file name says version {version} but METADATA says {meta_version}")
-    fields = dict(raw)
-    try:
-        fields["requires_dist"] = [Requirement(r) for r in raw.get("requires_dist", [])]
-    except InvalidRequirement as exc:
-        raise BadInput(where, f"METADATA has an invalid Requires-Dist ({exc})") from None
-    for bad in unparsed.get("requires_dist", []):
-        raise BadInput(where, f"METADATA has an invalid Requires-Dist {bad!r}")
-    if raw.get("requires_python"):
-        try:
-            fields["requires_python"] = SpecifierSet(raw["requires_python"])
-        except InvalidSpecifier:
-            raise BadInput(where, f"METADATA has an invalid Requires-Python {raw['requires_python']!r}") from None
-    return fields
 
 
 def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> dict[str, tuple[str | None, str | None, int | None]]:
-    text = _read_small(where, zf, by_name, f"{dist_info}/RECORD")
-    try:
-        rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadInput(where, f"{dist_info}/RECORD cannot be parsed ({exc})") from None
+    """RECORD as path → (algorithm, hex digest, size); every file but RECORD itself must have a hash."""
+    label = f"{dist_info}/RECORD"
     record: dict[str, tuple[str | None, str | None, int | None]] = {}
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != 3:
-            raise BadInput(where, f"{dist_info}/RECORD: malformed row {row!r}")
-        path, digest, size = row
+    for path, digest, size in parse_record(where, _read_small(where, zf, by_name, label), label=label, hint=MALFORMED):
         if path in record:
-            raise BadInput(where, f"{dist_info}/RECORD lists {path!r} twice")
-        base = path.rsplit("/", 1)[-1]
-        if path.startswith(dist_info + "/") and base in {"RECORD", "RECORD.jws", "RECORD.p7s"}:
+            raise BadInput(where, f"{label} lists {path!r} twice", hint=MALFORMED)
+        if path.startswith(dist_info + "/") and path.rsplit("/", 1)[-1] in {"RECORD", "RECORD.jws", "RECORD.p7s"}:
             record[path] = (None, None, None)
             continue
-        if not digest:
-            raise BadInput(where, f"{dist_info}/RECORD has no hash for {path}")
-        try:
-            algo, hexd = parse_record_digest(digest)
-            nbytes = int(size) if size else None
-        except ValueError as exc:
-            raise BadInput(where, f"{dist_info}/RECORD: {path}: {exc}") from None
-        record[path] = (algo, hexd, nbytes)
+        if digest is None:
+            raise BadInput(where, f"{label} has no hash for {path}", hint=MALFORMED)
+        record[path] = (digest[0], digest[1], size)
     return record
 
 
@@ -267,16 +202,13 @@ def _classify(where: str, rel: str, data_dir: str, purelib: bool) -> tuple[Schem
         try:
             scheme = Scheme(scheme_name)
         except ValueError:
-            raise BadInput(where, f"{rel}: unknown install scheme {scheme_name!r} in .data") from None
+            raise BadInput(where, f"{rel}: unknown install scheme {scheme_name!r} in .data", hint=MALFORMED) from None
         if not inner:
-            raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}")
+            raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}", hint=MALFORMED)
         return scheme, inner
     return (Scheme.PURELIB if purelib else Scheme.PLATLIB), rel
 
 
-def _is_bytecode(rel: str) -> bool:
-    parts = PurePosixPath(rel).parts
-    return "__pycache__" in parts or rel.endswith((".pyc", ".pyo"))
 
 
 def _mode(info: zipfile.ZipInfo) -> int:
@@ -295,36 +227,11 @@ def _entry_points(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zi
     name = f"{dist_info}/entry_points.txt"
     if name not in by_name:
         return ()
-    return parse_entry_points(where, _read_small(where, zf, by_name, name))
+    return parse_entry_points(where, _read_small(where, zf, by_name, name), hint=MALFORMED)
 
 
-def parse_entry_points(where: str, text: bytes) -> tuple[EntryPoint, ...]:
-    """Console and gui scripts from an ``entry_points.txt`` (other groups are kept as a file only)."""
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    try:
-        parser.read_string(text.decode("utf-8"))
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise BadInput(where, f"entry_points.txt cannot be parsed ({exc})") from None
-    result: list[EntryPoint] = []
-    for group, gui in (("console_scripts", False), ("gui_scripts", True)):
-        if not parser.has_section(group):
-            continue
-        for script, value in parser.items(group):
-            target = value.split("[", 1)[0].strip()  # drop deprecated [extras]
-            module, _, attr = target.partition(":")
-            if not module.strip() or not script.strip():
-                raise BadInput(where, f"entry_points.txt: invalid entry point {script} = {value}")
-            result.append(EntryPoint(script.strip(), module.strip(), attr.strip(), gui))
-    return tuple(result)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _MemberStream(io.RawIOBase):
@@ -347,12 +254,12 @@ class _MemberStream(io.RawIOBase):
         try:
             data = self._raw.read(n)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})") from None
+            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})", hint=DAMAGED) from None
         if self._hash is not None:
             if data:
                 self._hash.update(data)
             elif self._other and self._hash.hexdigest() != self._other[1]:
-                raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD")
+                raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD", hint=DAMAGED)
         return data
 
     def close(self) -> None:

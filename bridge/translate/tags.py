@@ -166,14 +166,14 @@ def _python_targets(pairs: set[tuple[str, str]]) -> list[PythonTarget]:
             if m and _PYPY_ABI.match(abi):
                 exact.add(PythonTarget("exact", (int(m.group(1)), int(m.group(2))), abi, "pp"))
                 continue
-        raise TagError(f"python tag {interpreter}-{abi} has no conda equivalent")
+        raise TagError(f"python tag {interpreter}-{abi} has no conda equivalent; convert a CPython (cpXY), abi3 or pure-Python wheel instead")
     result = sorted(exact)
     if abi3:
         result.append(PythonTarget("abi3", min(abi3), "abi3", "cp"))
     if generic and not result:
         result.append(PythonTarget("any", min(generic), "none", "py"))
     if not result:
-        raise TagError("the wheel supports only Python 2, which conda no longer ships")
+        raise TagError("the wheel supports only Python 2, which conda no longer ships; convert a Python 3 wheel instead")
     return result
 
 
@@ -198,7 +198,7 @@ def _platform_targets(platforms: set[str]) -> list[PlatformTarget]:
             if subdir:
                 glibc.setdefault(subdir, []).append(floor)
                 continue
-            refusals.append(f"{tag}: unknown Linux architecture {arch!r}")
+            refusals.append(f"{tag}: unknown Linux architecture {arch!r} (conda has no subdir for it)")
             continue
         m = _LINUX.match(tag)
         if m:
@@ -206,7 +206,7 @@ def _platform_targets(platforms: set[str]) -> list[PlatformTarget]:
             if subdir:
                 plain.add(subdir)
                 continue
-            refusals.append(f"{tag}: unknown Linux architecture {m.group(1)!r}")
+            refusals.append(f"{tag}: unknown Linux architecture {m.group(1)!r} (conda has no subdir for it)")
             continue
         m = _MACOS.match(tag)
         if m:
@@ -219,7 +219,7 @@ def _platform_targets(platforms: set[str]) -> list[PlatformTarget]:
                         floor = max(floor, Version(minimum))
                     macos.setdefault(subdir, []).append(floor)
                 continue
-            refusals.append(f"{tag}: unknown macOS architecture {m.group(3)!r}")
+            refusals.append(f"{tag}: unknown macOS architecture {m.group(3)!r} (conda has no subdir for it)")
             continue
         if tag in data["windows"]:
             plain.add(data["windows"][tag])
@@ -234,7 +234,10 @@ def _platform_targets(platforms: set[str]) -> list[PlatformTarget]:
     for subdir, floors in macos.items():
         result[subdir] = PlatformTarget(subdir, (f"__osx >={_short(min(floors))}",))
     if not result:
-        raise TagError("; ".join(dict.fromkeys(refusals)) or "no platform tag")
+        text = "; ".join(dict.fromkeys(refusals)) or "no platform tag"
+        if not any(r.endswith(" instead") for r in refusals):  # the data table's messages carry their own fix
+            text += "; convert a manylinux, macOS or Windows wheel instead"
+        raise TagError(text)
     return sorted(result.values())
 
 

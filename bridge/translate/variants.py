@@ -177,7 +177,7 @@ def choose_family(option: str | None, index_url: str | None) -> str | None:
     given = resolve_family(option) if option else None
     hinted = family_from_url(index_url) if index_url else None
     if given and hinted and not same_family(given, hinted):
-        raise FamilyError(f"--gpu-family {given} contradicts the index URL, which is for {hinted}")
+        raise FamilyError(f"--gpu-family {given} contradicts the index URL, which is for {hinted}; give only one of them, or make them agree")
     chosen = given or hinted
     return str(chosen) if chosen else None
 
@@ -251,7 +251,10 @@ def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | 
     wanted = resolve_family(family) if isinstance(family, str) else family
     named = family_from_name(name) if name else None
     if named and wanted and not same_family(named, wanted):
-        raise FamilyError(f"the name {name!r} is for GPU family {named} but the family given is {wanted}")
+        raise FamilyError(
+            f"the name {name!r} is for GPU family {named} but the family given is {wanted}; "
+            f"convert it with its own family's wheels (or without --gpu-family)"
+        )
     normalized = str(canonicalize_name(name)) if name else ""
     family_specific = named is not None or parsed.backend == "rocm" or normalized in family_specific_names()
     chosen = (named or wanted) if family_specific else None

@@ -144,12 +144,12 @@ def rocm_sdist(out: Path, version: str = ROCM, families: Sequence[str] = FAMILIE
     return path
 
 
-def rocm_core(out: Path, version: str = ROCM) -> Path:
+def rocm_core(out: Path, version: str = ROCM, tag: str | None = None) -> Path:
     return build_wheel(
         out,
         "rocm-sdk-core",
         version,
-        tag=f"py3-none-{HOST_TAG}",
+        tag=tag or f"py3-none-{HOST_TAG}",
         root_is_purelib=True,
         files={
             "rocm_sdk_core/__init__.py": "",
@@ -159,13 +159,25 @@ def rocm_core(out: Path, version: str = ROCM) -> Path:
     )
 
 
-def rocm_libraries(out: Path, family: str, version: str = ROCM) -> Path:
+def rocm_devel(out: Path, version: str = ROCM, tag: str | None = None) -> Path:
+    """``rocm-sdk-devel``: headers and CMake files (the real one ships a tarball it expands on first use)."""
+    return build_wheel(
+        out,
+        "rocm-sdk-devel",
+        version,
+        tag=tag or f"py3-none-{HOST_TAG}",
+        root_is_purelib=True,
+        files={"rocm_sdk_devel/__init__.py": "", "_rocm_sdk_devel/include/hip/hip_runtime.h": "#pragma once\n"},
+    )
+
+
+def rocm_libraries(out: Path, family: str, version: str = ROCM, tag: str | None = None) -> Path:
     package = "_rocm_sdk_libraries_" + family.replace("-", "_")
     return build_wheel(
         out,
         f"rocm-sdk-libraries-{family}",  # METADATA keeps gfx103X; the file name is lower-cased
         version,
-        tag=f"py3-none-{HOST_TAG}",
+        tag=tag or f"py3-none-{HOST_TAG}",
         root_is_purelib=True,
         files={
             "rocm_sdk_libraries/__init__.py": "",

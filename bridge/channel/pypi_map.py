@@ -4,8 +4,9 @@ pixi (through uv) and conda-lock decide whether an installed conda package satis
 PyPI requirement by a conda-name → PyPI-name mapping; without one they assume nothing
 and reinstall ``torch`` or ``nvidia-*`` from PyPI next to the conda copy.  Every package
 wheel2conda converts records its PyPI name and version in ``info/about.json``
-(``extra.wheel2conda.pypi_name``/``pypi_version``); :func:`write_mapping` collects them for
-every package in the channel's repodata into two files:
+(``extra.wheel2conda.pypi_name``/``pypi_version``); the channel indexer keeps them with each
+record, and :func:`write_mapping_files` (called by the indexer after every publish, index,
+yank and remove, under the channel lock) turns the visible packages into two files:
 
 ``conda-pypi-map.json`` (pixi's ``conda-pypi-map`` location format)
     ``{"<conda name>": "<pypi name>"}``, or a list of PyPI names when one conda name
@@ -13,10 +14,9 @@ every package in the channel's repodata into two files:
 
 ``pypi-conda-map.json`` (conda-lock's ``--pypi_to_conda_lookup_file``, the grayskull shape)
     ``{"<pypi name>": {"pypi_name", "conda_name", "conda_forge", "packages": [...]}}`` where
-    ``packages`` lists every file with its conda and PyPI version and sha256.  It doubles
-    as the cache that spares re-reading unchanged packages on the next publish.
+    ``packages`` lists every file with its conda and PyPI version and sha256.
 
-Both are written atomically, sorted, byte-identical for the same channel content.
+Both are written atomically, sorted, and only when their bytes change.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from conda_package_streaming.package_streaming import stream_conda_info
 from packaging.utils import canonicalize_name
 
-from .errors import BadInput
-from .fsutil import atomic_write
+from ..errors import BadInput
+from .site import write_if_changed
+
+if TYPE_CHECKING:
+    from .index import IndexResult
 
 PIXI_MAP = "conda-pypi-map.json"
 CONDA_LOCK_MAP = "pypi-conda-map.json"
@@ -50,54 +52,37 @@ class MappedPackage:
     pypi_version: str
 
 
-def about_pypi(package: Path) -> tuple[str, str] | None:
-    """``(pypi name, pypi version)`` recorded by wheel2conda in ``info/about.json``, if any."""
-    try:
-        for tar, member in stream_conda_info(str(package)):
-            if member.name != "info/about.json":
-                continue
-            fh = tar.extractfile(member)
-            about = json.loads(fh.read()) if fh else {}
-            extra = (about.get("extra") or {}).get("wheel2conda") or {}
-            name, version = extra.get("pypi_name"), extra.get("pypi_version")
-            if isinstance(name, str) and isinstance(version, str) and name and version:
-                return str(canonicalize_name(name)), version
-            return None
-    except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
-        raise BadInput(package, f"not a readable conda package ({exc})") from None
-    return None
+def mapped_packages(result: IndexResult) -> list[MappedPackage]:
+    """Every visible (not yanked) wheel2conda package of a freshly indexed channel."""
+    found: list[MappedPackage] = []
+    for subdir, sub in sorted(result.subdirs.items()):
+        for group in ("packages", "packages.conda"):
+            for filename in sorted(sub.visible[group]):
+                about = sub.entries[filename].about
+                name, version = about.get("pypi_name"), about.get("pypi_version")
+                if not (isinstance(name, str) and isinstance(version, str) and name and version):
+                    continue
+                record = sub.entries[filename].record
+                found.append(
+                    MappedPackage(
+                        f"{subdir}/{filename}",
+                        str(record.get("sha256", "")),
+                        str(record["name"]),
+                        str(record["version"]),
+                        str(canonicalize_name(name)),
+                        version,
+                    )
+                )
+    return found
 
 
-def mapped_packages(channel: Path) -> list[MappedPackage]:
-    """Every wheel2conda package in the channel's repodata, reusing the previous
-    ``pypi-conda-map.json`` for files whose sha256 is unchanged."""
-    channel = Path(channel)
-    cached: dict[str, MappedPackage] = {}
-    if (channel / CONDA_LOCK_MAP).is_file():
-        try:
-            cached = {p.file: p for p in read_conda_lock_map(channel / CONDA_LOCK_MAP)}
-        except BadInput:
-            pass  # a damaged previous map is only a cache: rebuild from the packages
-    result: list[MappedPackage] = []
-    for subdir, filename, record in _repodata_records(channel):
-        label = f"{subdir}/{filename}"
-        sha256 = str(record.get("sha256", ""))
-        hit = cached.get(label)
-        if hit is not None and hit.sha256 == sha256:
-            result.append(hit)
-            continue
-        pypi = about_pypi(channel / subdir / filename)
-        if pypi is not None:
-            result.append(MappedPackage(label, sha256, str(record["name"]), str(record["version"]), *pypi))
-    return sorted(result, key=lambda p: p.file)
-
-
-def _repodata_records(channel: Path) -> Iterable[tuple[str, str, dict[str, Any]]]:
-    for repodata in sorted(channel.glob("*/repodata.json")):
-        data = json.loads(repodata.read_text(encoding="utf-8"))
-        for key in ("packages", "packages.conda"):
-            for filename, record in sorted((data.get(key) or {}).items()):
-                yield repodata.parent.name, filename, record
+def write_mapping_files(result: IndexResult) -> None:
+    """(Re)write both mapping files at the channel root when their content changes."""
+    packages = mapped_packages(result)
+    for name, content in ((PIXI_MAP, pixi_map(packages)), (CONDA_LOCK_MAP, conda_lock_map(packages))):
+        target = result.channel / name
+        if write_if_changed(target, (json.dumps(content, indent=1, sort_keys=True) + "\n").encode()):
+            result.written.append(target)
 
 
 def pixi_map(packages: Iterable[MappedPackage]) -> dict[str, str | list[str]]:
@@ -133,18 +118,6 @@ def conda_lock_map(packages: Iterable[MappedPackage]) -> dict[str, dict[str, Any
     return result
 
 
-def write_mapping(channel: Path) -> list[Path]:
-    """(Re)write both mapping files at the channel root, atomically; returns their paths."""
-    channel = Path(channel)
-    packages = mapped_packages(channel)
-    written = []
-    for name, content in ((PIXI_MAP, pixi_map(packages)), (CONDA_LOCK_MAP, conda_lock_map(packages))):
-        target = channel / name
-        atomic_write(target, (json.dumps(content, indent=1, sort_keys=True) + "\n").encode())
-        written.append(target)
-    return written
-
-
 def read_pixi_map(path: Path) -> dict[str, list[str]]:
     """A ``conda-pypi-map`` file read the way pixi reads it (string, list or null per name)."""
     data = _read_json(path)
@@ -157,7 +130,7 @@ def read_pixi_map(path: Path) -> dict[str, list[str]]:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             result[conda] = list(value)
         else:
-            raise BadInput(path, f"{conda}: expected a PyPI name, a list of names, or null")
+            raise BadInput(path, f"{conda}: expected a PyPI name, a list of names, or null", hint="run 'wheel2conda index' to rewrite the mapping")
     return result
 
 
@@ -170,7 +143,7 @@ def read_conda_lock_map(path: Path) -> list[MappedPackage]:
             for f in entry.get("packages", []):
                 result.append(MappedPackage(f["file"], f["sha256"], f["conda_name"], f["conda_version"], pypi, f["pypi_version"]))
     except (AttributeError, KeyError, TypeError) as exc:
-        raise BadInput(path, f"not a wheel2conda pypi-conda map ({type(exc).__name__}: {exc})") from None
+        raise BadInput(path, f"not a wheel2conda pypi-conda map ({type(exc).__name__}: {exc})", hint="run 'wheel2conda index' to rewrite the mapping") from None
     return result
 
 
@@ -178,7 +151,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise BadInput(path, f"cannot read the mapping ({exc})") from None
+        raise BadInput(path, f"cannot read the mapping ({exc})", hint="run 'wheel2conda index' to rewrite the mapping") from None
     if not isinstance(data, dict):
-        raise BadInput(path, "the mapping is not a JSON object")
+        raise BadInput(path, "the mapping is not a JSON object", hint="run 'wheel2conda index' to rewrite the mapping")
     return data

@@ -1,0 +1,82 @@
+"""Benchmark: conda → wheel throughput and memory, deflate on 1 thread vs all cores.
+
+Builds a linux-64 package with a semi-compressible payload (random blocks interleaved with
+repeated text, like shared libraries), converts it with ``--threads 1`` and ``--threads 0``,
+and prints seconds, MB/s, output size and peak RSS.  Usage::
+
+    python benchmarks/bench_towheel.py [--mib 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bridge.sinks.wheel import WheelCompression  # noqa: E402
+from bridge.standin import build_conda_package  # noqa: E402
+from bridge.towheel import ToWheelOptions, to_wheel  # noqa: E402
+
+
+def payload(mib: int) -> bytes:
+    block = os.urandom(1 << 16) + (b"kernel gfx1030 v_add_f32 " * 2700)[: 1 << 16]
+    return (block * (mib * 8))[: mib << 20]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--convert", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.convert:
+        pkg, out, threads, mib = args.convert
+        return convert(pkg, out, int(threads), int(mib))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        data = payload(args.mib)
+        pkg = build_conda_package(
+            root / "linux-64",
+            {"name": "bench", "version": "1.0", "build": "py312_rocm7.11_0", "depends": ["python_abi 3.12.* *_cp312", "__glibc >=2.28"]},
+            {"lib/python3.12/site-packages/bench/__init__.py": "", "lib/python3.12/site-packages/bench/libbig.so": data},
+            symlinks={"lib/python3.12/site-packages/bench/libbig.so.1": "libbig.so"},
+        )
+        del data
+        for threads in (1, 0):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--convert", str(pkg), str(root / f"t{threads}"), str(threads), str(args.mib)],
+                capture_output=True, text=True, check=True,
+            )
+            print(proc.stdout, end="")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM on Linux: ru_maxrss survives exec and counts the parent)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def convert(pkg: str, out: str, threads: int, mib: int) -> None:
+    """One conversion in a fresh process, so peak RSS is the converter's own."""
+    start = time.perf_counter()
+    wheel = to_wheel(pkg, out, ToWheelOptions(compression=WheelCompression(threads=threads))).output
+    seconds = time.perf_counter() - start
+    rss = peak_rss_mib()
+    print(
+        f"threads={threads or os.cpu_count()}: {seconds:.1f} s, {mib / seconds:.0f} MiB/s of payload, "
+        f"wheel {Path(wheel).stat().st_size / 2**20:.1f} MiB, peak RSS {rss:.0f} MiB"
+    )
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""``verify``: is a channel's repodata true to its files?
+
+Independent of the index cache: every listed file is opened and hashed again.  Checks:
+
+* ``noarch/repodata.json`` exists; each subdir's ``repodata.json`` parses and its
+  ``info.subdir`` equals the folder name;
+* every listed package exists, with the listed size, sha256 and md5, and its file name is
+  ``name-version-build`` of its record;
+* every package file in a subdir is listed (under ``packages``/``packages.conda`` or
+  ``removed``);
+* ``repodata.json.zst``, when present, decompresses to exactly ``repodata.json``, and nothing
+  that conda would read instead of it (shards, ``current_repodata.json``) is present.
+
+Leftover temporary files of a killed publisher are reported as notes, not problems (the next
+publish or index sweeps them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from ..errors import BridgeError
+from ..fsutil import TEMP_MARK
+from .index import READ_THREADS
+from .lock import channel_lock
+from .records import SUBDIR_RE, file_digests, is_package, package_stem
+from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
+
+
+@dataclass
+class Problem:
+    path: Path
+    reason: str
+
+
+@dataclass
+class VerifyReport:
+    channel: Path
+    subdirs: list[str] = field(default_factory=list)
+    checked: int = 0  #: listed package files checked
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> VerifyReport:
+    """Check ``channel`` (module docstring).  ``hashes=False`` checks sizes only.  With ``lock``
+    (default) a concurrent publish cannot show up as a half-done state."""
+    channel = Path(channel)
+    report = VerifyReport(channel)
+    if not channel.is_dir():
+        report.problems.append(Problem(channel, "no such directory"))
+        return report
+    with ExitStack() as stack:
+        if lock:
+            try:
+                stack.enter_context(channel_lock(channel))
+            except OSError:  # a read-only channel: nobody can be publishing into it
+                pass
+        _verify(channel, report, hashes)
+    return report
+
+
+def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
+    if not (channel / "noarch" / REPODATA).is_file():
+        report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)"))
+    report.notes += [Problem(p, "temporary file left by an interrupted publish") for p in channel.iterdir() if TEMP_MARK in p.name]
+    folders = sorted(p for p in channel.iterdir() if p.is_dir() and SUBDIR_RE.match(p.name))
+    to_hash: list[tuple[Path, dict[str, Any]]] = []
+    for folder in folders:
+        to_hash += _verify_subdir(folder, report)
+    report.checked = len(to_hash)
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        for problem in pool.map(lambda item: _check_file(*item, hashes), to_hash):
+            if problem is not None:
+                report.problems.append(problem)
+
+
+def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[str, Any]]]:
+    """Structural checks of one subdir; returns the listed files still to be checked on disk."""
+    on_disk = {p.name for p in folder.iterdir() if is_package(p)}
+    report.notes += [Problem(p, "temporary file left by an interrupted publish") for p in _temps(folder)]
+    if not (folder / REPODATA).is_file():
+        if on_disk:
+            report.problems.append(Problem(folder / REPODATA, f"missing, but {len(on_disk)} package files are here"))
+        return []
+    report.subdirs.append(folder.name)
+    try:
+        repodata = read_repodata(folder)
+    except BridgeError as exc:
+        report.problems.append(Problem(folder / REPODATA, exc.reason))
+        return []
+    subdir = (repodata.get("info") or {}).get("subdir")
+    if subdir != folder.name:
+        report.problems.append(Problem(folder / REPODATA, f"info.subdir is {subdir!r}, not {folder.name!r}"))
+    _check_zst(folder, report)
+    for name in (*SHADOWING_FILES, *SHADOWING_DIRS):
+        if (folder / name).exists():
+            report.problems.append(Problem(folder / name, "stale: conda would read it instead of repodata.json"))
+
+    listed = dict(listed_files(repodata))
+    yanked = set(repodata.get("removed") or ())
+    for name in sorted(on_disk - listed.keys() - yanked):
+        report.problems.append(Problem(folder / name, "package file not listed in repodata.json"))
+    todo = []
+    for name, record in listed.items():
+        expected = f"{record.get('name')}-{record.get('version')}-{record.get('build')}"
+        if not is_package(name) or package_stem(name) != expected:
+            report.problems.append(Problem(folder / name, f"listed under a name that is not its name-version-build ({expected})"))
+        elif record.get("subdir", folder.name) != folder.name:
+            report.problems.append(Problem(folder / name, f"record subdir {record.get('subdir')!r} in folder {folder.name!r}"))
+        todo.append((folder / name, record))
+    return todo
+
+
+def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return Problem(path, "listed in repodata.json but missing")
+    if size != record.get("size"):
+        return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}")
+    if hashes:
+        md5, sha256, _ = file_digests(path)
+        if sha256 != record.get("sha256"):
+            return Problem(path, "sha256 differs from repodata.json")
+        if "md5" in record and md5 != record["md5"]:
+            return Problem(path, "md5 differs from repodata.json")
+    return None
+
+
+def _check_zst(folder: Path, report: VerifyReport) -> None:
+    zst = folder / REPODATA_ZST
+    if not zst.exists():
+        return
+    try:
+        same = zstandard.ZstdDecompressor().decompress(zst.read_bytes(), max_output_size=1 << 31) == (folder / REPODATA).read_bytes()
+    except zstandard.ZstdError as exc:
+        report.problems.append(Problem(zst, f"not valid zstd ({exc})"))
+        return
+    if not same:
+        report.problems.append(Problem(zst, "stale: differs from repodata.json (conda reads the .zst first)"))
+
+
+def _temps(folder: Path) -> Iterable[Path]:
+    yield from (p for p in folder.iterdir() if TEMP_MARK in p.name)
+    cache = folder / ".cache"
+    if cache.is_dir():
+        yield from (p for p in cache.iterdir() if TEMP_MARK in p.name)

@@ -1,0 +1,108 @@
+"""``wheel2conda to-wheel``: conda packages → wheels."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+from ..convert import expand_inputs
+from ..errors import BridgeError
+from ..sinks.wheel import WheelCompression
+from ..sources.conda import SUFFIXES
+from ..towheel import ToWheelOptions, WheelResult, convert_to_wheel
+from ..translate.names import NameMap, NameMapError
+from .convert import non_negative
+from .output import Output, exit_code_for, human_size
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "to-wheel",
+        parents=[common],
+        help="convert conda packages into wheels",
+        description="Convert conda packages (.conda, .tar.bz2, or directories of them) into wheels that pip installs.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="PKG|DIR")
+    p.add_argument("-o", "--output-dir", type=Path, default=None, help="where wheels are written (default: current directory)")
+    p.add_argument("--data-only", action="store_true", help="allow packages with nothing in site-packages (their files install under the environment prefix)")
+    p.add_argument("--keep-placeholders", action="store_true", help="ship files that carry a prefix placeholder unchanged instead of refusing them")
+    p.add_argument("--glibc", type=glibc_version, metavar="X.Y", help="manylinux floor for Linux packages that do not depend on __glibc (default: tag linux_<arch>)")
+    p.add_argument("--compression", choices=["deflate", "zstd"], default="deflate", help="member compression; zstd only for wheels that need Python 3.14+ (default: deflate)")
+    p.add_argument("--level", type=int, help="compression level (deflate 1-9, default 6; zstd 1-22, default 10)")
+    p.add_argument("--threads", type=non_negative, default=0, help="compression threads (default: 0 = all cores); output does not depend on it")
+    p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="map dependency names back from conda-forge's (default: names kept)")
+    p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings (used in reverse)")
+    p.add_argument("--variant", action="store_true", help="DRAFT PEP 825: add a wheel-variant label to the file name and write variant.json")
+    p.add_argument("--variant-label", help="with --variant: the label (default: derived from the build string)")
+    p.add_argument("--variant-property", action="append", default=[], metavar="'NS :: FEATURE :: VALUE'", help="with --variant: add a property (repeatable)")
+    p.set_defaults(func=run)
+
+
+def glibc_version(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)\.(\d+)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError("expected X.Y, e.g. 2.28")
+    return int(m.group(1)), int(m.group(2))
+
+
+def options_from(args: argparse.Namespace) -> ToWheelOptions:
+    try:
+        compression = WheelCompression(args.compression, args.level, args.threads)
+    except ValueError as exc:
+        raise BridgeError(None, str(exc)) from None
+    if (args.variant_label or args.variant_property) and not args.variant:
+        raise BridgeError(None, "--variant-label and --variant-property need --variant")
+    try:
+        names = NameMap.create(args.name_map, args.name_overrides)
+    except NameMapError as exc:
+        raise BridgeError(args.name_overrides, str(exc)) from None
+    return ToWheelOptions(
+        names=names,
+        glibc=args.glibc,
+        data_only=args.data_only,
+        keep_placeholders=args.keep_placeholders,
+        compression=compression,
+        variant=args.variant,
+        variant_label=args.variant_label,
+        variant_properties=tuple(args.variant_property),
+    )
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    options = options_from(args)
+    out_dir = args.output_dir or Path.cwd()
+    results: list[WheelResult] = []
+    for path in expand_inputs(args.inputs, SUFFIXES):
+        started = time.monotonic()
+        done = convert_to_wheel(path, out_dir, options)
+        results.append(done)
+        report(out, done, time.monotonic() - started)
+    return exit_code_for([r.error for r in results])
+
+
+def report(out: Output, done: WheelResult, seconds: float) -> None:
+    if done.error is not None:
+        out.fail(done.error)
+        return
+    assert done.output is not None
+    size = done.output.stat().st_size
+    out.info(f"{done.source.name} -> {done.output.name} ({human_size(size)}, {seconds:.1f} s)")
+    for warning in done.warnings:
+        out.warn(f"{done.source.name}: {warning}")
+    for d in done.decisions:
+        out.detail(f"  {d.spec:40} {d.action:8} {d.requirement or d.reason}")
+    out.item(
+        {
+            "source": str(done.source),
+            "output": str(done.output),
+            "name": done.name,
+            "version": done.version,
+            "tags": done.tags,
+            "size": size,
+            "seconds": round(seconds, 3),
+            "requires_dist": [d.requirement for d in done.decisions if d.action == "kept"],
+            "warnings": done.warnings,
+        }
+    )

@@ -1,0 +1,441 @@
+"""What a conversion would produce, or what a conda package holds; nothing is written.
+
+:func:`inspect_path` reads one input and returns a :class:`PackageReport` per package:
+
+* a wheel (or ROCm's ``rocm-V.tar.gz``) gives the *plan* of every conda package ``convert``
+  would write (kind ``plan``): identity, where each build-string part, dependency and
+  constraint came from, what became of every Requires-Dist entry, entry points, file and byte
+  counts, the links the package would hold, warnings;
+* a ``.conda``/``.tar.bz2`` gives what the package holds (kind ``package``) and what
+  ``to-wheel`` would make of it.
+
+Reports are built from :mod:`bridge.plan` (the same plan ``convert`` writes) and
+:mod:`bridge.sources.conda` (the same reader ``to-wheel`` uses), so they cannot disagree with
+what those commands do.  ``docs/json.md`` documents :meth:`PackageReport.to_dict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .errors import BadInput, BridgeError
+from .metapackages import is_rocm_sdist, meta_options, rocm_meta_distributions
+from .model import Distribution
+from .plan import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
+from .sources import open_distribution
+from .sources.conda import SUFFIXES as CONDA_SUFFIXES
+from .sources.conda import CondaSource, open_conda
+from .translate.buildstring import sanitize
+from .translate.names import NameMap
+from .translate.specs import OS_VIRTUALS
+from .translate.variants import family_from_name
+
+ReportKind = Literal["plan", "package"]
+PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
+INPUT_SUFFIXES = (".whl", *CONDA_SUFFIXES, ".tar.gz")
+
+
+@dataclass
+class Origin:
+    """A value (build-string part, MatchSpec) and where it came from."""
+
+    value: str
+    origin: str
+
+
+@dataclass
+class RequirementReport:
+    """What became of one Requires-Dist entry (``kept``, ``excluded`` or ``extra``)."""
+
+    requirement: str
+    action: str
+    specs: list[str]
+    reason: str
+    extras: list[str]
+    warning: bool  # the reason is an assumption or a loss the user must hear about
+
+
+@dataclass
+class FileCounts:
+    count: int  # regular files (paths.json hardlinks)
+    bytes: int  # their total size
+    links: int  # softlinks
+    placeholders: int  # files whose prefix is rewritten at install
+    licenses: int | None  # files under info/licenses (None: not read)
+
+
+@dataclass
+class Link:
+    path: str
+    target: str
+
+
+@dataclass
+class EntryPointReport:
+    name: str
+    value: str  # module:function
+    gui: bool
+    launchers: list[str]  # planned launcher paths; empty when the client creates them (noarch: python)
+
+
+@dataclass
+class WheelPreview:
+    """What ``to-wheel`` would make of a conda package."""
+
+    ok: bool
+    filename: str | None
+    tags: list[str]
+    requires_dist: list[str]
+    dropped: list[Origin]  # depends left out, with the reason
+    reason: str | None = None  # why to-wheel refuses (when not ok)
+    hint: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PackageReport:
+    """One conda package: planned from a source (``plan``) or read from a file (``package``)."""
+
+    kind: ReportKind
+    source: str
+    source_size: int | None
+    filename: str  # <subdir>/<name>-<version>-<build><ext>
+    name: str
+    version: str
+    build: str
+    build_number: int
+    subdir: str
+    noarch: str | None
+    pypi_name: str
+    pypi_version: str
+    wheel_tags: list[str]
+    build_parts: list[Origin]
+    variant: dict[str, Any] | None
+    depends: list[Origin]
+    constrains: list[Origin]
+    track_features: str | None
+    license: str | None
+    requirements: list[RequirementReport]
+    entry_points: list[EntryPointReport]
+    files: FileCounts
+    links: list[Link]
+    extra_of: str | None = None  # for <name>-with-<extra> packages: the extra's base package
+    to_wheel: WheelPreview | None = None  # kind "package" only
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def is_inspectable(path: Path) -> bool:
+    """Whether ``inspect`` reads this file (wheel, conda package or ROCm's meta sdist)."""
+    return path.name.endswith((".whl", *CONDA_SUFFIXES)) or is_rocm_sdist(path)
+
+
+def inspect_path(
+    path: str | Path,
+    options: ConversionOptions = ConversionOptions(),
+    *,
+    fmt: PackageFormat = "conda",
+    family_origin: str | None = None,
+    rocm_extras: Sequence[str] = (),
+    read_packages: bool = True,
+) -> list[PackageReport]:
+    """Reports for one input; raises :class:`BridgeError` when it cannot be read or planned.
+
+    ``family_origin`` says where ``options.gpu_family`` came from (``--gpu-family gfx103X``).
+    A conda package is described as it is (``read_packages``) or planned for conversion like a
+    wheel (``convert --dry-run``).
+    """
+    path = Path(path)
+    if read_packages and path.name.endswith(CONDA_SUFFIXES):
+        return [inspect_conda(path, options.names)]
+    if path.name.endswith(".tar.gz"):
+        if not is_rocm_sdist(path):
+            raise BadInput(path, "only ROCm's rocm-VERSION.tar.gz sdist is read", hint="inspect a wheel built from this sdist instead")
+        return inspect_rocm_meta(path, options, fmt=fmt, extras=rocm_extras)
+    with open_distribution(path) as dist:
+        return plan_reports(dist, plan_packages(dist, options), options, fmt, family_origin)
+
+
+def inspect_rocm_meta(
+    sdist: str | Path | None,
+    options: ConversionOptions,
+    *,
+    version: str | None = None,
+    fmt: PackageFormat = "conda",
+    extras: Sequence[str] = (),
+) -> list[PackageReport]:
+    """Plans of the ``rocm`` meta package, one per GPU family (from the sdist or ``version``)."""
+    reports: list[PackageReport] = []
+    for dist in rocm_meta_distributions(sdist, version=version, family=options.gpu_family, extras=extras):
+        per_family = meta_options(dist, options)
+        origin = "one of the families the sdist offers" if sdist else f"--gpu-family {options.gpu_family}"
+        reports += plan_reports(dist, plan_packages(dist, per_family), per_family, fmt, origin)
+    return reports
+
+
+def plan_reports(
+    dist: Distribution, packages: Iterable[CondaPackage], options: ConversionOptions, fmt: PackageFormat = "conda", family_origin: str | None = None
+) -> list[PackageReport]:
+    """Reports for packages planned from ``dist`` (the distribution must still be open)."""
+    return [_plan_report(dist, pkg, options, fmt, family_origin) for pkg in packages]
+
+
+# -- plans -------------------------------------------------------------------------------------
+
+
+def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
+    extra_of = pkg.about["extra"]["wheel2conda"].get("extra_of")
+    variant = pkg.variant
+    links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
+    regular = [f for f in pkg.files if f.target is None]
+    return PackageReport(
+        kind="plan",
+        source=dist.provenance.path,
+        source_size=dist.provenance.size,
+        filename=f"{pkg.subdir}/{pkg.filename(fmt)}",
+        name=pkg.name,
+        version=pkg.version,
+        build=pkg.build,
+        build_number=pkg.build_number,
+        subdir=pkg.subdir,
+        noarch=pkg.noarch,
+        pypi_name=dist.name,
+        pypi_version=str(dist.version),
+        wheel_tags=sorted(map(str, dist.tags)),
+        build_parts=_build_parts(dist, pkg, options, family_origin),
+        variant={
+            "label": variant.label,
+            "backend": variant.backend,
+            "family": str(variant.family) if variant.family else None,
+            "build_number_offset": variant.build_number_offset,
+        },
+        depends=_depends(dist, pkg, options, extra_of),
+        constrains=_constrains(dist, pkg),
+        track_features=pkg.track_features,
+        license=pkg.license,
+        requirements=[
+            RequirementReport(d.requirement, d.action, list(d.specs), d.reason, list(d.extras), d.report) for d in pkg.decisions
+        ],
+        entry_points=[] if extra_of else _entry_points(dist, pkg),
+        files=FileCounts(
+            count=len(regular),
+            bytes=sum(f.size for f in regular),
+            links=len(links),
+            placeholders=sum(1 for f in pkg.files if f.placeholder),
+            licenses=len(pkg.info_files),
+        ),
+        links=links,
+        extra_of=extra_of,
+        warnings=list(pkg.warnings),
+        notes=list(pkg.notes),
+    )
+
+
+def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, family_origin: str | None) -> list[Origin]:
+    """Each part of the build string with its source (python tag, local label, family, os, number)."""
+    if pkg.index_override is not None:
+        return [Origin(pkg.build, "the conda package recorded in the wheel (restored as it was)")]
+    variant = pkg.variant
+    python_part, variant_parts, os_parts = build_string_parts(pkg.target, variant)
+    family_tag = variant_parts.pop() if variant.family is not None else None
+    parts: list[Origin] = []
+    if python_part:
+        parts.append(Origin(python_part, _python_origin(dist, pkg)))
+    parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
+    if family_tag is not None:
+        named = family_from_name(dist.name)
+        where = f"distribution name {dist.name}" if named else (family_origin or f"--gpu-family {options.gpu_family}")
+        parts.append(Origin(family_tag, f"GPU family {variant.family} ({where})"))
+    parts += [Origin(p, "per-OS noarch build: the dependencies differ by OS") for p in os_parts]
+    parts = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
+    parts.append(Origin(str(pkg.build_number), _number_origin(dist, pkg, options)))
+    return parts
+
+
+def _number_origin(dist: Distribution, pkg: CondaPackage, options: ConversionOptions) -> str:
+    if options.build_number is not None:
+        text = "--build-number"
+    elif dist.build_tag:
+        text = f"the wheel's build tag {dist.build_tag[0]}{dist.build_tag[1]}"
+    else:
+        text = "build number (default 0)"
+    offset = pkg.variant.build_number_offset
+    if offset:
+        text += f", plus {offset} for {pkg.variant.backend} builds (preferred where they can install)"
+    return text
+
+
+def _python_origin(dist: Distribution, pkg: CondaPackage) -> str:
+    python = pkg.target.python
+    if python.kind == "exact":
+        tags = sorted({f"{t.interpreter}-{t.abi}" for t in dist.tags if t.abi == python.abi}) or sorted({t.interpreter for t in dist.tags})
+        return f"wheel tag {', '.join(tags)}"
+    if python.kind == "abi3":
+        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on"
+    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in dist.tags}))
+    if dist.requires_python is not None:
+        origin += f", Requires-Python {dist.requires_python}"
+    return origin
+
+
+def _spec_name(spec: str) -> str:
+    return spec.split(" ", 1)[0]
+
+
+def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, extra_of: str | None) -> list[Origin]:
+    if pkg.index_override is not None:
+        return [Origin(s, "the conda package recorded in the wheel") for s in pkg.depends]
+    variant = pkg.variant
+    claimed: dict[str, str] = {}
+    for spec in pkg.target.platform.virtual:
+        if spec in OS_VIRTUALS:
+            claimed.setdefault(spec, "per-OS noarch build: the dependencies differ by OS")
+        else:
+            platforms = ", ".join(sorted({t.platform for t in dist.tags}))
+            claimed.setdefault(spec, f"platform tag {platforms}")
+    for spec in variant.depends:
+        claimed.setdefault(spec, f"{variant.backend} build (local version label +{variant.label})")
+    for decision in pkg.decisions:
+        if decision.action == "kept" or extra_of:
+            for spec in decision.specs:
+                claimed.setdefault(spec, f"Requires-Dist: {decision.requirement}")
+    for spec in options.extra_depends:
+        claimed.setdefault(spec, "--depends")
+    variant_names = {str(canonicalize_name(Requirement(r).name)): r for r in variant.requires}
+    result = []
+    for spec in pkg.depends:
+        name = _spec_name(spec)
+        if spec in claimed:
+            origin = claimed[spec]
+        elif name in PYTHON_NAMES:
+            origin = _python_origin(dist, pkg)
+        elif extra_of and name == canonicalize_name(extra_of):
+            origin = f"the package whose extra '{pkg.about['extra']['wheel2conda'].get('extra')}' this is"
+        elif name in variant_names:
+            origin = f"local version label +{variant.label} ({variant_names[name]})"
+        else:
+            origin = "name map"
+        result.append(Origin(spec, origin))
+    return result
+
+
+def _constrains(dist: Distribution, pkg: CondaPackage) -> list[Origin]:
+    if pkg.index_override is not None:
+        return [Origin(s, "the conda package recorded in the wheel") for s in pkg.constrains]
+    variant = pkg.variant
+    pins = {str(canonicalize_name(Requirement(r).name)) for r in variant.pins}
+    result = []
+    for spec in pkg.constrains:
+        if spec in variant.constrains:
+            origin = f"{variant.backend} build (local version label +{variant.label})"
+        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label:
+            origin = f"local version label +{variant.label}: the exact ROCm release"
+        elif _spec_name(spec) in pins:
+            origin = f"GPU family {variant.family}: one family per environment"
+        else:
+            origin = f"name map entry for {dist.name}"
+        result.append(Origin(spec, origin))
+    return result
+
+
+def _entry_points(dist: Distribution, pkg: CondaPackage) -> list[EntryPointReport]:
+    paths = {f.path for f in pkg.files}
+    result = []
+    for ep in dist.entry_points:
+        candidates = (f"bin/{ep.name}", f"Scripts/{ep.name}.exe", f"Scripts/{ep.name}-script.py", f"Scripts/{ep.name}-script.pyw")
+        result.append(EntryPointReport(ep.name, ep.value, ep.gui, [c for c in candidates if c in paths]))
+    return result
+
+
+# -- conda packages ----------------------------------------------------------------------------
+
+
+def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageReport:
+    """What a ``.conda``/``.tar.bz2`` holds and what ``to-wheel`` would make of it."""
+    from .towheel import ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
+
+    with open_conda(path, names=names) as dist:
+        source: CondaSource = dist.extra["conda"]
+        index = source.index
+        entries = source.paths
+        link_targets = {m.origin: m.target for m in dist.members if m.target is not None}
+        links = [Link(p, link_targets.get(p, "?")) for p, e in entries.items() if e.get("path_type") == "softlink"]
+        regular = [e for e in entries.values() if e.get("path_type", "hardlink") != "softlink"]
+        preview = WheelPreview(
+            ok=True,
+            filename=None,
+            tags=sorted(map(str, dist.tags)),
+            requires_dist=[str(r) for r in dist.requires_dist],
+            dropped=[Origin(d.spec, d.reason) for d in source.decisions if d.action == "dropped"],
+            warnings=wheel_warnings(source),
+        )
+        try:
+            check_wheelable(dist, source, ToWheelOptions())
+            preview.filename = planned_wheel_name(dist, source)
+        except BridgeError as exc:
+            preview.ok, preview.reason, preview.hint = False, exc.reason, exc.hint
+        noarch = index.get("noarch")
+        launchers = {p for p in entries if p.startswith(("bin/", "Scripts/"))}
+        origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+        return PackageReport(
+            kind="package",
+            source=dist.provenance.path,
+            source_size=dist.provenance.size,
+            filename=f"{index['subdir']}/{source.filename}",
+            name=index["name"],
+            version=index["version"],
+            build=index["build"],
+            build_number=int(index.get("build_number") or 0),
+            subdir=index["subdir"],
+            noarch=noarch if isinstance(noarch, str) else ("generic" if noarch else None),
+            pypi_name=dist.name,
+            pypi_version=str(dist.version),
+            wheel_tags=sorted(map(str, dist.tags)),
+            build_parts=[],
+            variant=(
+                {"label": origin.get("local_version_label"), "backend": origin.get("variant_backend"), "family": origin.get("gpu_family"), "build_number_offset": None}
+                if origin
+                else None
+            ),
+            depends=[Origin(s, "info/index.json") for s in index.get("depends") or []],
+            constrains=[Origin(s, "info/index.json") for s in index.get("constrains") or []],
+            track_features=index.get("track_features") or None,
+            license=index.get("license"),
+            requirements=[],
+            entry_points=[
+                EntryPointReport(ep.name, ep.value, ep.gui, sorted(p for p in launchers if _launcher_name(p) == ep.name))
+                for ep in dist.entry_points
+            ],
+            files=FileCounts(
+                count=len(regular),
+                bytes=sum(int(e.get("size_in_bytes") or 0) for e in regular),
+                links=len(links),
+                placeholders=sum(1 for e in regular if e.get("prefix_placeholder")),
+                licenses=None,
+            ),
+            links=links,
+            to_wheel=preview,
+            warnings=[],
+            notes=[f"converted by wheel2conda {origin.get('converter_version')} from {origin.get('source')}"] if origin.get("source") else [],
+        )
+
+
+def _launcher_name(path: str) -> str:
+    """The entry point a launcher path is for (`bin/x`, `Scripts/x.exe`, `Scripts/x-script.py` → `x`)."""
+    name = path.rsplit("/", 1)[-1]
+    for suffix in ("-script.pyw", "-script.py", ".exe"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name

@@ -1,0 +1,206 @@
+"""Write a :class:`Distribution` as a PEP 427 wheel: deterministic, streaming, deflate on all cores.
+
+Members are written in :attr:`Distribution.members` order (a conda source's archive order, so
+it is read once), ``.dist-info`` last and ``RECORD`` at the very end; each member is hashed
+while it streams (the reader verifies it at the same time) and RECORD is built from those
+digests.  Symlinks become copies of their target (a zip entry duplicated without
+recompressing it) listed in ``.dist-info/LINKS`` (:mod:`bridge.roundtrip`).  Timestamps come
+from the distribution, so the same input gives the same bytes whatever the thread count.
+
+zstd members (ZIP method 93) are opt-in and refused unless every tag needs Python 3.14 or
+later, the first CPython whose :mod:`zipfile` reads them; ``.dist-info`` stays deflated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+
+from .. import __version__
+from ..compression import DEFAULT_LEVEL, ZstdSettings
+from ..digest import record_digest, sha256_bytes
+from ..errors import BadInput, Unsupported
+from ..fsutil import atomic_path
+from ..model import Distribution, Member
+from ..roundtrip import LINKS, format_links, resolve_links
+from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
+
+ProgressFn = Callable[[int], object]
+DEFLATE_LEVEL = 6  # zlib's default, what wheel builders use
+
+
+@dataclass(frozen=True)
+class WheelCompression:
+    """How members are compressed."""
+
+    method: Literal["deflate", "zstd"] = "deflate"
+    level: int | None = None  # deflate 1-9 (default 6), zstd 1-22 (default 10)
+    threads: int = 0  # 0: all cores
+
+    def __post_init__(self) -> None:
+        if self.method not in ("deflate", "zstd"):
+            raise ValueError(f"unknown compression {self.method!r}")
+        top = 9 if self.method == "deflate" else 22
+        if self.level is not None and not 1 <= self.level <= top:
+            raise ValueError(f"{self.method} level must be 1..{top}, not {self.level}")
+        if self.threads < 0:
+            raise ValueError("threads must be >= 0")
+
+
+def zstd_refusal(tags: Collection[Tag], requires_python: SpecifierSet | None) -> str | None:
+    """Why zstd members would make this wheel unreadable somewhere, or None."""
+    for tag in sorted(tags, key=str):
+        m = re.fullmatch(r"(?:cp|pp|py)(\d)(\d*)", tag.interpreter)
+        if m and m.group(2) and (int(m.group(1)), int(m.group(2))) >= (3, 14):
+            continue
+        if requires_python is not None and not any(
+            requires_python.contains(f"3.{minor}.{patch}", prereleases=True) for minor in range(14) for patch in (0, 99)
+        ):
+            continue  # e.g. py3-none-any with Requires-Python >=3.14
+        return f"zstd-compressed members need Python 3.14 or later to install, but tag {tag} admits older Pythons"
+    return None
+
+
+def wheel_filename(dist: Distribution, variant_label: str | None = None) -> str:
+    """``{name}-{version}[-{build}]-{python}-{abi}-{platform}[-{variant}].whl`` (tags compressed)."""
+    interpreters = sorted({t.interpreter for t in dist.tags})
+    abis = sorted({t.abi for t in dist.tags})
+    platforms = sorted({t.platform for t in dist.tags})
+    if len(interpreters) * len(abis) * len(platforms) != len(dist.tags):
+        raise Unsupported(dist.provenance.path, f"tags {sorted(map(str, dist.tags))} do not form one compressed tag set")
+    parts = [re.sub(r"[-_.]+", "_", dist.name).lower(), str(dist.version)]
+    if dist.build_tag:
+        parts.append(f"{dist.build_tag[0]}{dist.build_tag[1]}")
+    parts += [".".join(interpreters), ".".join(abis), ".".join(platforms)]
+    if variant_label:
+        parts.append(variant_label)
+    return "-".join(parts) + ".whl"
+
+
+def wheel_file(dist: Distribution) -> bytes:
+    """The ``WHEEL`` metadata file for ``dist``."""
+    lines = ["Wheel-Version: 1.0", f"Generator: wheel2conda ({__version__})", f"Root-Is-Purelib: {str(dist.root_is_purelib).lower()}"]
+    if dist.build_tag:
+        lines.append(f"Build: {dist.build_tag[0]}{dist.build_tag[1]}")
+    lines += [f"Tag: {t}" for t in sorted(map(str, dist.tags))]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def write_wheel(
+    dist: Distribution,
+    out_dir: Path,
+    compression: WheelCompression = WheelCompression(),
+    *,
+    filename: str | None = None,
+    extra_dist_info: Mapping[str, bytes] | None = None,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Write ``dist`` as a wheel into ``out_dir`` atomically; returns its path.
+
+    ``extra_dist_info`` adds generated ``.dist-info`` files (name → bytes).
+    """
+    where = dist.provenance.path
+    if compression.method == "zstd":
+        reason = zstd_refusal(dist.tags, dist.requires_python)
+        if reason:
+            raise Unsupported(where, reason, hint="use the default deflate compression")
+    final = Path(out_dir) / (filename or wheel_filename(dist))
+    files = {m.origin: m for m in dist.members if not m.is_link}
+    try:
+        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files))
+    except ValueError as exc:
+        raise BadInput(where, f"cannot dereference links: {exc}") from None
+    with atomic_path(final) as tmp, tmp.open("w+b") as fh:
+        writer = ZipWriter(
+            fh,
+            mtime=dist.provenance.timestamp,
+            level=compression.level or DEFLATE_LEVEL,
+            threads=compression.threads,
+            zstd=ZstdSettings(level=compression.level or DEFAULT_LEVEL, threads=compression.threads),
+        )
+        try:
+            _Writer(dist, writer, files, targets, compression.method == "zstd", progress).write(extra_dist_info or {})
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    return final
+
+
+class _Writer:
+    """One wheel's member bookkeeping: RECORD rows, links waiting for their target."""
+
+    def __init__(self, dist: Distribution, zw: ZipWriter, files: dict[str, Member], targets: dict[str, str], zstd: bool, progress: ProgressFn | None):
+        self.dist, self.zw, self.files, self.targets = dist, zw, files, targets
+        self.method = ZSTANDARD if zstd else DEFLATED
+        self.progress = progress
+        self.data_dir = dist.dist_info[: -len(".dist-info")] + ".data"
+        self.rows: list[tuple[str, str, str]] = []
+        self.written: dict[str, tuple[Entry, str, int]] = {}  # origin → (entry, sha256, size)
+        self.waiting: dict[str, list[Member]] = {}
+        self.link_rows: list[tuple[str, str]] = []
+
+    def write(self, extra: Mapping[str, bytes]) -> None:
+        prefix = self.dist.dist_info + "/"
+        metadata = [m for m in self.dist.members if m.scheme.in_site_packages and m.path.startswith(prefix)]
+        for member in self.dist.members:
+            if not (member.scheme.in_site_packages and member.path.startswith(prefix)):
+                self._member(member, self.method)
+        for member in sorted(metadata, key=lambda m: m.path):
+            self._member(member, DEFLATED)
+        if self.waiting:
+            left = sorted(m.origin for links in self.waiting.values() for m in links)
+            raise BadInput(self.dist.provenance.path, f"links whose target is not in the wheel: {', '.join(left)}")
+        generated = dict(extra)
+        if self.link_rows:
+            generated[LINKS] = format_links(self.link_rows)
+        if not any(m.path == prefix + "WHEEL" for m in metadata):
+            generated["WHEEL"] = wheel_file(self.dist)
+        for name in sorted(generated):
+            self._bytes(prefix + name, generated[name])
+        record = prefix + "RECORD"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([*self.rows, (record, "", "")])
+        self.zw.write_bytes(record, buf.getvalue().encode())
+
+    def _arcname(self, member: Member) -> str:
+        if member.scheme == self.dist.site_scheme:
+            return member.path
+        return f"{self.data_dir}/{member.scheme.value}/{member.path}"
+
+    def _member(self, member: Member, method: int) -> None:
+        if member.target is not None:
+            target = self.targets[member.origin]
+            if target in self.written:
+                self._copy(member, target)
+            else:
+                self.waiting.setdefault(target, []).append(member)
+            return
+        name = self._arcname(member)
+        with self.dist.open(member) as stream:
+            entry = self.zw.write_stream(name, stream.read, member.size, member.mode, method)
+        self.written[member.origin] = (entry, stream.sha256, stream.count)
+        self.rows.append((name, record_digest(stream.sha256), str(stream.count)))
+        if self.progress is not None:
+            self.progress(stream.count)
+        for link in self.waiting.pop(member.origin, []):
+            self._copy(link, member.origin)
+
+    def _copy(self, link: Member, target: str) -> None:
+        entry, sha, size = self.written[target]
+        name = self._arcname(link)
+        self.zw.duplicate(name, entry, self.files[target].mode)
+        self.rows.append((name, record_digest(sha), str(size)))
+        self.link_rows.append((name, str(link.target)))
+
+    def _bytes(self, name: str, data: bytes) -> None:
+        self.zw.write_bytes(name, data)
+        self.rows.append((name, record_digest(sha256_bytes(data)), str(len(data))))

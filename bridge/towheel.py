@@ -1,0 +1,174 @@
+"""The conda → wheel pipeline: read a conda package, check it fits a wheel, write the wheel.
+
+Library entry points: :func:`to_wheel` (raises) and :func:`convert_to_wheel` (captures the
+error in its result, for batch use).  What is refused and why:
+
+* nothing Python-importable (no files in site-packages) unless ``data_only``;
+* files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
+  relocation) unless ``keep_placeholders``, which ships them unchanged;
+* links that escape the package, loop, dangle or point to a directory (:mod:`bridge.roundtrip`);
+* zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from .errors import BridgeError, Unsupported
+from .model import Distribution
+from .roundtrip import CONDA_RECORD
+from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
+from .sources.conda import CondaSource, open_conda
+from .translate.names import NameMap
+from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts, variant_properties
+
+#: Schema of the (draft) PEP 825 ``variant.json`` written with ``variant=True``.
+VARIANT_SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
+_PROPERTY = re.compile(r"^\s*([a-z0-9_]+)\s*::\s*([a-z0-9_]+)\s*::\s*([a-z0-9_.]+)\s*$")
+
+
+@dataclass(frozen=True)
+class ToWheelOptions:
+    """What the user chose for conda → wheel."""
+
+    names: NameMap = field(default_factory=NameMap)
+    glibc: tuple[int, int] | None = None  # manylinux floor for Linux packages without __glibc
+    data_only: bool = False
+    keep_placeholders: bool = False
+    compression: WheelCompression = field(default_factory=WheelCompression)
+    variant: bool = False  # PEP 825 (draft): label the file name, write variant.json
+    variant_label: str | None = None
+    variant_properties: tuple[str, ...] = ()
+
+
+@dataclass
+class WheelResult:
+    """Outcome of converting one conda package."""
+
+    source: Path
+    output: Path | None = None
+    name: str = ""
+    version: str = ""
+    tags: list[str] = field(default_factory=list)
+    decisions: list[ReverseDecision] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: BridgeError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+    """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
+    path = Path(path)
+    with open_conda(path, names=options.names, glibc=options.glibc) as dist:
+        source: CondaSource = dist.extra["conda"]
+        check_wheelable(dist, source, options)
+        extra: dict[str, bytes] = {}
+        if source.dist_info != "wheel":
+            extra[CONDA_RECORD] = source.record().to_bytes()
+        label = None
+        if options.variant:
+            label, extra["variant.json"] = _variant(dist, source, options)
+        filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
+        output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
+        warnings = wheel_warnings(source)
+        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings)
+
+
+def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+    """Like :func:`to_wheel`, but a refusal is returned in ``result.error`` (nothing is written)."""
+    try:
+        return to_wheel(path, out_dir, options, progress)
+    except BridgeError as exc:
+        return WheelResult(Path(path), error=exc)
+
+
+def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
+    return [convert_to_wheel(p, out_dir, options) for p in paths]
+
+
+def wheel_warnings(source: CondaSource) -> list[str]:
+    """What the user should hear about a conda package's wheel (dropped depends, left-out files)."""
+    warnings = list(source.notes)
+    warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
+    bytecode = sum(1 for p in source.dropped if p.endswith((".pyc", ".pyo")))
+    if bytecode:
+        warnings.append(f"{bytecode} bytecode files left out (installers compile their own)")
+    if source.placeholders:
+        warnings.append(f"{len(source.placeholders)} files keep their build prefix placeholder (--keep-placeholders)")
+    return warnings
+
+
+def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
+    """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
+    where = dist.provenance.path
+    if not source.importable and not options.data_only:
+        raise Unsupported(
+            where,
+            "nothing Python-importable: the package has no files in site-packages",
+            hint="pass --data-only for a wheel that installs its files under the environment prefix",
+        )
+    if source.placeholders and not options.keep_placeholders:
+        shown = ", ".join(source.placeholders[:8]) + (f" and {len(source.placeholders) - 8} more" if len(source.placeholders) > 8 else "")
+        raise Unsupported(
+            where,
+            f"{len(source.placeholders)} files carry a prefix placeholder that a wheel cannot relocate: {shown}",
+            hint="--keep-placeholders ships them unchanged (they keep pointing at the build prefix)",
+        )
+
+
+def planned_wheel_name(dist: Distribution, source: CondaSource) -> str:
+    """The wheel's file name without ``--variant``: the recorded original's, else derived."""
+    return _recorded_filename(dist, source) or wheel_filename(dist)
+
+
+def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
+    """The original wheel's file name, when the package records one that still fits."""
+    if not source.wheel_filename:
+        return None
+    try:
+        name, version, build, tags = parse_wheel_filename(source.wheel_filename)
+    except (InvalidWheelFilename, ValueError):
+        return None
+    if name == canonicalize_name(dist.name) and version == dist.version and build == dist.build_tag and tags == dist.tags:
+        return source.wheel_filename
+    return None
+
+
+def _variant(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> tuple[str, bytes]:
+    """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties."""
+    where = dist.provenance.path
+    build, number = source.index["build"], int(source.index.get("build_number") or 0)
+    derived, unmatched = variant_properties(build, number)
+    properties = sorted(set(derived) | set(options.variant_properties))
+    if unmatched:
+        source.notes.append(f"variant: build-string parts {', '.join(unmatched)} give no property; add them with --variant-property")
+    if not properties:
+        raise Unsupported(where, f"build string {build!r} names no variant property", hint="give --variant-property 'namespace :: feature :: value'")
+    try:
+        label = options.variant_label or variant_label(variant_parts(build, number))
+    except ReverseError as exc:
+        raise Unsupported(where, str(exc)) from None
+    if not re.fullmatch(r"[0-9a-z_.]+", label) or label == "null":
+        raise Unsupported(where, f"variant label {label!r} must match ^[0-9a-z_.]+$ (and not be 'null')")
+    tree: dict[str, dict[str, list[str]]] = {}
+    for text in properties:
+        m = _PROPERTY.match(text)
+        if not m:
+            raise Unsupported(where, f"variant property {text!r} is not 'namespace :: feature :: value' (lower case)")
+        tree.setdefault(m.group(1), {}).setdefault(m.group(2), []).append(m.group(3))
+    doc: dict[str, Any] = {
+        "$schema": VARIANT_SCHEMA,
+        "default-priorities": {"namespace": sorted(tree)},
+        "variants": {label: {ns: {f: sorted(v) for f, v in sorted(features.items())} for ns, features in sorted(tree.items())}},
+    }
+    return label, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
