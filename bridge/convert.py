@@ -145,8 +145,10 @@ def convert_all(
 ) -> list[Converted]:
     """Convert every input, ``jobs`` at a time (0: :func:`auto_jobs`); results in input order.
 
-    With several jobs each runs in its own process and zstd's threads are shared out (unless the
-    caller fixed them).  ``on_done(result, seconds)`` runs in this thread as each input finishes.
+    With several jobs each runs in its own process, largest input first, and zstd's threads are
+    shared out (unless the caller fixed them).  ``on_done(result, seconds)`` runs in this thread
+    for each input in input order, as soon as it and every input before it are done, so what is
+    printed does not depend on timing.
     """
     inputs = [Path(p) for p in paths]
     sizes = [payload_size(p) for p in inputs]
@@ -154,23 +156,28 @@ def convert_all(
     zstd = zstd or ZstdSettings()
     if zstd.threads == 0:
         zstd = replace(zstd, threads=max(1, default_threads() // jobs))
-    order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
     results: dict[int, Converted] = {}
+    seconds: dict[int, float] = {}
+    reported = 0
 
-    def finish(index: int, result: Converted, seconds: float) -> None:
-        results[index] = result
+    def finish(index: int, result: Converted, took: float) -> None:
+        nonlocal reported
+        results[index], seconds[index] = result, took
         if progress is not None:
             progress.finished()
-        if on_done is not None:
-            on_done(result, seconds)
+        while reported in results:
+            if on_done is not None:
+                on_done(results[reported], seconds[reported])
+            reported += 1
 
     if jobs == 1:
-        for i in order:
+        for i in range(len(inputs)):
             if progress is not None:
                 progress.started(inputs[i].name, sizes[i])
             started = time.monotonic()
             finish(i, convert_wheel(inputs[i], out_dir, options, fmt, zstd, progress.advance if progress else None), time.monotonic() - started)
     else:
+        order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
         _convert_in_processes(inputs, sizes, order, out_dir, options, fmt, zstd, jobs, progress, finish)
     return [results[i] for i in range(len(inputs))]
 

@@ -13,7 +13,7 @@ safe and checks every softlink of a plan:
 * it names a file or link of the package, or, for ``site-packages`` links only, a path in a
   sibling top-level directory of site-packages (another package, e.g. ``_rocm_sdk_core``).
 
-Where links are impossible, links a source brought become copies of the file they end at.
+Where links are impossible we make none; links the source itself holds are kept and checked.
 
 Files whose bytes live inside a nested archive (the ``rocm-sdk-devel`` ``_devel.tar``) are planned
 with a :class:`NestedRef` and streamed by :func:`open_payload` in archive order, so the archive
@@ -93,19 +93,18 @@ def apply_links(
 ) -> tuple[list[PlannedFile], list[str]]:
     """Expand devel tarballs, dedup alias chains, add SONAME links, then check every link.
 
-    Returns the new file list and warnings for the user.  Where the target cannot hold links,
-    links a source brought (an installed distribution) become copies of their targets, and a
-    devel tarball stays for ``rocm_sdk`` to expand on first use.
+    Returns the new file list and warnings for the user.  Where the target cannot hold links we
+    make none (a devel tarball stays for ``rocm_sdk`` to expand on first use); links the source
+    itself holds (a conda package on a round trip) are kept, as in the source, and checked.
     """
     warnings: list[str] = []
     if not links_allowed(layout.target):
-        files = _links_as_copies(files, layout, where)
         for f in files:
             if _is_devel_tarball(f, layout):
                 warnings.append(
                     f"{f.path}: left unexpanded ({layout.target.subdir} packages cannot hold its symlinks); rocm_sdk expands it on first use"
                 )
-        return files, warnings
+        return check_links(files, layout, where, warnings), warnings
     if options.expand_devel:
         files = expand_devel_tarballs(dist, layout, files, where, warnings)
     if options.dedup:
@@ -114,26 +113,6 @@ def apply_links(
         files = add_soname_links(dist, files)
     files = check_links(files, layout, where, warnings)
     return files, warnings
-
-
-def _links_as_copies(files: list[PlannedFile], layout: CondaLayout, where: str) -> list[PlannedFile]:
-    """Each link replaced by a copy of the package file it ends at; refused when there is none."""
-    if not any(f.is_link for f in files):
-        return files
-    by_path = {f.path: f for f in files}
-    result = []
-    for f in files:
-        if f.target is None:
-            result.append(f)
-            continue
-        start = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target))
-        final = _final_target(start, by_path, where, f.path) if check_link_target(f.path, f.target) is None else None
-        if final is None:
-            raise Unsupported(
-                where, f"symlink {f.path} -> {f.target}: {layout.target.subdir} packages cannot hold links, and its target is not a file of the package"
-            )
-        result.append(replace(final, path=f.path))
-    return result
 
 
 def _is_devel_tarball(f: PlannedFile, layout: CondaLayout) -> bool:
@@ -311,7 +290,8 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         region = _region(f.path, layout)
         if region and not (resolved + "/").startswith(region + "/"):
             raise BadInput(where, f"symlink {f.path} -> {f.target}: leaves {region}/, which the client relocates")
-        target = _relative(resolved, posixpath.dirname(f.path))
+        lexical = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target))
+        target = f.target if resolved == lexical else _relative(resolved, posixpath.dirname(f.path))  # rewritten only to avoid a link parent
         final = _final_target(resolved, by_path, where, f.path)
         if final is not None:
             result.append(replace(f, target=target, sha256=final.sha256, size=final.size))

@@ -190,7 +190,9 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
 def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOptions") -> None:
     """Check links, record scheme exceptions, restore a recorded conda identity (in place)."""
     where = dist.provenance.path
-    links = {f.path: f.target for f in pkg.files if f.target is not None}
+    # links the source itself holds (a round-trip wheel's LINKS, an installed tree); the links
+    # bridge.links makes (devel tarballs, alias chains) were checked by its own rules
+    links = {f.path: f.target for f in pkg.files if f.target is not None and f.member is not None and f.member.target is not None}
     if links:
         try:
             resolve_links(links, {f.path for f in pkg.files if f.target is None})

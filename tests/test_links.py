@@ -267,7 +267,7 @@ def _plan(links: dict[str, str], files: tuple[str, ...] = ("site-packages/demo/l
 RULES = [
     # (links, expected normalised targets or the error text)
     ({"site-packages/demo/lib/libx.so": "libx.so.1"}, {"site-packages/demo/lib/libx.so": "libx.so.1"}),
-    ({"site-packages/demo/h": "include/./x.h"}, {"site-packages/demo/h": "include/x.h"}),
+    ({"site-packages/demo/h": "include/./x.h"}, {"site-packages/demo/h": "include/./x.h"}),  # kept verbatim: no link parent on the way
     ({"site-packages/demo/inc": "include", "site-packages/demo/h.h": "inc/x.h"}, {"site-packages/demo/inc": "include", "site-packages/demo/h.h": "include/x.h"}),
     ({"site-packages/demo/core": "../_core/lib/liby.so"}, {"site-packages/demo/core": "../_core/lib/liby.so"}),
     ({"site-packages/demo/abs": "/usr/lib/libc.so.6"}, "absolute link target"),
@@ -294,16 +294,15 @@ def test_link_rules(links: dict[str, str], expected) -> None:
     assert checked.get("site-packages/demo/lib/libx.so", checked["site-packages/demo/lib/libx.so.1"]).size == 3
 
 
-def test_links_become_copies_where_links_are_impossible() -> None:
-    from bridge.errors import Unsupported
+def test_no_links_made_where_links_are_impossible() -> None:
     from bridge.links import apply_links
 
     win = _layout("py3-none-win_amd64")
-    files, _ = apply_links(None, win, _plan({"site-packages/demo/lib/libx.so": "libx.so.1"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
-    copy = {f.path: f for f in files}["site-packages/demo/lib/libx.so"]
-    assert copy.target is None and copy.content == b"abc"
-    with pytest.raises(Unsupported, match="cannot hold links"):
-        apply_links(None, win, _plan({"site-packages/demo/x": "../_core/y"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
+    planned = _plan({}, files=("site-packages/demo/lib/libx.so", "site-packages/demo/lib/libx.so.1"))
+    files, _ = apply_links(None, win, planned, LinkOptions(), "w.whl")  # type: ignore[arg-type]
+    assert not any(f.is_link for f in files)  # identical alias files stay copies on win-64
+    kept, _ = apply_links(None, win, _plan({"site-packages/demo/lib/libx.so": "libx.so.1"}), LinkOptions(), "w.whl")  # type: ignore[arg-type]
+    assert {f.path: f.target for f in kept if f.is_link} == {"site-packages/demo/lib/libx.so": "libx.so.1"}  # a source's own link stays
 
 
 def test_dangling_link_is_kept_with_one_warning() -> None:

@@ -13,7 +13,7 @@ from ..errors import EXIT_PARTIAL, BridgeError
 from ..links import LinkOptions
 from ..metapackages import convert_rocm_meta, is_rocm_sdist
 from ..plan import ConversionOptions
-from ..progress import Progress
+from ..progress import Mode, Progress
 from ..translate.names import NameMap, NameMapError
 from ..translate.variants import FamilyError, choose_family
 from .channel import publish_and_report
@@ -164,26 +164,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = Path(staging.name)
         else:
             out_dir = Path.cwd()
-    mode = "none" if (out.quiet or out.json) else args.progress
+    mode: Mode = "none" if (out.quiet or out.json) else args.progress
     try:
-        wheels = [path for path in inputs if not is_rocm_sdist(path)]
-        metas: list[tuple[Path | None, str | None]] = [(path, None) for path in inputs if is_rocm_sdist(path)]
-        if args.rocm_meta:
-            metas.append((None, args.rocm_meta))
-        with Progress(sum(payload_size(p) for p in wheels), len(wheels), mode) as progress:
-
-            def on_done(done: Converted, seconds: float) -> None:
-                with progress.paused():
-                    report(out, done, seconds)
-
-            results = convert_all(wheels, out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
-        for path, meta_version in metas:
-            started = time.monotonic()
-            done = convert_rocm_meta(path, out_dir, options, version=meta_version, extras=args.rocm_extra, fmt=args.format, zstd=zstd)
-            results.append(done)
-            report(out, done, time.monotonic() - started)
-        order = {str(p): i for i, p in enumerate(inputs)}
-        out.items.sort(key=lambda item: order.get(item.get("source", ""), len(order)))  # input order, whatever finished first
+        results = convert_inputs(args, out, inputs, out_dir, options, zstd, mode)
         produced = [o for r in results for o in r.outputs]
         if args.verify and produced and args.format != "tree":
             if not verify_before_publish(out, args, produced, args.channel):
@@ -200,6 +183,50 @@ def run(args: argparse.Namespace, out: Output) -> int:
         if staging is not None:
             staging.cleanup()
     return exit_code_for([r.error for r in results])
+
+
+def convert_inputs(
+    args: argparse.Namespace, out: Output, inputs: list[Path], out_dir: Path, options: ConversionOptions, zstd: ZstdSettings, mode: Mode
+) -> list[Converted]:
+    """Wheels through :func:`convert_all` (``--jobs``), ROCm's sdist and ``--rocm-meta`` here.
+
+    Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
+    """
+    finished: dict[int, tuple[Converted, float]] = {}
+    reported: list[Converted] = []
+
+    def report_ready() -> None:
+        while len(reported) in finished:
+            done, seconds = finished.pop(len(reported))
+            reported.append(done)
+            report(out, done, seconds)
+
+    def meta(index: int, path: Path | None, version: str | None) -> None:
+        started = time.monotonic()
+        done = convert_rocm_meta(path, out_dir, options, version=version, extras=args.rocm_extra, fmt=args.format, zstd=zstd)
+        finished[index] = (done, time.monotonic() - started)
+
+    wheels = []
+    for i, path in enumerate(inputs):
+        if is_rocm_sdist(path):
+            meta(i, path, None)
+        else:
+            wheels.append(i)
+    positions = iter(wheels)
+    with Progress(sum(payload_size(inputs[i]) for i in wheels), len(wheels), mode) as progress:
+
+        def on_done(done: Converted, seconds: float) -> None:
+            finished[next(positions)] = (done, seconds)
+            with progress.paused():
+                report_ready()
+
+        report_ready()  # sdists given before the first wheel
+        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+    report_ready()
+    if args.rocm_meta:
+        meta(len(inputs), None, args.rocm_meta)
+        report_ready()
+    return reported
 
 
 def report(out: Output, done: Converted, seconds: float) -> None:
