@@ -152,6 +152,8 @@ def convert_all(
     """
     inputs = [Path(p) for p in paths]
     sizes = [payload_size(p) for p in inputs]
+    if progress is not None:
+        progress.expect(sum(sizes), len(inputs))
     jobs = min(jobs or auto_jobs(sizes), max(1, len(inputs)))
     zstd = zstd or ZstdSettings()
     if zstd.threads == 0:

@@ -33,7 +33,7 @@ def human_bytes(n: float) -> str:
 class Progress:
     """Bytes and files written across all inputs, plus inputs started and finished."""
 
-    def __init__(self, total_bytes: int, total_inputs: int, mode: Mode = "auto", stream: TextIO | None = None):
+    def __init__(self, total_bytes: int = 0, total_inputs: int = 0, mode: Mode = "auto", stream: TextIO | None = None):
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if self.stream.isatty() else "lines"
@@ -63,6 +63,15 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def expect(self, total_bytes: int, total_inputs: int) -> None:
+        """Set the totals once they are known (the converter reads the inputs' sizes)."""
+        with self._lock:
+            self.total_bytes, self.total_inputs = total_bytes, total_inputs
+            if self._bar is not None:
+                self._bar.total = total_bytes
+                self._postfix()
+                self._bar.refresh()
 
     def started(self, name: str, size: int) -> None:
         if self.mode == "lines" and size >= LARGE_INPUT:

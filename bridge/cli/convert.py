@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
-from ..convert import Converted, convert_all, expand_inputs, payload_size
+from ..convert import Converted, convert_all, expand_inputs
 from ..errors import EXIT_PARTIAL, BridgeError
 from ..links import LinkOptions
 from ..metapackages import convert_rocm_meta, is_rocm_sdist
@@ -213,7 +213,7 @@ def convert_inputs(
         else:
             wheels.append(i)
     positions = iter(wheels)
-    with Progress(sum(payload_size(inputs[i]) for i in wheels), len(wheels), mode) as progress:
+    with Progress(mode=mode) as progress:
 
         def on_done(done: Converted, seconds: float) -> None:
             finished[next(positions)] = (done, seconds)
