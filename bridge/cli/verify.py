@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..channel.records import is_package
 from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
-from ..libreport import duplicate_libraries
-from ..verify import PackageReport, VerifyOptions, is_channel, verify_channel, verify_packages
 from .output import Output, human_size
+
+if TYPE_CHECKING:  # the implementation (and py-rattler) loads only when a command uses it
+    from ..verify import PackageReport, VerifyOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -63,6 +65,8 @@ def add_verify_options(p: argparse.ArgumentParser, *, flag: bool = False) -> Non
 
 
 def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> VerifyOptions:
+    from ..verify import VerifyOptions
+
     return VerifyOptions(
         extra_channels=tuple(args.channel_extra),
         virtual_packages=tuple(args.virtual),
@@ -76,6 +80,8 @@ def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> V
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
+    from ..verify import verify_channel, verify_packages
+
     target = Path(args.target)
     if target.is_dir():
         if args.next_to is not None:
@@ -137,6 +143,8 @@ def _print_report(out: Output, report: PackageReport) -> None:
 
 
 def verify_before_publish(out: Output, args: argparse.Namespace, packages: Sequence[Path], channel: Path | None) -> bool:
+    from ..verify import is_channel, verify_packages
+
     """``--verify``: True when every package passed (failures are reported, nothing is published)."""
     next_to = channel if channel is not None and is_channel(channel) else None  # a new channel has nothing yet
     reports = verify_packages(packages, verify_options(args), channel=next_to)
@@ -148,6 +156,8 @@ def verify_before_publish(out: Output, args: argparse.Namespace, packages: Seque
 
 
 def run_libs(args: argparse.Namespace, out: Output) -> int:
+    from ..libreport import duplicate_libraries
+
     duplicates = duplicate_libraries(args.channel, args.subdir or None)
     for dup in duplicates:
         how = "same path: the files clash" if dup.kind == "same-path" else "different paths: two copies can load"

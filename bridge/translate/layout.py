@@ -17,7 +17,6 @@ their own launchers (see :func:`unix_launcher` and :mod:`bridge.launchers`).
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 
@@ -82,9 +81,17 @@ class CondaLayout:
         return archive_path
 
     def record_path(self, archive_path: str) -> str:
-        """A RECORD entry: the installed path relative to the installed site-packages."""
-        site = self.installed_path(f"{self.site_packages}/x").rsplit("/", 1)[0]
-        return posixpath.relpath(self.installed_path(archive_path), site)
+        """A RECORD entry: the installed path relative to the installed site-packages.
+
+        Pure string work on relative paths (``posixpath.relpath`` would consult the working
+        directory for every one of a devel tree's tens of thousands of files).
+        """
+        site = self.installed_path(f"{self.site_packages}/x").split("/")[:-1]
+        path = self.installed_path(archive_path).split("/")
+        common = 0
+        while common < min(len(site), len(path) - 1) and site[common] == path[common]:
+            common += 1
+        return "/".join([".."] * (len(site) - common) + path[common:])
 
     @property
     def python_executable(self) -> str:
