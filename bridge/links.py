@@ -94,8 +94,10 @@ def apply_links(
     """Expand devel tarballs, dedup alias chains, add SONAME links, then check every link.
 
     Returns the new file list and warnings for the user.  Where the target cannot hold links we
-    make none (a devel tarball stays for ``rocm_sdk`` to expand on first use); links the source
-    itself holds (a conda package on a round trip) are kept, as in the source, and checked.
+    make none (a devel tarball stays for ``rocm_sdk`` to expand on first use), and links the
+    source holds (an installed tree, a wheel's ``LINKS`` manifest) become copies of the file they
+    point to — unless the wheel restores a recorded conda package exactly (a round trip), whose
+    links are kept as they were.
     """
     warnings: list[str] = []
     if not links_allowed(layout.target):
@@ -104,7 +106,10 @@ def apply_links(
                 warnings.append(
                     f"{f.path}: left unexpanded ({layout.target.subdir} packages cannot hold its symlinks); rocm_sdk expands it on first use"
                 )
-        return check_links(files, layout, where, warnings), warnings
+        files = check_links(files, layout, where, warnings)
+        if "conda_record" not in dist.extra:
+            files = dereference_links(files, layout, where)
+        return files, warnings
     if options.expand_devel:
         files = expand_devel_tarballs(dist, layout, files, where, warnings)
     if options.dedup:
@@ -352,6 +357,25 @@ def _resolve_parents(link_path: str, target: str, links: dict[str, str], where: 
     if not parts:
         raise BadInput(where, f"symlink {link_path} -> {target}: points at the package root")
     return "/".join(parts)
+
+
+def dereference_links(files: list[PlannedFile], layout: CondaLayout, where: str) -> list[PlannedFile]:
+    """Replace every (checked) link by a copy of the file it ends at, for targets without links."""
+    by_path = {f.path: f for f in files}
+    result: list[PlannedFile] = []
+    for f in files:
+        if f.target is None:
+            result.append(f)
+            continue
+        final = _final_target(posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target)), by_path, where, f.path)
+        if final is None:
+            raise BadInput(
+                where,
+                f"symlink {f.path} -> {f.target} points outside this package, and {layout.target.subdir} packages cannot hold links",
+                hint="convert for a Linux or macOS subdir (--subdir), where links are kept",
+            )
+        result.append(replace(final, path=f.path))
+    return result
 
 
 def _final_target(path: str, by_path: dict[str, PlannedFile], where: str, origin: str) -> PlannedFile | None:
