@@ -110,8 +110,8 @@ def discard(result: Converted, error: BridgeError) -> None:
 
 
 def plan_wheel(path: Path, options: ConversionOptions) -> list[CondaPackage]:
-    """Plans only (for ``inspect`` and ``--dry-run``): nothing is written."""
-    with open_distribution(path) as dist:
+    """Plans only (for ``inspect`` and ``--dry-run``): nothing is written, nothing hashed twice."""
+    with open_distribution(path, hash_source=False) as dist:
         return plan_packages(dist, options)
 
 

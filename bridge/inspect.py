@@ -164,7 +164,7 @@ def inspect_path(
         if not is_rocm_sdist(path):
             raise BadInput(path, "only ROCm's rocm-VERSION.tar.gz sdist is read", hint="inspect a wheel built from this sdist instead")
         return inspect_rocm_meta(path, options, fmt=fmt, extras=rocm_extras)
-    with open_distribution(path) as dist:
+    with open_distribution(path, hash_source=False) as dist:
         return plan_reports(dist, plan_packages(dist, options), options, fmt, family_origin)
 
 
@@ -366,7 +366,7 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
     """What a ``.conda``/``.tar.bz2`` holds and what ``to-wheel`` would make of it."""
     from .towheel import ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
 
-    with open_conda(path, names=names) as dist:
+    with open_conda(path, names=names, hash_source=False) as dist:
         source: CondaSource = dist.extra["conda"]
         index = source.index
         entries = source.paths

@@ -119,11 +119,14 @@ class CondaSource:
 
 
 @contextmanager
-def open_conda(path: str | Path, *, names: NameMap | None = None, glibc: tuple[int, int] | None = None) -> Iterator[Distribution]:
+def open_conda(
+    path: str | Path, *, names: NameMap | None = None, glibc: tuple[int, int] | None = None, hash_source: bool = True
+) -> Iterator[Distribution]:
     """Open a ``.conda``/``.tar.bz2``; members stream from it until exit.
 
     ``names`` maps conda names back to PyPI names (for synthesized Requires-Dist); ``glibc``
-    is the floor assumed for a Linux package that does not depend on ``__glibc``.
+    is the floor assumed for a Linux package that does not depend on ``__glibc``;
+    ``hash_source=False`` skips hashing the whole file for provenance.
     """
     path = Path(path)
     where = str(path)
@@ -141,7 +144,7 @@ def open_conda(path: str | Path, *, names: NameMap | None = None, glibc: tuple[i
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise BadInput(where, f"not a valid .conda (zip) archive ({exc})", hint="the download may be truncated") from None
         archive = _Archive(path, zf)
-        yield _read(archive, names or NameMap(), glibc)
+        yield _read(archive, names or NameMap(), glibc, hash_source)
     finally:
         if zf is not None:
             zf.close()
@@ -241,7 +244,7 @@ def _first_pass(archive: _Archive, wanted: Callable[[str], bool], heads: set[str
     return payload
 
 
-def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> Distribution:
+def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash_source: bool = True) -> Distribution:
     where = archive.where
     info = _read_info(archive)
     index = _json(archive, info, "info/index.json", True)
@@ -419,7 +422,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None) -> D
         provenance=Provenance(
             path=where,
             filename=archive.path.name,
-            sha256=sha256_file(archive.path),
+            sha256=sha256_file(archive.path) if hash_source else None,
             size=archive.path.stat().st_size,
             timestamp=timestamp // 1000 if timestamp > 253402300799 else timestamp,
         ),

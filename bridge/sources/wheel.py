@@ -34,8 +34,12 @@ DAMAGED = "the file is damaged: download it again"
 
 
 @contextmanager
-def open_wheel(path: str | Path) -> Iterator[Distribution]:
-    """Open ``path`` as a wheel; the returned distribution streams members until exit."""
+def open_wheel(path: str | Path, *, hash_source: bool = True) -> Iterator[Distribution]:
+    """Open ``path`` as a wheel; the returned distribution streams members until exit.
+
+    ``hash_source=False`` skips the one extra read that records the wheel's own sha256 as
+    provenance (``inspect`` and ``--dry-run`` do not need it).
+    """
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -46,12 +50,12 @@ def open_wheel(path: str | Path) -> Iterator[Distribution]:
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise BadInput(path, f"not a valid zip archive ({exc})", hint="the download may be truncated") from None
     try:
-        yield read_wheel(path, zf)
+        yield read_wheel(path, zf, hash_source=hash_source)
     finally:
         zf.close()
 
 
-def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
+def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> Distribution:
     where = str(path)
     try:
         name, version, build_tag, tags = parse_wheel_filename(path.name)
@@ -123,7 +127,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile) -> Distribution:
         provenance=Provenance(
             path=where,
             filename=path.name,
-            sha256=sha256_file(path),
+            sha256=sha256_file(path) if hash_source else None,
             size=path.stat().st_size,
             timestamp=newest,
         ),
