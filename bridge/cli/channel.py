@@ -64,9 +64,12 @@ def run_publish(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def publish_and_report(out: Output, channel: Path, packages: list[Path], force: bool, key: str | None = None) -> None:
-    """Publish and print a line per package; JSON items go to ``items`` or the list ``key``."""
-    for item in publish(channel, packages, force=force):
+def publish_and_report(out: Output, channel: Path, packages: list[Path], force: bool, key: str | None = None, *, move: bool = False) -> None:
+    """Publish and print a line per package; JSON items go to ``items`` or the list ``key``.
+
+    ``move``: the packages were staged for this publish (inside the channel): rename, don't copy.
+    """
+    for item in publish(channel, packages, force=force, move=move):
         rel = item.path.relative_to(channel)
         out.info(f"{item.status:9} {rel.as_posix()}" + ("  (yanked: 'wheel2conda channel unyank' to show it)" if item.yanked else ""))
         out.item({"source": str(item.source), "path": str(item.path), "status": item.status, "yanked": item.yanked}, key)

@@ -172,7 +172,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             if not verify_before_publish(out, args, produced, args.channel):
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
-            publish_and_report(out, args.channel, produced, args.force, key="published")
+            publish_and_report(out, args.channel, produced, args.force, key="published", move=staging is not None)
             if staging is not None:  # report where the packages are now and what they came from, not the staging folder
                 made_from = {str(o): str(r.source) for r in results for o in r.outputs}
                 for item in out.items:
