@@ -437,3 +437,38 @@ def test_build_refuses_a_missing_recipes_folder(tmp_path, capsys):
     assert main(["recipes", "build", "--recipes", str(tmp_path / "absent"), "--channel", str(tmp_path / "ch")]) == 2
     assert "no such recipes folder" in capsys.readouterr().err
     assert not (tmp_path / "ch").exists()
+
+
+@pytest.mark.e2e
+def test_nightlies_dated_only_in_the_label_get_distinct_build_numbers(tmp_path: Path, base_channel: Path, prefix_factory, capsys) -> None:
+    """torch 2.9.1+rocm7.11.0a20260104 and …0105 share conda version 2.9.1: the date keeps them apart."""
+    from bridge.cli import main
+    from tests.support.conda_env import install, run_in_prefix
+
+    wheels = tmp_path / "wheels"
+    for date in ("20260104", "20260105"):
+        build_wheel(
+            wheels, "torch", f"2.9.1+rocm7.11.0a{date}", tag="py3-none-linux_x86_64",
+            files={"torch/__init__.py": f"NIGHTLY = '{date}'\n"},
+        )
+    config = tmp_path / "recipes" / "sources.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        "sources:\n  - name: nightly\n    index: ../wheels\n    platforms: [linux-64]\n"
+        "    versions: {policy: nightly, keep: 2}\n    packages: [torch]\n"
+    )
+    assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0
+    numbers = sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml"))
+    assert numbers == [20260104000, 20260105000]
+    assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0  # stable on the next run
+    assert sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml")) == numbers
+
+    channel = tmp_path / "channel"
+    assert main(["recipes", "build", "-q", "--recipes", str(config.parent), "--channel", str(channel), "--cache", str(tmp_path / "cache")]) == 0
+    assert sorted(p.name for p in (channel / "linux-64").glob("*.conda")) == [
+        "torch-2.9.1-rocm7.11_20260104000.conda",
+        "torch-2.9.1-rocm7.11_20260105000.conda",
+    ]
+    prefix = prefix_factory()
+    install([channel, base_channel], ["python", "torch"], prefix)  # the newest nightly wins among equal versions
+    assert run_in_prefix(prefix, "python", "-c", "import torch; print(torch.NIGHTLY)").stdout.strip() == "20260105"

@@ -36,6 +36,17 @@ def nightly_date(version: Version) -> int | None:
     return None
 
 
+def label_nightly_date(version: Version) -> int | None:
+    """The nightly date when only the local label carries it (``2.9.1+rocm7.11.0a20260104``).
+
+    Such nightlies share one conda version (the label moves into the build string), so the
+    date must tell them apart; versions with the date in their public part do not need it.
+    """
+    if nightly_date(Version(version.public)) is not None:
+        return None
+    return nightly_date(version)
+
+
 def accepts(version: Version, policy: VersionPolicy) -> bool:
     if policy.match is not None and not policy.match.contains(version, prereleases=True):
         return False
