@@ -145,7 +145,8 @@ def _python_files(subdir: str, py: str, runnable: bool) -> tuple[dict[str, bytes
         links = {f"bin/python{py}": real, "bin/python3": f"python{py}", "bin/python": f"python{py}"}
         return files, links, set()
     if subdir.startswith("win-"):
-        return {"python.exe": f"stub python {py} for {subdir}\n".encode()}, {}, set()
+        dll = f"python{py.replace('.', '')}.dll"  # what extension modules import, at the root as in conda-forge's python
+        return {"python.exe": f"stub python {py} for {subdir}\n".encode(), dll: b"stub", "python3.dll": b"stub"}, {}, set()
     stub = f"#!/bin/sh\necho 'stub python {py} for {subdir}' >&2\nexit {STUB_EXIT}\n".encode()
     links = {"bin/python3": f"python{py}", "bin/python": f"python{py}"}
     return {f"bin/python{py}": stub}, links, {f"bin/python{py}"}

@@ -9,7 +9,8 @@ channel, optionally narrowed by specs) solves and installs it with py-rattler
   ``$ORIGIN`` expanded, then the environment's ``lib/``, then the host allowlist
   (``bridge/data/system_libs.yaml``).  A library found elsewhere in the environment only
   by its SONAME is accepted with a warning (it loads only if something loaded it first).
-  Mach-O and PE files are not checked.
+  Windows (PE import tables) and macOS (Mach-O load commands) get the same check with their
+  loaders' search rules and host lists (:func:`check_foreign_libraries`).
 * **imports** (when the prefix is for this machine and its python runs): every top-level
   module the package put in site-packages imports, each in its own interpreter.
 * **entry points**: each console script runs with ``--help``, else ``--version``, else its
@@ -30,7 +31,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from rattler import Version
@@ -42,7 +43,9 @@ from .client import HOST_SUBDIR, SolveError, install, prefix_python, run_in_pref
 from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from .errors import BadInput, BridgeError
+from .macho import BadMachO, MachOInfo, is_macho, read_load_commands
 from .model import EntryPoint
+from .pe import BadPE, PEInfo, is_pe, read_imports
 from .sources.distinfo import parse_entry_points
 from .standin import build_base_channel
 
@@ -362,8 +365,10 @@ def _check_package(prefix: Path, report: PackageReport, why_not: str | None, opt
     files = _installed_files(prefix, report)
     if report.platform.startswith("linux-"):
         report.libraries = check_libraries(prefix, files, report.warnings)
+    elif report.platform.startswith(("win-", "osx-")):
+        report.libraries = check_foreign_libraries(prefix, files, report.platform, report.warnings)
     else:
-        report.skipped.append(f"libraries: only ELF (Linux) libraries are checked, not {report.platform}")
+        report.skipped.append(f"libraries: no loader rules for {report.platform}")
     modules = top_level_modules(files)
     if options.imports:
         if why_not is not None:
@@ -490,6 +495,116 @@ class _Resolver:
             return path.relative_to(self.prefix).as_posix()
         except ValueError:
             return str(path)
+
+
+# --------------------------------------------------------------------------- Windows and macOS
+
+
+@cache
+def host_libraries(system: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(lower-cased names, prefixes) the Windows or macOS host provides (``host_libraries.yaml``)."""
+    data = load("host_libraries")[system]
+    return frozenset(n.lower() for n in data.get("names", ())), tuple(data.get("prefixes", ()))
+
+
+def check_foreign_libraries(prefix: Path, files: Iterable[str], platform: str, warnings: list[str] | None = None) -> list[LibraryReport]:
+    """Resolve what every PE (Windows) or Mach-O (macOS) file among ``files`` loads.
+
+    Windows, as ``LoadLibraryEx`` searches for an extension module's dependencies in a conda
+    environment: the file's own directory, the environment root (``python.exe``),
+    ``Library\\bin`` and ``DLLs``, then the host's DLLs.  macOS, as dyld does: ``@loader_path``,
+    ``@executable_path`` (``bin/``) and ``@rpath`` through the file's ``LC_RPATH`` entries, then
+    the system's ``/usr/lib`` and ``/System/Library``.  A library present elsewhere in the
+    environment only is ``soname-only`` (it loads only if something loaded it first).
+    """
+    prefix = Path(prefix).resolve()
+    windows = platform.startswith("win-")
+    by_name: dict[str, list[Path]] | None = None
+    reports = []
+    for rel in files:
+        path = prefix / rel
+        if path.is_symlink() or not path.is_file():
+            continue
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if not (is_pe(head) if windows else is_macho(head)):
+            continue
+        report = LibraryReport(rel)
+        try:
+            info = read_imports(path) if windows else read_load_commands(path, platform)
+        except (BadPE, BadMachO) as exc:
+            report.error = str(exc)
+            reports.append(report)
+            continue
+        names = info.imports if isinstance(info, PEInfo) else info.needed
+        optional = info.delayed if isinstance(info, PEInfo) else info.weak
+        for name in names:
+            needed = _resolve_pe(prefix, path, name) if windows else _resolve_macho(prefix, path, name, info)  # type: ignore[arg-type]
+            if needed.status == "missing" and name in optional:
+                if warnings is not None:
+                    warnings.append(f"{rel}: {name} ({'delay-loaded' if windows else 'weakly linked'}) is not in the environment; it is optional at load time")
+                continue
+            if needed.status == "missing":
+                if by_name is None:
+                    by_name = _files_by_name(prefix, lower=windows)
+                key = PurePosixPath(name).name
+                found = by_name.get(key.lower() if windows else key)
+                if found:
+                    needed = NeededLib(name, "soname-only", found[0].relative_to(prefix).as_posix())
+                    if warnings is not None:
+                        warnings.append(f"{rel}: {name} is only at {needed.where}, not where the loader looks; it loads only if something loaded it first")
+            report.needed.append(needed)
+        if report.needed or report.error:
+            reports.append(report)
+    return reports
+
+
+def _resolve_pe(prefix: Path, obj: Path, name: str) -> NeededLib:
+    system, prefixes = host_libraries("windows")
+    for directory in (obj.parent, prefix, prefix / "Library" / "bin", prefix / "DLLs"):
+        found = _case_insensitive(directory, name)
+        if found is not None:
+            return NeededLib(name, "found", found.relative_to(prefix).as_posix())
+    if name.lower() in system or name.lower().startswith(prefixes):
+        return NeededLib(name, "system", "host")
+    return NeededLib(name, "missing")
+
+
+def _case_insensitive(directory: Path, name: str) -> Path | None:
+    try:
+        return next((p for p in directory.iterdir() if p.name.lower() == name.lower() and p.is_file()), None)
+    except OSError:
+        return None
+
+
+def _resolve_macho(prefix: Path, obj: Path, name: str, info: MachOInfo) -> NeededLib:
+    _names, prefixes = host_libraries("macos")
+    if name.startswith(prefixes):
+        return NeededLib(name, "system", "host")
+
+    def expand(text: str) -> Path | None:
+        for token, base in (("@loader_path", obj.parent), ("@executable_path", prefix / "bin")):
+            if text.startswith(token):
+                return Path(os.path.normpath(str(base) + text[len(token) :]))
+        return Path(os.path.normpath(text)) if os.path.isabs(text) else None
+
+    if name.startswith("@rpath/"):
+        candidates = [expand(r) for r in info.rpaths]
+        candidates = [c / name[len("@rpath/") :] for c in candidates if c is not None]
+    else:
+        candidates = [expand(name)]
+    for candidate in candidates:
+        if candidate is not None and (str(candidate) + "/").startswith(str(prefix) + "/") and candidate.is_file():
+            return NeededLib(name, "found", candidate.resolve().relative_to(prefix).as_posix())
+    return NeededLib(name, "missing")
+
+
+def _files_by_name(prefix: Path, *, lower: bool) -> dict[str, list[Path]]:
+    index: dict[str, list[Path]] = {}
+    for root, _dirs, names in os.walk(prefix):
+        for filename in names:
+            index.setdefault(filename.lower() if lower else filename, []).append(Path(root) / filename)
+    return index
 
 
 def top_level_modules(files: Iterable[str]) -> list[str]:

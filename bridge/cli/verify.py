@@ -117,10 +117,13 @@ def _print_report(out: Output, report: PackageReport) -> None:
         return
     needed = [n for lib in report.libraries for n in lib.needed]
     counts = {s: sum(1 for n in needed if n.status == s) for s in ("found", "system", "soname-only", "missing")}
+    kind, what, elsewhere = {"win": ("PE", "DLL imports", "by name"), "osx": ("Mach-O", "dylib loads", "by name")}.get(
+        report.platform.split("-", 1)[0], ("ELF", "DT_NEEDED", "by SONAME")
+    )
     out.info(
-        f"  libraries: {len(report.libraries)} ELF files, {len(needed)} DT_NEEDED: "
+        f"  libraries: {len(report.libraries)} {kind} files, {len(needed)} {what}: "
         f"{counts['found']} in the environment, {counts['system']} host, "
-        f"{counts['soname-only']} by SONAME only, {counts['missing']} missing"
+        f"{counts['soname-only']} {elsewhere} only, {counts['missing']} missing"
     )
     for lib in report.libraries:
         if lib.error:
