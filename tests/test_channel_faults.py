@@ -9,6 +9,11 @@ Invariants checked after every kill, before anything repairs the channel:
 * every publish (and removal) that reported success is visible.
 
 Then an index repairs the channel and a full ``verify`` must pass with no leftovers.
+
+The kill points are counted, not timed: the publisher kills itself with SIGKILL just before its
+N-th I/O call (an ``os``/``posix`` function, a file-object method or an sqlite call), with N drawn
+from a seeded generator.  The test therefore kills as often, and at the same points, on a fast or
+a slow machine, alone or under load (a full run of 300 packages makes about 68,000 such calls).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -35,14 +39,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Publishes the packages listed in argv[2] (a JSON file) into argv[1], in batches of three,
 #: removing an earlier package every fourth batch; prints one line per reported success
-#: ("P names", "R name") and one before each removal starts ("r name").
+#: ("P names", "R name") and one before each removal starts ("r name").  With argv[3] = N > 0
+#: it SIGKILLs itself just before its N-th I/O call (module docstring); 0 runs to the end.
 DRIVER = r"""
-import json, sys
+import io, json, os, signal, sqlite3, sys
 from pathlib import Path
 from bridge.channel.manage import remove
 from bridge.channel.publish import publish
-channel, todo = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
+channel, todo, kill_at = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()), int(sys.argv[3])
+calls = 0
+def count_io_calls(frame, event, arg):
+    global calls
+    if event != "c_call":
+        return
+    owner = getattr(arg, "__self__", None)
+    if getattr(arg, "__module__", None) in ("posix", "nt") or isinstance(owner, (io.IOBase, sqlite3.Connection, sqlite3.Cursor)):
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
 print("READY", flush=True)
+if kill_at > 0:
+    sys.setprofile(count_io_calls)
 done = []
 for n, start in enumerate(range(0, len(todo), 3)):
     batch = [Path(p) for p in todo[start:start + 3]]
@@ -102,19 +119,19 @@ def test_kill_9_at_random_points(tmp_path: Path) -> None:
     limbo: set[str] = set()  # a removal was under way when the publisher died: either state is fine
     kills = 0
     remaining = list(packages)
-    for round_ in range(18):
+    for round_ in range(40):
+        # about 680 I/O calls per batch of three: a kill lands within the first ~6 batches of a run
+        kill_at = rng.randint(1, 4000) if kills < 15 else 0  # then one run to the end
         todo = tmp_path / f"todo-{round_}.json"
         todo.write_text(json.dumps([str(p) for p in remaining]))
-        proc = spawn(DRIVER, str(channel), str(todo))
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.stderr else ""
-        time.sleep(rng.uniform(0.0, 0.6))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
+        proc = spawn(DRIVER, str(channel), str(todo), str(kill_at))
+        out, err = proc.communicate(timeout=300)
+        assert out.startswith("READY\n"), err
+        if proc.returncode == -signal.SIGKILL:
             kills += 1
-        out, err = proc.communicate()
-        assert proc.returncode in (0, -signal.SIGKILL), err
-        for line in out.splitlines():  # a line is printed only after its operation returned
+        else:
+            assert proc.returncode == 0, err
+        for line in out.splitlines()[1:]:  # a line is printed only after its operation returned
             kind, *names = line.split()
             if kind == "P":
                 expected |= set(names)
@@ -128,9 +145,10 @@ def test_kill_9_at_random_points(tmp_path: Path) -> None:
         if channel.exists():
             check_invariants(channel, expected, removed)
         remaining = [p for p in packages if p.name not in expected | removed | limbo]
-        if not remaining:
+        if not remaining or kill_at == 0:
             break
-    assert kills >= 10, "the publisher finished too early to be killed often; make the work bigger"
+    assert kills == 15, f"{kills} kills: the publisher ran out of work before it was killed 15 times"
+    assert not remaining, "the last, unkilled publisher did not finish the work"
 
     # repair: the next index lists stragglers and sweeps temporary files of the dead publishers
     index_channel(channel)
