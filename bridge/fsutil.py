@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import BadInput
+from .model.paths import UnsafePath, contained_join
+
 TEMP_MARK = ".w2c-tmp-"
 
 
@@ -42,3 +45,11 @@ def atomic_write(final: Path, data: bytes) -> None:
 
 def is_temp(path: Path) -> bool:
     return TEMP_MARK in path.name
+
+
+def contained_output(root: Path, rel: str, where: str | None) -> Path:
+    """``root/rel`` through :func:`bridge.model.paths.contained_join`; a :class:`BadInput` naming ``where`` otherwise."""
+    try:
+        return contained_join(root, rel)
+    except UnsafePath as exc:
+        raise BadInput(where, f"refusing to write outside the output folder: {exc}", hint="never install this input; report it to its publisher") from None

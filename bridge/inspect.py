@@ -196,7 +196,7 @@ def plan_reports(
 
 
 def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
-    extra_of = pkg.about["extra"]["wheel2conda"].get("extra_of")
+    extra_of = pkg.provenance.extra_of
     variant = pkg.variant
     links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
     regular = [f for f in pkg.files if f.target is None]
@@ -322,7 +322,7 @@ def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, 
         elif name in PYTHON_NAMES:
             origin = _python_origin(dist, pkg)
         elif extra_of and name == canonicalize_name(extra_of):
-            origin = f"the package whose extra '{pkg.about['extra']['wheel2conda'].get('extra')}' this is"
+            origin = f"the package whose extra '{pkg.provenance.extra}' this is"
         elif name in variant_names:
             origin = f"local version label +{variant.label} ({variant_names[name]})"
         else:

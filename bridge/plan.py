@@ -23,6 +23,8 @@ from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .links import LinkOptions, NestedRef, apply_links, write_order
 from .model import Distribution, EntryPoint, Member, Scheme
+from .model.conda import AboutJson, ProvenanceRecord, package_filename
+from .model.wheel import entry_point_problem
 from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
@@ -98,7 +100,8 @@ class CondaPackage:
     depends: list[str]
     constrains: list[str]
     timestamp_ms: int
-    about: dict[str, Any]
+    about_fields: dict[str, Any]  # about.json without extra.wheel2conda ...
+    provenance: ProvenanceRecord  # ... which is this record
     link: dict[str, Any] | None
     files: list[PlannedFile]
     info_files: list[PlannedFile]
@@ -115,6 +118,11 @@ class CondaPackage:
         return self.target.subdir
 
     @property
+    def about(self) -> dict[str, Any]:
+        """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
+        return AboutJson(raw=self.about_fields, provenance=self.provenance).to_raw()
+
+    @property
     def noarch(self) -> str | None:
         return "python" if self.target.noarch_python else None
 
@@ -123,7 +131,8 @@ class CondaPackage:
         return f"{self.name}-{self.version}-{self.build}"
 
     def filename(self, fmt: PackageFormat) -> str:
-        return self.stem + EXTENSIONS[fmt]
+        """``name-version-build`` plus the format's extension; ValueError unless conda's grammar allows it."""
+        return package_filename(self.name, self.version, self.build, EXTENSIONS[fmt])
 
     def index_json(self) -> dict[str, Any]:
         if self.index_override is not None:
@@ -246,6 +255,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
 
     link = None
     if target.noarch_python:
+        for ep in dist.entry_points:  # conda makes these launchers at install time: checked as strictly
+            _check_entry_point(ep, where)
         link = {
             "noarch": {"type": "python", "entry_points": [f"{ep.name} = {ep.value}" for ep in dist.entry_points]},
             "package_metadata_version": 1,
@@ -262,7 +273,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         depends=depends,
         constrains=constrains,
         timestamp_ms=dist.provenance.timestamp * 1000,
-        about=_about(dist, target, variant, [f.path for f in licenses]),
+        about_fields=_about(dist, [f.path for f in licenses]),
+        provenance=_provenance(dist, target, variant),
         link=link,
         files=files,
         info_files=licenses,
@@ -296,11 +308,9 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
                 *(s for d in decisions for s in d.specs),
             ]
         )
-        provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
-        about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
-            "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
-            "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},
-        }
+        # no pypi_name: the package stands for ``name[extra]``, not for the distribution
+        provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
+        about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
         link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None
         packages.append(
             CondaPackage(
@@ -313,7 +323,8 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
                 depends=depends,
                 constrains=[],
                 timestamp_ms=base.timestamp_ms,
-                about=about,
+                about_fields=about,
+                provenance=provenance,
                 link=link,
                 files=[],
                 info_files=[],
@@ -410,8 +421,9 @@ def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[Plan
 def _check_entry_point(ep: EntryPoint, where: str) -> None:
     if not ep.attr:
         raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)", hint=_REBUILD)
-    if "/" in ep.name or "\\" in ep.name or ep.name in ("", ".", ".."):
-        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name", hint=_REBUILD)
+    problem = entry_point_problem(ep.name, ep.module, ep.attr)
+    if problem:
+        raise BadInput(where, f"entry point {ep.name} = {ep.value}: {problem}", hint=_REBUILD)
 
 
 def _check_collisions(files: list[PlannedFile], where: str) -> None:
@@ -471,7 +483,8 @@ def _license(dist: Distribution) -> str | None:
     return None
 
 
-def _about(dist: Distribution, target: Target, variant: Variant, license_paths: list[str]) -> dict[str, Any]:
+def _about(dist: Distribution, license_paths: list[str]) -> dict[str, Any]:
+    """``about.json`` fields from core metadata (wheel2conda's own record is :func:`_provenance`)."""
     fields = dist.fields
     urls = {str(k).lower(): str(v) for k, v in (fields.get("project_urls") or {}).items()}
     about: dict[str, Any] = {"summary": dist.summary}
@@ -492,22 +505,24 @@ def _about(dist: Distribution, target: Target, variant: Variant, license_paths: 
         about["license"] = license
     if license_paths:
         about["license_file"] = [p[len("info/") :] for p in license_paths]
-    about["extra"] = {
-        "wheel2conda": {
-            "converter_version": __version__,
-            "source": dist.provenance.filename,
-            "source_sha256": dist.provenance.sha256,
-            "source_size": dist.provenance.size,
-            "pypi_name": dist.name,
-            "pypi_version": str(dist.version),
-            "local_version_label": variant.label,
-            "variant_backend": variant.backend,
-            "gpu_family": str(variant.family) if variant.family else None,
-            "wheel_tags": sorted(str(t) for t in dist.tags),
-            "build_tag": "".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
-            "requires_dist": [str(r) for r in dist.requires_dist],
-            "requires_python": str(dist.requires_python) if dist.requires_python else None,
-            "python_target": target.python.build_prefix,
-        }
-    }
     return about
+
+
+def _provenance(dist: Distribution, target: Target, variant: Variant) -> ProvenanceRecord:
+    """``about.json`` ``extra.wheel2conda``: the source and the decisions that shaped the package."""
+    return ProvenanceRecord().replace(
+        converter_version=__version__,
+        source=dist.provenance.filename,
+        source_sha256=dist.provenance.sha256,
+        source_size=dist.provenance.size,
+        pypi_name=dist.name,
+        pypi_version=str(dist.version),
+        local_version_label=variant.label,
+        variant_backend=variant.backend,
+        gpu_family=str(variant.family) if variant.family else None,
+        wheel_tags=tuple(sorted(str(t) for t in dist.tags)),
+        build_tag="".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
+        requires_dist=tuple(str(r) for r in dist.requires_dist),
+        requires_python=str(dist.requires_python) if dist.requires_python else None,
+        python_target=target.python.build_prefix,
+    )

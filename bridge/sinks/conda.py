@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..compression import ZstdSettings
-from ..fsutil import atomic_path
+from ..errors import BadInput
+from ..fsutil import atomic_path, contained_output
 from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PackageFormat, PlannedFile
+from . import check_members
 
 ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source
 
@@ -43,7 +45,7 @@ def write_package(
     progress: ProgressFn | None = None,
 ) -> Path:
     """Write ``pkg`` into ``out_dir`` atomically; returns the final path."""
-    final = Path(out_dir) / pkg.filename(fmt)
+    final = output_path(pkg, dist, Path(out_dir), fmt)
     with atomic_path(final) as tmp:
         if fmt == "conda":
             _write_v2(pkg, dist, tmp, zstd or ZstdSettings(), progress)
@@ -52,6 +54,19 @@ def write_package(
         else:
             raise ValueError(f"not an archive format: {fmt}")
     return final
+
+
+def output_path(pkg: CondaPackage, dist: Distribution, out_dir: Path, fmt: PackageFormat) -> Path:
+    """Where ``pkg`` goes: its file name checked against conda's grammar, its members against the
+    path rule, and the result joined to ``out_dir`` only through the contained join."""
+    where = dist.provenance.path
+    try:
+        name = pkg.filename(fmt)
+    except ValueError as exc:
+        raise BadInput(where, f"refusing to write package {pkg.stem!r}: {exc}", hint="never install this input; report it to its publisher") from None
+    files = [*pkg.files, *pkg.info_files]
+    check_members(where, [f.path for f in files], [(f.path, f.target) for f in files if f.target is not None], windows=pkg.target.windows)
+    return contained_output(out_dir, name, where)
 
 
 def _write_v2(pkg: CondaPackage, dist: Distribution, path: Path, zstd: ZstdSettings, progress: ProgressFn | None) -> None:

@@ -21,7 +21,7 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
-from packaging.utils import BuildTag, canonicalize_name
+from packaging.utils import BuildTag, InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..digest import parse_record_digest
@@ -64,6 +64,10 @@ def parse_metadata(
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if not meta_name or not meta_version:
         raise BadInput(where, f"{label} lacks Name or Version", hint=hint)
+    try:
+        canonicalize_name(meta_name, validate=True)
+    except InvalidName:
+        raise BadInput(where, f"{label} Name {meta_name!r} is not a valid project name", hint=hint) from None
     if name is not None and canonicalize_name(meta_name) != canonicalize_name(name):
         raise BadInput(where, f"file name says {name!r} but {label} says Name: {meta_name}", hint=RENAMED)
     try:

@@ -26,7 +26,7 @@ from ..digest import sha256_file
 from ..errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
-from .paths import check_relative_path
+from .paths import check_package_paths, check_relative_path
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
@@ -147,6 +147,9 @@ def _check_names(where: str, infos: list[zipfile.ZipInfo]) -> None:
         if name in seen:
             raise BadInput(where, f"duplicate member {name!r}", hint=MALFORMED)
         seen.add(name)
+    clash = check_package_paths(info.filename for info in infos if not info.is_dir())
+    if clash:
+        raise BadInput(where, f"unsafe member name {clash[0]!r}: {clash[1]}", hint=MALFORMED)
 
 
 def _find_dist_info(where: str, by_name: dict[str, zipfile.ZipInfo], name: str) -> str:
