@@ -28,6 +28,7 @@ import zstandard
 
 from ..errors import BadInput
 from ..fsutil import atomic_path
+from ..model.conda import check_repodata
 from .cache import Entry, encode_record, parse_records
 
 REPODATA = "repodata.json"
@@ -124,7 +125,8 @@ def load_patch_instructions(folder: Path) -> dict[str, Any]:
         return {}
     except ValueError as exc:
         raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
-    if not isinstance(data, dict) or data.get("patch_instructions_version", 1) > 1:
+    version = data.get("patch_instructions_version", 1) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(version, int) or isinstance(version, bool) or version > 1:
         raise BadInput(path, "unsupported patch instructions (need an object with patch_instructions_version 1)", hint="write patch_instructions_version 1 (conda-index's format)")
     return data
 
@@ -215,7 +217,10 @@ def read_repodata(folder: Path) -> dict[str, Any]:
         raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
     if not isinstance(data, dict):
         raise BadInput(path, "repodata is not a JSON object", hint="delete it and run 'wheel2conda index'")
-    return data
+    try:
+        return check_repodata(data, str(path), "repodata.json")
+    except BadInput as exc:
+        raise BadInput(path, exc.reason.removeprefix("repodata.json: "), hint="delete it and run 'wheel2conda index'") from None
 
 
 def listed_files(repodata: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:

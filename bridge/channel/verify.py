@@ -6,6 +6,8 @@ Independent of the index cache: every listed file is opened and hashed again.  C
   ``info.subdir`` equals the folder name;
 * every listed package exists, with the listed size, sha256 and md5, and its file name is
   ``name-version-build`` of its record;
+* every listed package passes the channel's gate (:mod:`bridge.channel.gate`: safe member paths
+  and links, valid ``info/*.json``, file name matching index.json) — checked with the hashes;
 * every package file in a subdir is listed (under ``packages``/``packages.conda`` or
   ``removed``);
 * ``repodata.json.zst``, when present, decompresses to exactly ``repodata.json``, and nothing
@@ -29,6 +31,7 @@ import zstandard
 from ..errors import BridgeError
 from ..fsutil import TEMP_MARK
 from .index import READ_THREADS
+from .gate import check_package
 from .lock import channel_lock
 from .records import SUBDIR_RE, file_digests, is_package, package_stem
 from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
@@ -136,6 +139,10 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
             return Problem(path, "sha256 differs from repodata.json")
         if "md5" in record and md5 != record["md5"]:
             return Problem(path, "md5 differs from repodata.json")
+        try:
+            check_package(path)  # what publish's gate refuses, reported for packages already here
+        except BridgeError as exc:
+            return Problem(path, exc.reason)
     return None
 
 
