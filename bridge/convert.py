@@ -120,7 +120,7 @@ def payload_size(path: Path) -> int:
     try:
         with zipfile.ZipFile(path) as zf:
             return sum(i.file_size for i in zf.infolist())
-    except (OSError, zipfile.BadZipFile, EOFError):
+    except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, ValueError):  # refused when read, one input at a time
         return path.stat().st_size if path.is_file() else 0
 
 

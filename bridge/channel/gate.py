@@ -29,7 +29,7 @@ from conda_package_streaming.package_streaming import stream_conda_component
 
 from ..errors import BadInput
 from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, check_member_names, package_filename
-from ..model.paths import check_link_target, check_relative_path
+from ..model.paths import check_link_target, check_relative_path, zip_overlap
 from .records import RENAME_HINT, package_stem
 
 NEVER_INSTALL = "never install this package; report it to its publisher"
@@ -102,6 +102,9 @@ def _members(path: Path, component: str) -> Iterator[tuple[tarfile.TarFile, tarf
 
 def _check_zip(zf: zipfile.ZipFile, where: str) -> None:
     """The outer zip of a ``.conda``: plain member names, each once."""
+    overlap = zip_overlap(zf.infolist(), zf.start_dir)
+    if overlap:
+        raise BadInput(where, overlap, hint=NEVER_INSTALL)
     seen: set[str] = set()
     for info in zf.infolist():
         problem = check_relative_path(info.filename)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from conda_package_streaming.package_streaming import stream_conda_info
 
 from ..digest import CHUNK
 from ..errors import BadInput
-from ..model.conda import AboutJson, IndexJson
+from ..model.conda import AboutJson, IndexJson, parse_json
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 
@@ -80,9 +79,11 @@ def read_package_info(path: Path) -> PackageInfo:
                 if member.name in ("info/index.json", "info/about.json"):
                     fh = tar.extractfile(member)
                     assert fh is not None
-                    found[member.name] = json.loads(fh.read())
+                    found[member.name] = parse_json(str(path), member.name, fh.read())
                     if len(found) == 2:
                         break
+    except BadInput:
+        raise
     except LookupError:  # cps looks up the components by the file's stem
         raise BadInput(path, "its info-/pkg- components are named for another file (renamed?)", hint=RENAME_HINT) from None
     except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -152,3 +153,17 @@ def contained_join(root: str | os.PathLike[str], rel: str) -> Path:
     if resolved != resolved_root and resolved_root not in resolved.parents:
         raise UnsafePath(f"{rel!r} resolves outside {base}")
     return path
+
+
+def zip_overlap(infos: list[zipfile.ZipInfo], end: int) -> str | None:
+    """Why a zip's central directory is unsafe to read (entries sharing or overlapping bytes), or None.
+
+    Each entry's local header and data must end before the next entry starts (a "zip bomb" by
+    overlap, or two names for one set of bytes, otherwise); ``end`` is where the central
+    directory starts.  Local extra fields are not counted, so only definite overlaps are reported.
+    """
+    spans = sorted((i.header_offset, i.header_offset + 30 + len(i.orig_filename.encode("utf-8", "surrogateescape")) + i.compress_size, i.orig_filename) for i in infos)
+    for (start, stop, name), (next_start, _, next_name) in zip(spans, [*spans[1:], (end, end, "the central directory")]):
+        if stop > next_start:
+            return f"zip entries {name!r} and {next_name!r} overlap"
+    return None

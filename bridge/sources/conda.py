@@ -53,6 +53,7 @@ from ..translate.reverse import (
     wheel_tags,
 )
 from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord
+from ..model.paths import zip_overlap
 from .paths import check_relative_path
 from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
 
@@ -142,8 +143,12 @@ def open_conda(
         if path.name.endswith(".conda"):
             try:
                 zf = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
                 raise BadInput(where, f"not a valid .conda (zip) archive ({exc})", hint="the download may be truncated") from None
+            overlap = zip_overlap(zf.infolist(), zf.start_dir)
+            if overlap:
+                zf.close()
+                raise BadInput(where, f"not a valid .conda (zip) archive ({overlap})", hint=MALFORMED)
         archive = _Archive(path, zf)
         yield _read(archive, names or NameMap(), glibc, hash_source)
     finally:

@@ -26,6 +26,7 @@ from ..digest import sha256_file
 from ..errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+from ..model.paths import zip_overlap
 from .paths import check_package_paths, check_relative_path
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
@@ -49,7 +50,12 @@ def open_wheel(path: str | Path, *, hash_source: bool = True) -> Iterator[Distri
         raise BadInput(path, "is a directory, not a wheel") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise BadInput(path, f"not a valid zip archive ({exc})", hint="the download may be truncated") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # the UTF-8 flag on names that are not UTF-8, ...
+        raise BadInput(path, f"not a valid zip archive ({type(exc).__name__}: {exc})", hint=MALFORMED) from None
     try:
+        overlap = zip_overlap(zf.infolist(), zf.start_dir)
+        if overlap:
+            raise BadInput(path, f"not a valid zip archive ({overlap})", hint=MALFORMED)
         yield read_wheel(path, zf, hash_source=hash_source)
     finally:
         zf.close()

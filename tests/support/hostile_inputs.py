@@ -248,3 +248,46 @@ def roundtrip_wheel(out_dir: Path, record: Mapping[str, Any] | bytes, *, entry_p
     extra = {"conda-package.json": record if isinstance(record, bytes) else json.dumps(record)}
     eps = {"console_scripts": dict(entry_points)} if entry_points else {}
     return build_wheel(out_dir, "victim", "1.0", files={"victim/__init__.py": "X = 1\n"}, extra_dist_info=extra, entry_points=eps)
+
+
+# --------------------------------------------------------------------------- zip surgery
+
+
+def patch_zip_name(src: Path, dst: Path, old: str, new: bytes, *, utf8_flag: bool = True) -> Path:
+    """Copy a zip, renaming member ``old`` to the raw bytes ``new`` (same length) in the local and
+    central headers and setting the UTF-8 flag (bit 11) on both: names that are not UTF-8 though
+    the archive says they are."""
+    data = bytearray(src.read_bytes())
+    old_b = old.encode()
+    assert len(old_b) == len(new)
+    for sig, flags_at, len_at, name_at in ((b"PK\x03\x04", 6, 26, 30), (b"PK\x01\x02", 8, 28, 46)):
+        i = data.find(sig)
+        while i != -1:
+            n = int.from_bytes(data[i + len_at : i + len_at + 2], "little")
+            if bytes(data[i + name_at : i + name_at + n]) == old_b:
+                data[i + name_at : i + name_at + n] = new
+                if utf8_flag:
+                    flags = int.from_bytes(data[i + flags_at : i + flags_at + 2], "little") | 0x800
+                    data[i + flags_at : i + flags_at + 2] = flags.to_bytes(2, "little")
+            i = data.find(sig, i + 4)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def overlap_zip(src: Path, dst: Path, member: str, onto: str) -> Path:
+    """Copy a zip, pointing ``member``'s central-directory entry at ``onto``'s local header
+    (two names for one set of bytes, the shape of overlapping-entry zip bombs)."""
+    data = bytearray(src.read_bytes())
+    offsets: dict[str, int] = {}
+    entries: dict[str, int] = {}
+    i = data.find(b"PK\x01\x02")
+    while i != -1:
+        n = int.from_bytes(data[i + 28 : i + 30], "little")
+        name = bytes(data[i + 46 : i + 46 + n]).decode()
+        entries[name] = i
+        offsets[name] = int.from_bytes(data[i + 42 : i + 46], "little")
+        i = data.find(b"PK\x01\x02", i + 4)
+    at = entries[member]
+    data[at + 42 : at + 46] = offsets[onto].to_bytes(4, "little")
+    dst.write_bytes(bytes(data))
+    return dst
