@@ -20,6 +20,7 @@ from typing import Any
 
 from .compression import ZstdSettings, default_threads
 from .errors import BadInput, BridgeError
+from .fsutil import contained_output
 from .model import Distribution
 from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_packages
 from .progress import Progress
@@ -92,7 +93,7 @@ def write_planned(
     Per-subdir folders: packages of different subdirs often share a file name.
     """
     for pkg in pkgs:
-        target_dir = Path(out_dir) / pkg.subdir
+        target_dir = contained_output(Path(out_dir), pkg.subdir, dist.provenance.path)
         if fmt == "tree":
             out = write_tree(pkg, dist, target_dir)
         else:

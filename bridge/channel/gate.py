@@ -18,7 +18,6 @@ install such a package at all.  One streaming pass over the archive; nothing is 
 
 from __future__ import annotations
 
-import json
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from pathlib import Path
 from conda_package_streaming.package_streaming import stream_conda_component
 
 from ..errors import BadInput
-from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, check_member_names, package_filename
+from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, check_member_names, package_filename, parse_json
 from ..model.paths import check_link_target, check_relative_path, zip_overlap
 from .records import RENAME_HINT, package_stem
 
@@ -137,6 +136,6 @@ def _load(where: str, info: dict[str, bytes], name: str, *, required: bool) -> o
             raise BadInput(where, f"{name} is missing", hint=NEVER_INSTALL)
         return None
     try:
-        return json.loads(info[name].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadInput(where, f"{name} is not valid JSON ({exc})", hint=NEVER_INSTALL) from None
+        return parse_json(where, name, info[name])
+    except BadInput as exc:
+        raise BadInput(where, exc.reason, hint=NEVER_INSTALL) from None

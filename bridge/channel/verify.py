@@ -30,6 +30,7 @@ import zstandard
 
 from ..errors import BridgeError
 from ..fsutil import TEMP_MARK
+from ..model.conda import RepodataRecord
 from .index import READ_THREADS
 from .gate import check_package
 from .lock import channel_lock
@@ -117,6 +118,11 @@ def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[
         report.problems.append(Problem(folder / name, "package file not listed in repodata.json"))
     todo = []
     for name, record in listed.items():
+        try:
+            RepodataRecord.from_raw(record, str(folder / REPODATA), f"{REPODATA}: {name}", subdir=folder.name)
+        except BridgeError as exc:
+            report.problems.append(Problem(folder / name, exc.reason))
+            continue
         expected = f"{record.get('name')}-{record.get('version')}-{record.get('build')}"
         if not is_package(name) or package_stem(name) != expected:
             report.problems.append(Problem(folder / name, f"listed under a name that is not its name-version-build ({expected})"))

@@ -190,11 +190,34 @@ class _Fields:
 
 
 def parse_json(where: str, label: str, data: bytes) -> Any:
-    """``json.loads`` with a BadInput naming the file (invalid UTF-8, syntax, huge numbers)."""
+    """``json.loads`` with a BadInput naming the file (invalid UTF-8, syntax, huge numbers, and
+    ``\\udcff`` escapes: strings that are not Unicode text could never be written back)."""
     try:
-        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+        doc = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidField(where, f"{label} is not valid JSON ({exc})") from None
+    bad = _not_text(doc)
+    if bad is not None:
+        raise InvalidField(where, f"{label}: {bad!r} is not valid Unicode text (a lone surrogate)")
+    return doc
+
+
+def _not_text(value: object) -> str | None:
+    """The first string in a JSON document that cannot be encoded as UTF-8, or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 # --------------------------------------------------------------------------- index.json

@@ -24,6 +24,7 @@ from ..errors import BadInput
 from ..fsutil import atomic_path, contained_output
 from ..links import open_payload
 from ..model import Distribution
+from ..model.conda import IndexJson, LinkJson
 from ..plan import CondaPackage, PackageFormat, PlannedFile
 from . import check_members
 
@@ -66,6 +67,9 @@ def output_path(pkg: CondaPackage, dist: Distribution, out_dir: Path, fmt: Packa
         raise BadInput(where, f"refusing to write package {pkg.stem!r}: {exc}", hint="never install this input; report it to its publisher") from None
     files = [*pkg.files, *pkg.info_files]
     check_members(where, [f.path for f in files], [(f.path, f.target) for f in files if f.target is not None], windows=pkg.target.windows)
+    IndexJson.from_raw(pkg.index_json(), where, "info/index.json (to be written)")  # a restored index.json too
+    if pkg.link is not None:
+        LinkJson.from_raw(pkg.link, where, "info/link.json (to be written)")
     return contained_output(out_dir, name, where)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import configparser
 import hashlib
 import io
-import json
 import re
 import tarfile
 import zipfile
@@ -52,7 +51,7 @@ from ..translate.reverse import (
     synthesize_metadata,
     wheel_tags,
 )
-from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord
+from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
 from ..model.paths import zip_overlap
 from .paths import check_relative_path
 from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
@@ -205,9 +204,9 @@ def _json(archive: _Archive, info: dict[str, bytes], name: str, required: bool) 
             raise BadInput(archive.where, f"{name} is missing", hint=hint)
         return None
     try:
-        return json.loads(info[name])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(archive.where, f"{name} is not valid JSON ({exc})", hint=MALFORMED) from None
+        return parse_json(archive.where, name, info[name])
+    except BadInput as exc:
+        raise BadInput(archive.where, exc.reason, hint=MALFORMED) from None
 
 
 @dataclass
