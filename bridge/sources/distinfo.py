@@ -21,7 +21,7 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
-from packaging.utils import BuildTag, InvalidName, canonicalize_name
+from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..digest import parse_record_digest
@@ -35,6 +35,10 @@ LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "COPYR
 #: The fix for a file name that disagrees with its metadata.
 RENAMED = "the file was renamed: use the name its publisher gave it"
 
+
+#: A project name (core metadata spec, "Name"; the rule packaging's ``canonicalize_name(validate=True)``
+#: applies, spelt out so that it does not depend on the installed packaging version).
+VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 def is_license_file(inner: str) -> bool:
     """Whether a dist-info-relative path is a license file."""
@@ -64,10 +68,8 @@ def parse_metadata(
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if not meta_name or not meta_version:
         raise BadInput(where, f"{label} lacks Name or Version", hint=hint)
-    try:
-        canonicalize_name(meta_name, validate=True)
-    except InvalidName:
-        raise BadInput(where, f"{label} Name {meta_name!r} is not a valid project name", hint=hint) from None
+    if not VALID_NAME.match(meta_name):
+        raise BadInput(where, f"{label} Name {meta_name!r} is not a valid project name", hint=hint)
     if name is not None and canonicalize_name(meta_name) != canonicalize_name(name):
         raise BadInput(where, f"file name says {name!r} but {label} says Name: {meta_name}", hint=RENAMED)
     try:
