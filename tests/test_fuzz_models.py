@@ -26,7 +26,7 @@ from bridge.towheel import convert_to_wheel
 from tests.support.hostile_inputs import Guard, TarMember, assert_outputs_safe, craft_conda, default_info, record_doc, roundtrip_wheel
 from tests.support.wheels import build_wheel
 
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 #: Text that is sometimes fine and often hostile as a name or a path.
 _PIECES = st.sampled_from(["pkg", "a", "1.0", "0", "py_0", "..", ".", "/", "\\", "\x00", "\n", " ", "C:", "-", "_", "~", "..\\", "x/..", "CON", "é", "\udcff"])
