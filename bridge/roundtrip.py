@@ -31,16 +31,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .digest import sha256_bytes
 from .errors import BadInput
 from .model import Distribution, Member, Scheme
-from .model.conda import RECORD_FORMAT, CondaRecord, ProvenanceRecord
+from .model.conda import RECORD_FORMAT, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
 from .sources.paths import check_link_target
 from .translate.layout import PLACEHOLDER
 from .translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions

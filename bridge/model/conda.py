@@ -18,12 +18,13 @@ bytes.  The rules:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from ..errors import BadInput
 from .paths import check_file_name, check_package_paths, check_relative_path
@@ -42,8 +43,6 @@ _MD5 = re.compile(r"^[0-9a-f]{32}$")
 NOARCH_KINDS = ("python", "generic")
 PathType = Literal["hardlink", "softlink", "directory"]
 FileMode = Literal["text", "binary"]
-
-T = TypeVar("T")
 
 
 class InvalidField(BadInput, ValueError):
@@ -452,13 +451,12 @@ class ProvenanceRecord:
 
     def replace(self, **changes: Any) -> ProvenanceRecord:
         """A copy with ``changes`` (their keys become present; None keeps a key as null)."""
-        import dataclasses
-
         keys = tuple(dict.fromkeys([*self.keys, *changes]))
         return dataclasses.replace(self, **changes, keys=keys)
 
     def without(self, *names: str) -> ProvenanceRecord:
-        return _replace_keys(self, tuple(k for k in self.keys if k not in names))
+        """A copy whose document leaves out ``names``."""
+        return dataclasses.replace(self, keys=tuple(k for k in self.keys if k not in names))
 
     def to_raw(self) -> dict[str, Any]:
         raw: dict[str, Any] = {}
@@ -470,12 +468,6 @@ class ProvenanceRecord:
                 value = {p: s.value for p, s in value.items()}
             raw[key] = value
         return raw
-
-
-def _replace_keys(record: ProvenanceRecord, keys: tuple[str, ...]) -> ProvenanceRecord:
-    import dataclasses
-
-    return dataclasses.replace(record, keys=keys)
 
 
 @dataclass(frozen=True)

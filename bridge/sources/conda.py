@@ -35,7 +35,7 @@ from .. import roundtrip
 from ..compression import zstd_errors
 from ..digest import sha256_file
 from ..errors import BadInput
-from ..model import Distribution, Member, Provenance, Scheme
+from ..model import Distribution, Member, Provenance
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
