@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from . import __version__
@@ -27,7 +28,7 @@ from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap, extras_package
-from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
+from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
 from .translate.variants import FamilyError, Variant, variant_for
 from .translate.versions import conda_version, translate_specifier_set
@@ -180,7 +181,13 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for split in _split_by_os(dist, t, options)]
+    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+
+
+def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+    """One target per Python region when markers give different Pythons different dependencies."""
+    regions = python_split(dist.requires_dist, target, dist.requires_python, extras=options.extras_packages)
+    return [replace(target, region=r) for r in regions]
 
 
 def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
@@ -188,7 +195,7 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
     if target.subdir != "noarch":
         return [target]
     split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
-    return [Target(target.python, PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
+    return [replace(target, platform=PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
 
 
 def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaPackage]:
@@ -213,7 +220,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += variant.build_number_offset
+    build_number += variant.build_number_offset + target.region.rank
     build = _build_string(target, variant, build_number, where)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name
@@ -225,7 +232,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             *_python_depends(dist, target),
             *target.platform.virtual,
             *variant.depends,
-            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context)[0]),
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
             *(s for d in decisions if d.action == "kept" for s in d.specs),
             *options.extra_depends,
         ]
@@ -326,18 +333,19 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
     return packages
 
 
-def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:
-    """``(python part, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
+def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:
+    """``(python part, python region parts, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    region_part = [target.region.tag] if target.region.split else []
     os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    return python_part, list(variant.build_parts), os_part
+    return python_part, region_part, list(variant.build_parts), os_part
 
 
 def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
-    python_part, variant_parts, os_part = build_string_parts(target, variant)
+    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``)."""
+    python_part, region_part, variant_parts, os_part = build_string_parts(target, variant)
     try:
-        return build_string([python_part, *variant_parts, *os_part], number)
+        return build_string([python_part, *region_part, *variant_parts, *os_part], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
 
@@ -353,14 +361,20 @@ def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> l
 
 
 def _python_depends(dist: Distribution, target: Target) -> list[str]:
+    """The interpreter pins: the tags', narrowed by Requires-Python and by the target's Python region."""
     pins = target.python.depends()
-    if dist.requires_python is None or target.python.kind == "exact":
+    if target.python.kind == "exact":
         return pins
-    extra = translate_specifier_set(dist.requires_python).version
-    if not extra:
-        return pins
-    head, _, spec = pins[0].partition(" ")
-    pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    extra = translate_specifier_set(dist.requires_python).version if dist.requires_python is not None else ""
+    if extra:
+        head, _, spec = pins[0].partition(" ")
+        pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    region = target.region
+    if region.split:
+        head, _, spec = pins[0].partition(" ")
+        narrowed = region.python_spec(spec, lambda text: translate_specifier_set(SpecifierSet(text)).version)
+        pins[0] = f"{head} {narrowed}" if narrowed else head
+        pins.extend(region.depends())
     return pins
 
 

@@ -112,17 +112,23 @@ def test_torch_abi_pin_and_pep427_build_tag(tmp_path: Path) -> None:
     assert t5.build == "py312_5"
 
 
-def test_noarch_split_per_os(tmp_path: Path) -> None:
+def test_noarch_split_per_os_and_python(tmp_path: Path) -> None:
     wheel = build_wheel(
         tmp_path, "click", "8.1.7", requires_dist=["colorama; platform_system == 'Windows'", "tomli; python_version < '3.11'"], requires_python=">=3.8"
     )
     pkgs = plan_wheel(wheel, ConversionOptions())
-    assert [(p.build, p.subdir) for p in pkgs] == [("py_unix_0", "noarch"), ("py_win_0", "noarch")]
-    unix, win = pkgs
-    assert "__unix" in unix.depends and "colorama" not in unix.depends
-    assert "__win" in win.depends and "colorama" in win.depends
-    assert all("tomli" in p.depends for p in pkgs)
-    assert any("lowest supported Python 3.8" in w for w in unix.warnings)
+    assert [(p.build, p.subdir) for p in pkgs] == [
+        ("py_lt3.11_unix_0", "noarch"),
+        ("py_lt3.11_win_0", "noarch"),
+        ("py_ge3.11_unix_1", "noarch"),
+        ("py_ge3.11_win_1", "noarch"),
+    ]
+    old_unix, old_win, new_unix, new_win = pkgs
+    assert "__unix" in old_unix.depends and "colorama" not in old_unix.depends
+    assert "__win" in old_win.depends and "colorama" in old_win.depends
+    assert [p.depends[0] for p in pkgs] == ["python >=3.8,<3.11a0"] * 2 + ["python >=3.11"] * 2
+    assert ["tomli" in p.depends for p in pkgs] == [True, True, False, False]
+    assert not any(p.warnings for p in pkgs)  # every marker decided exactly: no assumption to report
 
 
 def test_cuda_toolkit_extras_packages(tmp_path: Path) -> None:
