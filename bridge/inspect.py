@@ -360,6 +360,9 @@ def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, 
             origin = f"the package whose extra '{pkg.about['extra']['wheel2conda'].get('extra')}' this is"
         elif name in variant_names:
             origin = f"local version label +{variant.label} ({variant_names[name]})"
+            glob = variant.framework_build(options.names.mode)
+            if glob:
+                origin += f", a {variant.backend} build (build string with {', '.join(glob)})"
         else:
             origin = "name map"
         result.append(Origin(spec, origin))

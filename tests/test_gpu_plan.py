@@ -101,9 +101,9 @@ def test_torch_abi_pin_and_pep427_build_tag(tmp_path: Path) -> None:
     flash = build_wheel(tmp_path, "flashinfer", "0.1.6+cu124torch2.4", tag="cp38-abi3-linux_x86_64", requires_dist=["torch==2.4.*"])
     (pkg,) = plan_wheel(flash, ConversionOptions())
     assert pkg.build == "py38_abi3_cu124_torch2.4_100"
-    assert "torch <2.5a0,>=2.4" in pkg.depends and "torch 2.4.*" in pkg.depends
+    assert "torch <2.5a0,>=2.4 *cu124*" in pkg.depends and "torch 2.4.*" in pkg.depends  # a CUDA torch (docs/gpu.md)
     (cf,) = plan_wheel(flash, ConversionOptions(names=NameMap.create("conda-forge")))
-    assert "pytorch <2.5a0,>=2.4" in cf.depends
+    assert "pytorch <2.5a0,>=2.4 *cuda*" in cf.depends
     tagged = build_wheel(tmp_path, "torch", "2.10.0", tag="cp312-cp312-manylinux_2_28_x86_64", build_tag="3")
     assert tagged.name == "torch-2.10.0-3-cp312-cp312-manylinux_2_28_x86_64.whl"
     (t,) = plan_wheel(tagged, ConversionOptions())

@@ -111,7 +111,7 @@ def test_inspect_shows_the_split_and_why(tmp_path: Path, capsys: pytest.CaptureF
     assert parts["ge3.9"].startswith("per-Python build for Python >=3.9: the dependencies differ by Python")
     assert "plus 1 for the Python region Python >=3.9" in parts["1"]
     depends = {d["value"]: d["origin"] for d in old["depends"]}
-    assert "python >=3.7,>=3.7,<3.9a0" in depends and "per-Python build for Python <3.9" in depends["python >=3.7,>=3.7,<3.9a0"]
+    assert "python >=3.7,<3.9a0" in depends and "per-Python build for Python <3.9" in depends["python >=3.7,<3.9a0"]
     assert depends["numpy <2a0"] == 'Requires-Dist: numpy<2.0; python_version < "3.9"'
     assert main(["inspect", str(opencv)]) == 0
     text = capsys.readouterr().out

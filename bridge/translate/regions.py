@@ -117,7 +117,7 @@ class PythonRegion:
         """
         alternatives = []
         for run in self.runs or (Run(),):
-            clauses = [c for c in base.split(",") if c and not _redundant(c, run)]
+            clauses = list(dict.fromkeys(c for c in base.split(",") if c and not _redundant(c, run)))
             bounds = [translate(c) for c in run.specifiers()]
             alternatives.append(",".join([*clauses, *(b for b in bounds if b)]))
         return "|".join(alternatives)
