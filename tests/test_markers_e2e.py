@@ -153,3 +153,64 @@ def test_packages_without_python_markers_are_byte_identical_to_before(tmp_path: 
     assert main(["convert", "-q", "-o", str(out), str(w)]) == 0
     made = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.conda"))}
     assert made == UNCHANGED
+
+
+def _recipe(name: str, version: str, filename: str, requires_dist: list[str], requires_python: str):  # type: ignore[no-untyped-def]
+    from bridge.recipes.model import Recipe, SourceFile
+
+    return Recipe(name=name, version=version, variant="", source="s", index="https://i/", files=[SourceFile(filename, f"https://i/{filename}", "0" * 64)],
+                  metadata={"requires_dist": requires_dist, "requires_python": requires_python})
+
+
+RECIPES = [
+    (*OPENCV, "opencv_python_headless-4.14.0.94-cp37-abi3-manylinux_2_17_x86_64.whl", OPENCV_REQUIRES, ">=3.7", "linux-64"),
+    ("greet", "1.0", "greet-1.0-py3-none-any.whl", GREET_REQUIRES[:2], ">=3.8", "noarch"),
+]
+
+
+@pytest.mark.parametrize(("name", "version", "filename", "requires", "requires_python", "subdir"), RECIPES)
+def test_recipe_yaml_renders_the_converters_regions(tmp_path: Path, name: str, version: str, filename: str, requires: list[str], requires_python: str, subdir: str) -> None:
+    import yaml
+
+    from bridge.plan import ConversionOptions, plan_packages
+    from bridge.recipes.rattler import emit
+    from bridge.sources import open_distribution
+    from bridge.translate.names import NameMap
+
+    tag = filename.removesuffix(".whl").split("-", 2)[2]
+    wheel = build_wheel(tmp_path, name, version, tag=tag, requires_dist=requires, requires_python=requires_python, files={"m/__init__.py": ""})
+    with open_distribution(wheel, hash_source=False) as dist:
+        plans = plan_packages(dist, ConversionOptions())
+    out = emit(_recipe(name, version, filename, requires, requires_python), NameMap())
+    doc = yaml.safe_load(out.recipe_yaml)
+    regions = yaml.safe_load(out.variants_yaml)["python_region"]
+    assert regions == [p.target.region.tag for p in plans]
+    # build string and number per region, as the converter writes them
+    assert "${{ python_region }}" in doc["build"]["string"]
+    for plan in plans:
+        tag = plan.target.region.tag
+        string = doc["build"]["string"].replace("${{ python_region }}", tag)
+        assert string[: string.rindex('_${{ "')] == plan.build.rsplit("_", 1)[0]
+        assert f'"{plan.build_number}"' in doc["build"]["number"] and f'python_region == "{regions[0]}"' in doc["build"]["number"]
+        run = [e["then"] for e in doc["requirements"]["run"] if isinstance(e, dict) and e["if"] == f'python_region == "{tag}"']
+        kept = [s for d in plan.decisions if d.action == "kept" for s in d.specs]
+        assert run[1:] == kept and run[0].startswith("python ")
+
+
+@pytest.mark.parametrize(("name", "version", "filename", "requires", "requires_python", "subdir"), RECIPES)
+def test_region_recipes_render_with_rattler_build(tmp_path: Path, name: str, version: str, filename: str, requires: list[str], requires_python: str, subdir: str) -> None:
+    rattler_build = pytest.importorskip("rattler_build")  # optional: not a project dependency
+    from bridge.recipes.rattler import emit
+    from bridge.translate.names import NameMap
+
+    out = emit(_recipe(name, version, filename, requires, requires_python), NameMap())
+    (tmp_path / "recipe.yaml").write_text(out.recipe_yaml)
+    (tmp_path / "variants.yaml").write_text(out.variants_yaml)
+    recipe = rattler_build.Stage0Recipe.from_file(str(tmp_path / "recipe.yaml"))
+    variants = rattler_build.VariantConfig.from_file(str(tmp_path / "variants.yaml"))
+    rendered = recipe.render(variants, rattler_build.RenderConfig(platform=rattler_build.PlatformConfig(target_platform="linux-64")))
+    builds = sorted((r.recipe.build.string, r.recipe.build.number, [str(d) for d in r.recipe.requirements.run]) for r in rendered)
+    if name == "greet":
+        assert builds == [("py_ge3.11_1", 1, ["python >=3.11"]), ("py_lt3.11_0", 0, ["python >=3.8,<3.11a0", "tomli", "exceptiongroup"])]
+    else:
+        assert builds == [("py37_abi3_ge3.9_1", 1, ["python >=3.9", "numpy >=2"]), ("py37_abi3_lt3.9_0", 0, ["python >=3.7,<3.9a0", "numpy <2a0"])]
