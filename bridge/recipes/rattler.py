@@ -13,7 +13,7 @@ an sdist meta package → a package with run requirements only.  Mixed sets are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -141,7 +141,7 @@ def emit(recipe: Recipe, names: NameMap) -> RattlerRecipe:
 REGION_KEY = "python_region"
 
 
-def _by_region(regions: Sequence[PythonRegion], value) -> str:
+def _by_region(regions: Sequence[PythonRegion], value: Callable[[PythonRegion], str]) -> str:
     """A Jinja expression giving ``value(region)`` for the region being built."""
     expr = f'"{value(regions[-1])}"'
     for region in reversed(regions[:-1]):

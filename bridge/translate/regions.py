@@ -19,8 +19,12 @@ dependencies merge (across dropped pieces too, so the result stays a single rang
 
 The newest region gets the highest rank; the converter adds the rank to the build number, so
 a solver that may choose the Python (``conda create -n x pkg``) prefers the newest region,
-while an environment with an older Python can only take the region that fits it.  Ranks and
-build-string tags come from the wheel alone, so they are the same on every run.
+while an environment with an older Python can only take the region that fits it.  (rattler
+orders the builds of one version by track_features, then version, then build number, and only
+then by the versions their dependencies select and by timestamp: conda/rattler
+``crates/rattler_solve/src/resolvo/conda_util.rs`` ``compare_candidates``; conda's solvers also
+rank build number right after version.)  Ranks and build-string tags come from the wheel alone,
+so they are the same on every run.
 """
 
 from __future__ import annotations
@@ -259,31 +263,23 @@ def python_regions(
                 )
             )
     preference = {"": 1, "cpython": 1, "pypy": 0}
-    ordered = sorted(regions, key=lambda r: (preference[r.implementation], max(_norm(tuple(map(int, s.split(".")))) for s in r.samples)))
+    ordered = sorted(regions, key=lambda r: (preference[r.implementation], max(Version(s) for s in r.samples)))
     ranked = [PythonRegion(r.runs, r.implementation, rank, r.samples, r.reason) for rank, r in enumerate(ordered)]
     return sorted(ranked, key=lambda r: r.rank)
 
 
 def _runs(members: list[Piece], kept: list[Piece], all_pieces: list[Piece]) -> tuple[Run, ...]:
     """Maximal ranges of ``members``, bridging pieces that no package serves anyway."""
-    mine = {id(p) for p in members}
-    served = {id(p) for p in kept}
     runs: list[list[Piece]] = []
     bridging = False
-    for p in all_pieces:
-        if id(p) in mine:
+    for piece in all_pieces:
+        if piece in members:
             if runs and bridging:
-                runs[-1].append(p)
+                runs[-1].append(piece)
             else:
-                runs.append([p])
+                runs.append([piece])
             bridging = True
-        elif id(p) in served:
+        elif piece in kept:  # served by another region: the run ends here
             bridging = False
     first, last = kept[0], kept[-1]
-    result = []
-    for run in runs:
-        lo = () if run[0] is first else run[0].lo
-        hi = () if run[-1] is last else run[-1].hi
-        result.append(Run(lo, hi))
-    return tuple(result)
-
+    return tuple(Run(() if run[0] == first else run[0].lo, () if run[-1] == last else run[-1].hi) for run in runs)
