@@ -186,7 +186,7 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
 
 def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
     """One target per Python region when markers give different Pythons different dependencies."""
-    regions = python_split(dist.requires_dist, target, dist.requires_python, extras=options.extras_packages)
+    regions = python_split(dist.requires_dist, target, dist.requires_python)
     return [replace(target, region=r) for r in regions]
 
 
@@ -205,7 +205,7 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
         base = plan_package(dist, target, options)
         result.append(base)
         if options.extras_packages:
-            result.extend(plan_extras(dist, base))
+            result.extend(plan_extras(dist, base, options))
     return result
 
 
@@ -284,53 +284,76 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     return pkg
 
 
-def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
-    """A ``<name>-with-<extra>`` metapackage per extra of ``dist``, for ``base``'s target.
+def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
+    """``<name>-with-<extra>`` metapackages per extra of ``dist``, for ``base``'s target.
 
-    It has no files; it depends on exactly ``base`` (same version and build string, so the
-    variant follows) and on what the extra pulls in for that target.  A dependency
-    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).
+    They have no files; each depends on exactly ``base`` (same version and build string, so
+    the variant follows) and on what the extra pulls in for that target.  A dependency
+    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).  Where the extra's
+    own markers differ by Python within ``base``'s Pythons, the extra gets one package per
+    finer region (its own build string and rank), each still depending on ``base``.
     """
     packages = []
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
     for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
-        decisions = [d for d in base.decisions if d.action == "extra" and extra in d.extras]
-        depends = merge_specs(
-            [
-                *_python_depends(dist, base.target),
-                *base.target.platform.virtual,
-                f"{base.name} =={base.version} {base.build}",
-                *(s for d in decisions for s in d.specs),
-            ]
-        )
-        provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
-        about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
-            "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
-            "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},
-        }
-        link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None
-        packages.append(
-            CondaPackage(
-                name=extras_package(base.name, extra),
-                version=base.version,
-                build=base.build,
-                build_number=base.build_number,
-                target=base.target,
-                layout=base.layout,
-                depends=depends,
-                constrains=[],
-                timestamp_ms=base.timestamp_ms,
-                about=about,
-                link=link,
-                files=[],
-                info_files=[],
-                decisions=decisions,
-                variant=base.variant,
-                license=base.license,
-                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
-            )
-        )
+        for target, decisions, number in _extra_regions(dist, base, extra, options):
+            build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
+            packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
     return packages
+
+
+def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, list[Decision], int]]:
+    """``(target, decisions, build number)`` of each package of one extra of ``base``."""
+    same = [(base.target, [d for d in base.decisions if d.action == "extra" and extra in d.extras], base.build_number)]
+    fine = python_split(dist.requires_dist, base.target, dist.requires_python, extra=extra)
+    coarse = python_split(dist.requires_dist, base.target, dist.requires_python)
+    if [(r.runs, r.implementation) for r in fine] == [(r.runs, r.implementation) for r in coarse]:
+        return same  # the extra splits nothing further: one package per base package, same build string
+    inside = [r for r in fine if base.target.region.covers(r)]
+    result = []
+    first = base.build_number - base.target.region.rank
+    for region in inside:  # oldest first; ranks count over the whole range, so newer stays higher
+        target = replace(base.target, region=region)
+        context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, base.variant.family)
+        decisions = [d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras]
+        result.append((target, decisions, first + region.rank))
+    return result
+
+
+def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: Target, build: str, number: int, decisions: list[Decision]) -> CondaPackage:
+    depends = merge_specs(
+        [
+            *_python_depends(dist, target),
+            *target.platform.virtual,
+            f"{base.name} =={base.version} {base.build}",
+            *(s for d in decisions for s in d.specs),
+        ]
+    )
+    provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
+    about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
+        "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
+        "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},
+    }
+    link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if target.noarch_python else None
+    return CondaPackage(
+        name=extras_package(base.name, extra),
+        version=base.version,
+        build=build,
+        build_number=number,
+        target=target,
+        layout=base.layout,
+        depends=depends,
+        constrains=[],
+        timestamp_ms=base.timestamp_ms,
+        about=about,
+        link=link,
+        files=[],
+        info_files=[],
+        decisions=decisions,
+        variant=base.variant,
+        license=base.license,
+        warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+    )
 
 
 def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:

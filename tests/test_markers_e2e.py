@@ -131,6 +131,23 @@ def test_extras_packages_follow_the_regions(tmp_path: Path) -> None:
     ]
 
 
+def test_an_extra_with_its_own_python_markers_gets_finer_regions(tmp_path: Path) -> None:
+    from bridge.plan import ConversionOptions, plan_packages
+    from bridge.sources import open_distribution
+
+    wheel = build_wheel(tmp_path, "fancy", "1.0", requires_dist=['tomli; python_version < "3.11"', 'rich; extra == "color" and python_version >= "3.12"'],
+                        requires_python=">=3.8", metadata_fields=[("Provides-Extra", "color")])
+    with open_distribution(wheel, hash_source=False) as dist:
+        plans = [(p.name, p.build, p.depends) for p in plan_packages(dist, ConversionOptions())]
+    assert plans == [  # the base splits only where its own dependencies differ; the extra refines within
+        ("fancy", "py_lt3.11_0", ["python >=3.8,<3.11a0", "tomli"]),
+        ("fancy-with-color", "py_lt3.11_0", ["python >=3.8,<3.11a0", "fancy ==1.0 py_lt3.11_0"]),
+        ("fancy", "py_ge3.11_1", ["python >=3.11"]),
+        ("fancy-with-color", "py_ge3.11lt3.12_1", ["python >=3.11,<3.12a0", "fancy ==1.0 py_ge3.11_1"]),
+        ("fancy-with-color", "py_ge3.12_2", ["python >=3.12", "fancy ==1.0 py_ge3.11_1", "rich"]),
+    ]
+
+
 # Outputs of wheels without Python markers, recorded with the converter before Python regions
 # existed (commit 1681f7b): a package that needs no split must not change by a byte.
 UNCHANGED = {

@@ -102,10 +102,14 @@ def test_python_regions(requirements: list[str], target: str, requires_python: s
     assert regions(requirements, target, requires_python) == expected
 
 
-def test_extras_count_only_when_extras_packages_are_built() -> None:
-    reqs = [Requirement("rich; extra == 'fancy' and python_version >= '3.12'")]
-    assert [r.tag for r in python_split(reqs, NOARCH, SpecifierSet(">=3.8"))] == ["lt3.12", "ge3.12"]
-    assert python_split(reqs, NOARCH, SpecifierSet(">=3.8"), extras=False) == [PythonRegion()]
+def test_an_extra_refines_the_regions_of_its_own_package_only() -> None:
+    reqs = [Requirement("tomli; python_version < '3.11'"), Requirement("rich; extra == 'fancy' and python_version >= '3.12'")]
+    assert [r.tag for r in python_split(reqs, NOARCH, SpecifierSet(">=3.8"))] == ["lt3.11", "ge3.11"]
+    fancy = python_split(reqs, NOARCH, SpecifierSet(">=3.8"), extra="fancy")
+    assert [r.tag for r in fancy] == ["lt3.11", "ge3.11lt3.12", "ge3.12"]
+    assert python_split(reqs, NOARCH, SpecifierSet(">=3.8"), extra="other") == python_split(reqs, NOARCH, SpecifierSet(">=3.8"))
+    old, new = python_split(reqs, NOARCH, SpecifierSet(">=3.8"))
+    assert [old.covers(r) for r in fancy] == [True, False, False] and [new.covers(r) for r in fancy] == [False, True, True]
 
 
 def test_regions_say_why_and_are_stable() -> None:

@@ -160,7 +160,7 @@ def _regions(recipe: Recipe, targets: list[Target]) -> list[PythonRegion] | None
         except InvalidRequirement:
             continue
     rp = SpecifierSet(requires_python) if requires_python else None
-    found = {tuple(python_split(requirements, t, rp, extras=False)) for t in set(targets)}
+    found = {tuple(python_split(requirements, t, rp)) for t in set(targets)}
     return list(found.pop()) if len(found) == 1 else None
 
 

@@ -109,6 +109,17 @@ class PythonRegion:
         impl = IMPLEMENTATIONS[self.implementation][0] if self.implementation else "Python"
         return f"{impl} {self.specifier}".strip()
 
+    def contains(self, version: str, implementation: str = "") -> bool:
+        """Whether this region serves Python ``version`` (``"3.9.2"``) of ``implementation`` ("" for any)."""
+        if self.implementation and implementation and implementation != self.implementation:
+            return False
+        release = _norm(Version(version).release)
+        return not self.runs or any((not r.lo or release >= _norm(r.lo)) and (not r.hi or release < _norm(r.hi)) for r in self.runs)
+
+    def covers(self, other: "PythonRegion") -> bool:
+        """Whether every Python ``other`` serves is served here (``other`` from a finer split)."""
+        return all(self.contains(s, other.implementation) for s in other.samples)
+
     def depends(self) -> list[str]:
         """MatchSpecs the region adds besides its Python range (the implementation's ``python_abi``)."""
         return [IMPLEMENTATIONS[self.implementation][2]] if self.implementation else []

@@ -204,22 +204,23 @@ def python_split(
     target: Target,
     requires_python: SpecifierSet | None,
     *,
-    extras: bool = True,
+    extra: str | None = None,
 ) -> list[PythonRegion]:
     """The per-Python builds of a multi-Python package, oldest first (:mod:`bridge.translate.regions`).
 
     ``[PythonRegion()]`` (one build, as before) for single-Python targets and for packages
-    whose markers give every Python the same dependencies.  With ``extras`` false,
-    requirements that only an extra pulls in do not count.
+    whose markers give every Python the same dependencies.  Requirements that only an extra
+    pulls in count for that ``extra`` only (the regions of its ``<name>-with-<extra>`` package,
+    a refinement of the base package's).
     """
-    context = MarkerContext.for_target(target, requires_python)
+    context = MarkerContext.for_target(replace(target, region=PythonRegion()), requires_python)
     if "python_version" in context.known:
         return [PythonRegion()]
     cases = [
-        (req, req.marker, extra)
+        (req, req.marker, name)
         for req in requirements
         if req.marker is not None
-        for extra in ("", *(marker_extras(req.marker) if extras else ()))
+        for name in ("", *((extra,) if extra and extra in marker_extras(req.marker) else ()))
     ]
 
     def evaluate(sample: str, implementation: str) -> Signature:
@@ -292,7 +293,7 @@ def translate_requirement(req: Requirement, context: DependencyContext) -> Decis
             reasons.append(outcome.assumption)
             report = bool(outcome.assumption)
         else:
-            hits = [(e, decide(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
+            hits = [(e, _with_extra(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
             extra_names = tuple(e for e, o in hits if o.holds)
             if not extra_names:
                 why = outcome.assumption or "marker is false for this target"
@@ -306,6 +307,16 @@ def translate_requirement(req: Requirement, context: DependencyContext) -> Decis
     if extra_names:
         reasons.insert(0, "only with extra " + ", ".join(extra_names))
     return Decision(text, action, specs, "; ".join(r for r in reasons if r), extra_names, report or loud)
+
+
+def _with_extra(marker: Marker, context: MarkerContext, extra: str) -> Outcome:
+    """Whether ``extra`` pulls the requirement in: :func:`decide`, except that a marker true for
+    only some of the target's Pythons counts as true (the extra's own packages are split by
+    Python, :func:`python_split` with ``extra``, and each decides it exactly)."""
+    outcome = decide(marker, context, extra)
+    if not outcome.holds and len(context.pythons) > 1 and True in context.outcomes(marker, extra):
+        return Outcome(True)
+    return outcome
 
 
 def marker_extras(marker: Marker) -> tuple[str, ...]:
