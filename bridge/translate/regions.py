@@ -52,7 +52,7 @@ IMPLEMENTATIONS: dict[str, tuple[str, str, str]] = {
 PYTHON_VARIABLES = ("python_version", "python_full_version", "implementation_version")
 IMPLEMENTATION_VARIABLES = ("implementation_name", "platform_python_implementation")
 
-_OPS = r"(?:===|==|!=|~=|<=|>=|<|>)"
+_OPS = r"(?:===|==|!=|~=|<=|>=|<|>|not\s+in|in)"
 _VAR = r"(?:python_version|python_full_version|implementation_version)"
 _LITERAL = re.compile(rf"""\b{_VAR}\s*{_OPS}\s*["']([^"']+)["']|["']([^"']+)["']\s*{_OPS}\s*{_VAR}\b""")
 _IMPLEMENTATION = re.compile(r"\b(?:implementation_name|platform_python_implementation)\b")
@@ -170,7 +170,8 @@ def _boundaries_of(text: str) -> tuple[Release, ...]:
     """Where the value of one marker or specifier can change along the Python versions."""
     found: list[Release] = []
     for m in _LITERAL.finditer(text):
-        found.extend(_around(m.group(1) or m.group(2)))
+        for literal in re.findall(r"\d+(?:\.\d+)*", m.group(1) or m.group(2)):  # several with ``in "3.8 3.9"``
+            found.extend(_around(literal))
     return tuple(found)
 
 
