@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from . import __version__
@@ -29,7 +30,7 @@ from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap, extras_package
-from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
+from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
 from .translate.variants import FamilyError, Variant, variant_for
 from .translate.versions import conda_version, translate_specifier_set
@@ -189,7 +190,13 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for split in _split_by_os(dist, t, options)]
+    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+
+
+def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+    """One target per Python region when markers give different Pythons different dependencies."""
+    regions = python_split(dist.requires_dist, target, dist.requires_python)
+    return [replace(target, region=r) for r in regions]
 
 
 def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
@@ -197,7 +204,7 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
     if target.subdir != "noarch":
         return [target]
     split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
-    return [Target(target.python, PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
+    return [replace(target, platform=PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
 
 
 def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaPackage]:
@@ -207,7 +214,7 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
         base = plan_package(dist, target, options)
         result.append(base)
         if options.extras_packages:
-            result.extend(plan_extras(dist, base))
+            result.extend(plan_extras(dist, base, options))
     return result
 
 
@@ -222,7 +229,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += variant.build_number_offset
+    build_number += variant.build_number_offset + target.region.rank
     build = _build_string(target, variant, build_number, where)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name
@@ -234,7 +241,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             *_python_depends(dist, target),
             *target.platform.virtual,
             *variant.depends,
-            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context)[0]),
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
             *(s for d in decisions if d.action == "kept" for s in d.specs),
             *options.extra_depends,
         ]
@@ -289,66 +296,90 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     return pkg
 
 
-def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
-    """A ``<name>-with-<extra>`` metapackage per extra of ``dist``, for ``base``'s target.
+def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
+    """``<name>-with-<extra>`` metapackages per extra of ``dist``, for ``base``'s target.
 
-    It has no files; it depends on exactly ``base`` (same version and build string, so the
-    variant follows) and on what the extra pulls in for that target.  A dependency
-    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).
+    They have no files; each depends on exactly ``base`` (same version and build string, so
+    the variant follows) and on what the extra pulls in for that target.  A dependency
+    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).  Where the extra's
+    own markers differ by Python within ``base``'s Pythons, the extra gets one package per
+    finer region (its own build string and rank), each still depending on ``base``.
     """
     packages = []
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
     for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
-        decisions = [d for d in base.decisions if d.action == "extra" and extra in d.extras]
-        depends = merge_specs(
-            [
-                *_python_depends(dist, base.target),
-                *base.target.platform.virtual,
-                f"{base.name} =={base.version} {base.build}",
-                *(s for d in decisions for s in d.specs),
-            ]
-        )
-        # no pypi_name: the package stands for ``name[extra]``, not for the distribution
-        provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
-        about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
-        link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None
-        packages.append(
-            CondaPackage(
-                name=extras_package(base.name, extra),
-                version=base.version,
-                build=base.build,
-                build_number=base.build_number,
-                target=base.target,
-                layout=base.layout,
-                depends=depends,
-                constrains=[],
-                timestamp_ms=base.timestamp_ms,
-                about_fields=about,
-                provenance=provenance,
-                link=link,
-                files=[],
-                info_files=[],
-                decisions=decisions,
-                variant=base.variant,
-                license=base.license,
-                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
-            )
-        )
+        for target, decisions, number in _extra_regions(dist, base, extra, options):
+            build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
+            packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
     return packages
 
 
-def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:
-    """``(python part, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
+def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, list[Decision], int]]:
+    """``(target, decisions, build number)`` of each package of one extra of ``base``."""
+    same = [(base.target, [d for d in base.decisions if d.action == "extra" and extra in d.extras], base.build_number)]
+    fine = python_split(dist.requires_dist, base.target, dist.requires_python, extra=extra)
+    coarse = python_split(dist.requires_dist, base.target, dist.requires_python)
+    if [(r.runs, r.implementation) for r in fine] == [(r.runs, r.implementation) for r in coarse]:
+        return same  # the extra splits nothing further: one package per base package, same build string
+    inside = [r for r in fine if base.target.region.covers(r)]
+    result = []
+    first = base.build_number - base.target.region.rank
+    for region in inside:  # oldest first; ranks count over the whole range, so newer stays higher
+        target = replace(base.target, region=region)
+        context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, base.variant.family)
+        decisions = [d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras]
+        result.append((target, decisions, first + region.rank))
+    return result
+
+
+def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: Target, build: str, number: int, decisions: list[Decision]) -> CondaPackage:
+    depends = merge_specs(
+        [
+            *_python_depends(dist, target),
+            *target.platform.virtual,
+            f"{base.name} =={base.version} {base.build}",
+            *(s for d in decisions for s in d.specs),
+        ]
+    )
+    # no pypi_name: the package stands for ``name[extra]``, not for the distribution
+    provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
+    about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
+    link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if target.noarch_python else None
+    return CondaPackage(
+        name=extras_package(base.name, extra),
+        version=base.version,
+        build=build,
+        build_number=number,
+        target=target,
+        layout=base.layout,
+        depends=depends,
+        constrains=[],
+        timestamp_ms=base.timestamp_ms,
+        about_fields=about,
+        provenance=provenance,
+        link=link,
+        files=[],
+        info_files=[],
+        decisions=decisions,
+        variant=base.variant,
+        license=base.license,
+        warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+    )
+
+
+def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:
+    """``(python part, python region parts, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    region_part = [target.region.tag] if target.region.split else []
     os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    return python_part, list(variant.build_parts), os_part
+    return python_part, region_part, list(variant.build_parts), os_part
 
 
 def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
-    python_part, variant_parts, os_part = build_string_parts(target, variant)
+    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``)."""
+    python_part, region_part, variant_parts, os_part = build_string_parts(target, variant)
     try:
-        return build_string([python_part, *variant_parts, *os_part], number)
+        return build_string([python_part, *region_part, *variant_parts, *os_part], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
 
@@ -364,14 +395,20 @@ def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> l
 
 
 def _python_depends(dist: Distribution, target: Target) -> list[str]:
+    """The interpreter pins: the tags', narrowed by Requires-Python and by the target's Python region."""
     pins = target.python.depends()
-    if dist.requires_python is None or target.python.kind == "exact":
+    if target.python.kind == "exact":
         return pins
-    extra = translate_specifier_set(dist.requires_python).version
-    if not extra:
-        return pins
-    head, _, spec = pins[0].partition(" ")
-    pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    extra = translate_specifier_set(dist.requires_python).version if dist.requires_python is not None else ""
+    if extra:
+        head, _, spec = pins[0].partition(" ")
+        pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    region = target.region
+    if region.split:
+        head, _, spec = pins[0].partition(" ")
+        narrowed = region.python_spec(spec, lambda text: translate_specifier_set(SpecifierSet(text)).version)
+        pins[0] = f"{head} {narrowed}" if narrowed else head
+        pins.extend(region.depends())
     return pins
 
 
