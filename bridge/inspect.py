@@ -196,7 +196,7 @@ def plan_reports(
 
 
 def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
-    extra_of = pkg.about["extra"]["wheel2conda"].get("extra_of")
+    extra_of = ((pkg.about.get("extra") or {}).get("wheel2conda") or {}).get("extra_of")
     variant = pkg.variant
     links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
     regular = [f for f in pkg.files if f.target is None]

@@ -296,7 +296,7 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
                 *(s for d in decisions for s in d.specs),
             ]
         )
-        provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
+        provenance = {k: v for k, v in ((base.about.get("extra") or {}).get("wheel2conda") or {}).items() if k not in ("pypi_name", "pypi_version")}
         about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
             "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
             "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},

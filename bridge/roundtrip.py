@@ -236,10 +236,8 @@ def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, optio
     pkg.timestamp_ms = int(index.get("timestamp") or pkg.timestamp_ms)
     pkg.index_override = dict(index)
     pkg.link = record.link
-    if record.about is not None:
-        about = dict(record.about)
-        about["extra"] = {**(about.get("extra") or {}), "wheel2conda": pkg.about["extra"]["wheel2conda"]}
-        pkg.about = about
+    if record.about is not None:  # verbatim: a package wheel2conda made keeps its first source's provenance
+        pkg.about = dict(record.about)
     _restore_dist_info(pkg, f"{pkg.layout.site_packages}/{dist.dist_info}/", record)
     for f in pkg.files:
         entry = record.paths.get(f.path)

@@ -72,9 +72,9 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
     with open_conda(path, names=options.names, glibc=options.glibc) as dist:
         source: CondaSource = dist.extra["conda"]
         check_wheelable(dist, source, options)
-        extra: dict[str, bytes] = {}
-        if source.dist_info != "wheel":
-            extra[CONDA_RECORD] = source.record().to_bytes()
+        # every wheel records its conda package, so converting it back gives the same bytes (the
+        # first source's provenance included: about.json's source_sha256 names the original wheel)
+        extra: dict[str, bytes] = {CONDA_RECORD: source.record().to_bytes()}
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)

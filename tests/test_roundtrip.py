@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from bridge.channel.index import index_channel
 from bridge.convert import convert_wheel
 from bridge.plan import ConversionOptions
+from bridge.roundtrip import CONDA_RECORD
 from bridge.towheel import to_wheel
 from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix
 from tests.support.wheels import build_wheel, wheel_members
@@ -47,7 +48,8 @@ def info_json(pkg: Path, name: str) -> Any:
 
 
 def file_digests(wheel: Path) -> dict[str, str]:
-    return {n: hashlib.sha256(d).hexdigest() for n, d in wheel_members(wheel).items() if not n.endswith(".dist-info/RECORD")}
+    """Every member but RECORD (regenerated) and the conda record to-wheel adds (consumed by convert)."""
+    return {n: hashlib.sha256(d).hexdigest() for n, d in wheel_members(wheel).items() if not n.endswith((".dist-info/RECORD", f".dist-info/{CONDA_RECORD}"))}
 
 
 # --------------------------------------------------------------------------- wheel → conda → wheel
@@ -95,8 +97,7 @@ def test_wheel_conda_wheel(spec: dict[str, Any]) -> None:
             again = convert_wheel(back, root / "c2" / pkg.stem, ConversionOptions())
             assert again.ok, again.error
             (same,) = [p for p in again.outputs if p.name == pkg.name]
-            for name in ("index.json", "paths.json"):  # about.json names the source wheel's sha256
-                assert info_json(same, name) == info_json(pkg, name)
+            assert same.read_bytes() == pkg.read_bytes()  # about.json keeps the first wheel's provenance
 
 
 # --------------------------------------------------------------------------- conda → wheel → conda
@@ -173,6 +174,8 @@ def test_conda_wheel_conda(spec: dict[str, Any]) -> None:
         (again,) = back.outputs
         assert again.name == pkg.name and again.parent.name == pkg.parent.name or back.packages[0].subdir == spec["subdir"]
         assert info_json(again, "index.json") == info_json(pkg, "index.json")
+        if spec["about"] is not None:
+            assert info_json(again, "about.json") == info_json(pkg, "about.json")  # verbatim: no provenance added
         regenerated = ("/RECORD",) if spec["own_dist_info"] else ()
         assert _masked(info_json(again, "paths.json"), regenerated) == _masked(info_json(pkg, "paths.json"), regenerated)
         # and a second trip changes nothing at all
@@ -251,3 +254,32 @@ def test_conda_wheel_conda_keeps_links_and_runs(tmp_path: Path, base_channel: Pa
     proc = run_in_prefix(prefix, "gpulib-tool")
     assert proc.returncode == 0 and proc.stdout == "gpulib libgpu12\n", proc.stderr
     assert (prefix / "bin/gpulib-tool").read_text().startswith(f"#!{prefix}/bin/python{HOST_PY} -s\n")
+
+
+@pytest.mark.parametrize("tag", ["py3-none-any", f"{CP}-{CP}-manylinux_2_17_x86_64.manylinux2014_x86_64"])
+def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path: Path, tag: str) -> None:
+    """convert wheel → A; to-wheel A → W; convert W → B: A == B, and publishing B next to A is a no-op."""
+    from bridge.cli import main
+
+    wheel = build_wheel(
+        tmp_path / "w",
+        "Rich.Demo",
+        "13.9.4",
+        tag=tag,
+        files={"rich_demo/__init__.py": "def main():\n    print('rich')\n"},
+        data={"scripts": {"rich-raw": "#!python\nimport rich_demo\n"}},
+        entry_points={"console_scripts": {"rich-demo": "rich_demo:main"}},
+        requires_dist=["pygments>=2", 'ipywidgets>=7; extra == "jupyter"'],
+        metadata_fields=[("Provides-Extra", "jupyter")],
+    )
+    first = convert_wheel(wheel, tmp_path / "a", ConversionOptions())
+    (a,) = [p for p in first.outputs if "-with-" not in p.name]
+    w = to_wheel(a, tmp_path / "wheels").output
+    assert w.name == wheel.name
+    second = convert_wheel(w, tmp_path / "b", ConversionOptions())
+    (b,) = [p for p in second.outputs if "-with-" not in p.name]
+    assert b.name == a.name and b.read_bytes() == a.read_bytes()
+    assert info_json(b, "about.json")["extra"]["wheel2conda"]["source_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    channel = tmp_path / "channel"
+    assert main(["publish", "-q", str(a), "--channel", str(channel)]) == 0
+    assert main(["publish", "--json", str(b), "--channel", str(channel)]) == 0

@@ -102,12 +102,9 @@ class CondaSource:
                 if path in self.scripts:
                     kept["interpreter"] = self.scripts[path].decode("utf-8", "surrogateescape")
                 special[path] = kept
-        about = dict(self.about)
-        extra = {k: v for k, v in (about.pop("extra", None) or {}).items() if k != "wheel2conda"}  # ours comes back anyway
-        if extra:
-            about["extra"] = extra
+        about = dict(self.about)  # verbatim, extra.wheel2conda (the first source's provenance) included
         return roundtrip.CondaRecord(
-            package=self.filename,
+            package=self.filename.removesuffix(".conda").removesuffix(".tar.bz2"),  # the same for both formats
             index=self.index,
             about=about,
             link=self.link,
