@@ -257,7 +257,7 @@ def test_conda_wheel_conda_keeps_links_and_runs(tmp_path: Path, base_channel: Pa
 
 
 @pytest.mark.parametrize("tag", ["py3-none-any", f"{CP}-{CP}-manylinux_2_17_x86_64.manylinux2014_x86_64"])
-def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path: Path, tag: str) -> None:
+def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
     """convert wheel → A; to-wheel A → W; convert W → B: A == B, and publishing B next to A is a no-op."""
     from bridge.cli import main
 
@@ -282,4 +282,7 @@ def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path:
     assert info_json(b, "about.json")["extra"]["wheel2conda"]["source_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
     channel = tmp_path / "channel"
     assert main(["publish", "-q", str(a), "--channel", str(channel)]) == 0
+    capsys.readouterr()
     assert main(["publish", "--json", str(b), "--channel", str(channel)]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    assert item["status"] == "unchanged", item

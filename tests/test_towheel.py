@@ -353,3 +353,62 @@ def _info_json(pkg: Path, name: str) -> dict:
         if member.name == f"info/{name}":
             return json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
     raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- extras metapackages
+
+
+def _rich_with_extras(tmp_path: Path) -> tuple[Path, Path]:
+    """A wheel with two extras, converted as users do (extras packages by default): the wheel and ``convert -o``."""
+    from bridge.cli import main
+
+    wheel = build_wheel(
+        tmp_path / "w",
+        "rich",
+        "13.9.4",
+        files={"rich/__init__.py": "X = 1\n"},
+        requires_dist=["pygments>=2.13", 'ipywidgets<9,>=7.5.1; extra == "jupyter"', 'attrs; extra == "Docs-Build"'],
+        metadata_fields=[("Provides-Extra", "jupyter"), ("Provides-Extra", "Docs-Build")],
+    )
+    assert main(["convert", "-q", str(wheel), "-o", str(tmp_path / "out")]) == 0
+    return wheel, tmp_path / "out"
+
+
+def test_to_wheel_on_convert_output_folds_extras_into_the_base_wheel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.cli import main
+
+    wheel, out = _rich_with_extras(tmp_path)
+    assert sorted(p.name for p in (out / "noarch").iterdir()) == [
+        "rich-13.9.4-py_0.conda", "rich-with-docs-build-13.9.4-py_0.conda", "rich-with-jupyter-13.9.4-py_0.conda"
+    ]
+    capsys.readouterr()
+    assert main(["to-wheel", str(out), "-o", str(tmp_path / "back")]) == 0  # the folder convert -o wrote
+    printed = capsys.readouterr().out
+    assert "rich-with-jupyter-13.9.4-py_0.conda: skipped: extra 'jupyter' of rich: folded into rich-13.9.4-py3-none-any.whl (Provides-Extra: jupyter)" in printed
+    (back,) = (tmp_path / "back").iterdir()
+    assert back.name == wheel.name
+    name = "rich-13.9.4.dist-info/METADATA"
+    assert wheel_members(back)[name] == wheel_members(wheel)[name]  # Provides-Extra and the extra's Requires-Dist, byte for byte
+
+
+def test_to_wheel_skips_an_extras_package_given_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.cli import main
+
+    _, out = _rich_with_extras(tmp_path)
+    capsys.readouterr()
+    code = main(["to-wheel", "--json", str(out / "noarch" / "rich-with-jupyter-13.9.4-py_0.conda"), "-o", str(tmp_path / "back")])
+    assert code == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    assert item["folded_into"] is None and "extra 'jupyter' of rich: no wheel of its own" in item["skipped"]
+    assert not (tmp_path / "back").exists() or not any((tmp_path / "back").iterdir())
+
+
+def test_inspect_names_the_base_package_and_the_extra(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.cli import main
+
+    _, out = _rich_with_extras(tmp_path)
+    capsys.readouterr()
+    assert main(["inspect", str(out / "noarch" / "rich-with-jupyter-13.9.4-py_0.conda")]) == 0
+    printed = capsys.readouterr().out
+    assert "extra of    rich[jupyter]: base package rich-13.9.4-py_0" in printed
+    assert "to-wheel    refused: no wheel of its own: extra 'jupyter' of rich" in printed

@@ -95,7 +95,7 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
     tags = f" [{', '.join(report.wheel_tags)}]" if report.wheel_tags else ""
     row("pypi", f"{report.pypi_name} {report.pypi_version}{tags}")
     if report.extra_of:
-        row("extra of", f"{report.extra_of} (same build string, so the variant follows)")
+        row("extra of", f"{report.extra_of}[{report.extra}]: base package {report.base_package} (same build string, so the variant follows)")
     else:
         row.table("build", [(p.value, p.origin) for p in report.build_parts])
         if report.variant and any(report.variant.values()):
