@@ -75,15 +75,16 @@ def parse_links(data: bytes) -> list[tuple[str, str]]:
     return rows
 
 
-def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str, str]:
-    """The regular file each link finally points to (following chains).
+def resolve_links(links: Mapping[str, str], files: Collection[str], *, directories: bool = False) -> dict[str, str]:
+    """The regular file (or, with ``directories``, the directory) each link finally points to.
 
     ``links`` maps link paths to their targets (relative to the link's directory), ``files``
     are the regular files; all paths share one root.  Raises ValueError naming every link that
-    escapes the root, loops, dangles or points to a directory.
+    escapes the root, loops, dangles or (without ``directories``) points to a directory.  A
+    directory holds at least one file: callers tell the two apart by ``resolved in files``.
     """
-    directories = {posixpath.dirname(f) for f in files}
-    directories |= {d.rsplit("/", i)[0] for d in list(directories) for i in range(1, d.count("/") + 1)}
+    dirs = {posixpath.dirname(f) for f in files}
+    dirs |= {d.rsplit("/", i)[0] for d in list(dirs) for i in range(1, d.count("/") + 1)}
     resolved: dict[str, str] = {}
     problems: list[str] = []
     for link in sorted(links):
@@ -98,13 +99,13 @@ def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str,
             if problem:
                 problems.append(f"{link}: {problem}")
                 break
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+            path = _through_parent_links(posixpath.normpath(posixpath.join(posixpath.dirname(current), target)), links)
             if path in links:
                 current = path
                 continue
-            if path in files:
+            if path in files or (directories and path in dirs):
                 resolved[link] = path
-            elif path in directories:
+            elif path in dirs:
                 problems.append(f"{link}: points to the directory {path} (wheels can only hold copies of files)")
             else:
                 problems.append(f"{link}: target {path} is not in the package")
@@ -112,6 +113,18 @@ def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str,
     if problems:
         raise ValueError("; ".join(problems))
     return resolved
+
+
+def _through_parent_links(path: str, links: Mapping[str, str]) -> str:
+    """``path`` with a parent directory that is a link replaced by where it points (``llvm/bin/x``
+    with ``llvm -> lib/llvm`` → ``lib/llvm/bin/x``); bounded, so a loop stays unresolved."""
+    for _ in range(40):
+        parts = path.split("/")
+        parent = next(("/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if "/".join(parts[:i]) in links), None)
+        if parent is None or links[parent].startswith("/"):
+            return path
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), links[parent], path[len(parent) + 1 :]))
+    return path
 
 
 # --------------------------------------------------------------------------- conda record
@@ -154,11 +167,19 @@ class CondaRecord:
         )
 
 
-def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read: Callable[[str], bytes | None]) -> tuple[list[Member], dict[str, Any]]:
+def read_wheel_manifests(
+    where: str,
+    dist_info: str,
+    members: list[Member],
+    read: Callable[[str], bytes | None],
+    classify: Callable[[str], tuple[Scheme, str]] | None = None,
+) -> tuple[list[Member], dict[str, Any]]:
     """Apply a wheel's ``LINKS`` to its members and parse its ``conda-package.json``.
 
-    ``read(name)`` returns a dist-info file's bytes (None when absent).  Returns the members
-    (link members now carry their target) and the entries for ``Distribution.extra``.
+    ``read(name)`` returns a dist-info file's bytes (None when absent); ``classify(arcname)``
+    gives a directory link's scheme and path (rows ending in ``/``: no member stands for them).
+    Returns the members (link members now carry their target, directory links are added) and
+    the entries for ``Distribution.extra``.
     """
     extra: dict[str, Any] = {}
     links = read(f"{dist_info}/{LINKS}")
@@ -170,6 +191,9 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
         by_origin = {m.origin: i for i, m in enumerate(members)}
         members = list(members)
         for path, target in rows:
+            if path.endswith("/") and classify is not None:
+                members.append(_directory_link(where, dist_info, path[:-1], target, members, classify))
+                continue
             if path not in by_origin:
                 raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
             if not target or target.startswith("/") or "\\" in target or "\x00" in target or ":" in target.split("/", 1)[0]:
@@ -184,6 +208,18 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
     return members, extra
 
 
+def _directory_link(where: str, dist_info: str, arcname: str, target: str, members: list[Member], classify: Callable[[str], tuple[Scheme, str]]) -> Member:
+    """The member for a ``LINKS`` row ``dir/,target``: a link to a directory, with no bytes in the wheel."""
+    hint = "the wheel was edited after wheel2conda wrote it: convert the conda package again"
+    problem = check_link_target(arcname, target) if arcname and "\\" not in target else "unsafe path"
+    if problem or ":" in target.split("/", 1)[0]:
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}/: unsafe link target {target!r}", hint=hint)
+    if any(m.origin == arcname or m.origin.startswith(arcname + "/") for m in members):
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}/ is a directory link, but the wheel has files at or below it", hint=hint)
+    scheme, path = classify(arcname)
+    return Member(scheme, path, 0, None, 0o644, target=target, origin=arcname)
+
+
 # --------------------------------------------------------------------------- planner hook
 
 
@@ -195,7 +231,7 @@ def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOpt
     links = {f.path: f.target for f in pkg.files if f.target is not None and f.member is not None and f.member.target is not None}
     if links:
         try:
-            resolve_links(links, {f.path for f in pkg.files if f.target is None})
+            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True)
         except ValueError as exc:
             raise BadInput(where, str(exc)) from None
     provenance = pkg.about["extra"]["wheel2conda"]

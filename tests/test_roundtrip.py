@@ -286,3 +286,58 @@ def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path:
     assert main(["publish", "--json", str(b), "--channel", str(channel)]) == 0
     (item,) = json.loads(capsys.readouterr().out)["items"]
     assert item["status"] == "unchanged", item
+
+
+# --------------------------------------------------------------------------- directory links
+
+
+def _with_directory_link(root: Path) -> Path:
+    """rocm-sdk-devel's shape: ``llvm -> lib/llvm`` at the prefix, ``include/hip_legacy -> hip``, and a
+    file link that goes through the directory link."""
+    site = f"lib/python{HOST_PY}/site-packages"
+    xy = HOST_PY.replace(".", "")
+    return build_conda_package(
+        root / "linux-64",
+        {"name": "sdk-devel", "version": "7.11.0", "build": f"py{xy}_0", "depends": [f"python_abi {HOST_PY}.* *_cp{xy}", "__glibc >=2.17"]},
+        {
+            f"{site}/sdk_devel/__init__.py": "import os, sys\nROOT = sys.prefix\n",
+            "lib/llvm/bin/clang": b"#!/bin/sh\necho clang 20\n",
+            "lib/llvm/lib/libLLVM.so.20": b"\x7fELF llvm",
+            "include/hip/hip_runtime.h": "/* hip */\n",
+        },
+        symlinks={"llvm": "lib/llvm", "include/hip_legacy": "hip", "bin/clang": "../llvm/bin/clang"},
+        executable=["lib/llvm/bin/clang"],
+    )
+
+
+def test_directory_links_survive_to_wheel_in_the_links_manifest(tmp_path: Path) -> None:
+    pkg = _with_directory_link(tmp_path / "ch")
+    wheel = to_wheel(pkg, tmp_path / "w").output
+    members = wheel_members(wheel)
+    links = members["sdk_devel-7.11.0.dist-info/LINKS"].decode().splitlines()
+    assert "sdk_devel-7.11.0.data/data/llvm/,lib/llvm" in links and "sdk_devel-7.11.0.data/data/include/hip_legacy/,hip" in links
+    assert members["sdk_devel-7.11.0.data/data/bin/clang"] == b"#!/bin/sh\necho clang 20\n"  # a file link through the directory link: a copy
+    assert not any(name.startswith("sdk_devel-7.11.0.data/data/llvm/") for name in members)  # the tree is not copied
+    (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
+    paths = {e["_path"]: e for e in info_json(back, "paths.json")["paths"]}
+    assert paths["llvm"]["path_type"] == "softlink" and paths["include/hip_legacy"]["path_type"] == "softlink"
+    assert info_json(back, "paths.json") == info_json(pkg, "paths.json")
+    # not restored (another build number): the links come back from LINKS alone
+    (other,) = convert_wheel(wheel, tmp_path / "c2", ConversionOptions(build_number=3)).outputs
+    paths = {e["_path"]: e for e in info_json(other, "paths.json")["paths"]}
+    assert paths["llvm"]["path_type"] == "softlink"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not LINUX_HOST, reason="runs linux-64 packages")
+def test_directory_link_comes_back_as_a_link_that_resolves(tmp_path: Path, base_channel: Path, prefix_factory) -> None:
+    pkg = _with_directory_link(tmp_path / "ch")
+    wheel = to_wheel(pkg, tmp_path / "w").output
+    (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
+    prefix = prefix_factory()
+    install([_channel(tmp_path / "channel", [back]), base_channel], ["sdk-devel"], prefix)
+    assert (prefix / "llvm").is_symlink() and str((prefix / "llvm").readlink()) == "lib/llvm"
+    assert (prefix / "llvm" / "bin" / "clang").read_bytes() == b"#!/bin/sh\necho clang 20\n"
+    assert (prefix / "include/hip_legacy/hip_runtime.h").read_text() == "/* hip */\n"
+    proc = run_in_prefix(prefix, "clang")
+    assert proc.returncode == 0 and proc.stdout == "clang 20\n", proc.stderr

@@ -115,7 +115,7 @@ def write_wheel(
     final = Path(out_dir) / (filename or wheel_filename(dist))
     files = {m.origin: m for m in dist.members if not m.is_link}
     try:
-        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files))
+        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files), directories=True)
     except ValueError as exc:
         raise BadInput(where, f"cannot dereference links: {exc}") from None
     with atomic_path(final) as tmp, tmp.open("w+b") as fh:
@@ -179,6 +179,9 @@ class _Writer:
     def _member(self, member: Member, method: int) -> None:
         if member.target is not None:
             target = self.targets[member.origin]
+            if target not in self.files:  # a directory link: no member (a copy would duplicate the tree), only its LINKS row
+                self.link_rows.append((self._arcname(member) + "/", str(member.target)))
+                return
             if target in self.written:
                 self._copy(member, target)
             else:

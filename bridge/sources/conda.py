@@ -386,7 +386,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
         members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), hashlib.sha256(data).hexdigest(), origin=origin_name))
     if payload.links:
         try:
-            roundtrip.resolve_links(payload.links, set(payload.sizes))
+            roundtrip.resolve_links(payload.links, set(payload.sizes), directories=True)  # a directory link: a LINKS row
         except ValueError as exc:
             raise BadInput(where, f"cannot dereference links: {exc}") from None
 
