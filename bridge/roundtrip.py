@@ -8,10 +8,11 @@ consumes them (they never reach a conda package) and the planner restores what t
     CSV rows ``path,target`` (the shape PEP 778, deferred, proposed): ``path`` is the wheel
     member that stands for a symlink (RECORD lists it; it holds a copy of the target's bytes,
     so pip installs a working file), ``target`` the link text exactly as the conda package had
-    it, relative to the link's directory.  Converting the wheel to conda writes the link again.
+    it, relative to the link's directory.  A ``path`` ending in ``/`` is a link to a directory:
+    no member stands for it.  Converting the wheel to conda writes the link again.
 
 ``conda-package.json``
-    ``{"format": 1, "package": <file name>, "index": <index.json>, "about": <about.json>,
+    ``{"format": 1, "package": <name-version-build>, "index": <index.json>, "about": <about.json, verbatim>,
     "link": <link.json or null>, "dist_info": "own" | "synthesized", "dist_info_files": [...],
     "dist_info_text": {...}, "paths": {<archive path>: {...}}}``.  ``paths`` lists only entries a wheel cannot express: prefix placeholders
     (``prefix_placeholder``, ``file_mode``; for scripts also the original ``interpreter`` that

@@ -1,12 +1,14 @@
 """The conda → wheel pipeline: read a conda package, check it fits a wheel, write the wheel.
 
 Library entry points: :func:`to_wheel` (raises) and :func:`convert_to_wheel` (captures the
-error in its result, for batch use).  What is refused and why:
+error in its result, for batch use); :func:`fold_extras` folds ``<name>-with-<extra>``
+metapackages (never a wheel of their own) into their base package's wheel.  What is refused and why:
 
 * nothing Python-importable (no files in site-packages) unless ``data_only``;
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that escape the package, loop, dangle or point to a directory (:mod:`bridge.roundtrip`);
+* links that escape the package, loop or dangle (:mod:`bridge.roundtrip`; a directory link is a
+  ``LINKS`` row, not a member);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
 

@@ -279,6 +279,7 @@ def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path:
     second = convert_wheel(w, tmp_path / "b", ConversionOptions())
     (b,) = [p for p in second.outputs if "-with-" not in p.name]
     assert b.name == a.name and b.read_bytes() == a.read_bytes()
+    assert {p.name: p.read_bytes() for p in second.outputs} == {p.name: p.read_bytes() for p in first.outputs}  # the extras package too
     assert info_json(b, "about.json")["extra"]["wheel2conda"]["source_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
     channel = tmp_path / "channel"
     assert main(["publish", "-q", str(a), "--channel", str(channel)]) == 0

@@ -411,4 +411,4 @@ def test_inspect_names_the_base_package_and_the_extra(tmp_path: Path, capsys: py
     assert main(["inspect", str(out / "noarch" / "rich-with-jupyter-13.9.4-py_0.conda")]) == 0
     printed = capsys.readouterr().out
     assert "extra of    rich[jupyter]: base package rich-13.9.4-py_0" in printed
-    assert "to-wheel    refused: no wheel of its own: extra 'jupyter' of rich" in printed
+    assert "to-wheel    no wheel of its own: extra 'jupyter' of rich; to-wheel with rich-13.9.4-py_0.conda folds it into that wheel" in printed

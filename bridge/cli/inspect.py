@@ -131,6 +131,8 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         w = report.to_wheel
         if w.ok:
             row("to-wheel", str(w.filename))
+        elif report.extra_of:  # not a refusal: the extra folds into its base package's wheel
+            row("to-wheel", f"{w.reason}; {w.hint}")
         else:
             row("to-wheel", f"refused: {w.reason}" + (f"; {w.hint}" if w.hint else ""))
         for req in w.requires_dist:
