@@ -484,14 +484,14 @@ def _check_package(prefix: Path, report: PackageReport, why_not: str | None, opt
         for ep, ep_extras in _entry_points(prefix, own_dist_info):
             lacking = sorted(set(ep_extras) - extras)
             if lacking:
-                results.append(EntryPointResult(ep.name, ep.value, "needs-extra", True, _needs_text(lacking[0], owner), lacking[0]))
+                results.append(EntryPointResult(ep.name, ep.value, "needs-extra", True, f"declared [{', '.join(ep_extras)}]; {_needs_text(lacking[0], owner)}", lacking[0]))
             else:
                 results.append(_needs_extra_entry_point(_run_entry_point(prefix, ep, why_not, report.platform, options.timeout_s), needed_by, extras, owner))
         report.entry_points = results
 
 
 def _needs_text(extra: str, owner: str) -> str:
-    return f"needs extra '{extra}' (checked when {owner}-with-{extra} is installed)"
+    return f"checked when {owner}-with-{extra} is installed"
 
 
 def _needs_extra_import(result: ImportResult, needed_by: dict[str, set[str]], installed: set[str], owner: str) -> ImportResult:
@@ -499,7 +499,7 @@ def _needs_extra_import(result: ImportResult, needed_by: dict[str, set[str]], in
     extra = _extra_for_missing(result.error, needed_by, installed) if not result.ok else None
     if extra is None:
         return result
-    return ImportResult(result.module, True, f"{result.error}: {_needs_text(extra, owner)}", extra)
+    return ImportResult(result.module, True, f"{result.error}; {_needs_text(extra, owner)}", extra)
 
 
 def _needs_extra_entry_point(result: EntryPointResult, needed_by: dict[str, set[str]], installed: set[str], owner: str) -> EntryPointResult:

@@ -142,7 +142,7 @@ def _print_report(out: Output, report: PackageReport) -> None:
             else:
                 out.detail(f"    {lib.path}: {n.name} -> {n.where} ({n.status})")
     for i in report.imports:
-        out.info(f"  import {i.module}: {('needs extra ' + repr(i.needs_extra)) if i.needs_extra else 'ok' if i.ok else i.error}")
+        out.info(f"  import {i.module}: {f'needs extra {i.needs_extra!r} ({i.error})' if i.needs_extra else 'ok' if i.ok else i.error}")
     for e in report.entry_points:
         out.info(f"  entry point {e.name} ({e.target}): {'needs extra ' + repr(e.needs_extra) if e.needs_extra else 'ok' if e.ok else 'FAILED'}, {e.detail}")
     for note in report.skipped:
