@@ -228,6 +228,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     for each platform (and noarch), each in its own prefix.
     """
     channel = _require_channel(Path(channel))
+    label = " ".join(specs)  # failures are named as the user wrote the specs
     specs = normalize_specs(specs)
     platforms = options.platforms or (HOST_SUBDIR,)
     reports: list[PackageReport] = []
@@ -235,7 +236,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
         channels = ws.channels([channel])
         for platform in platforms:
             if specs:
-                reports += ws.check(list(specs), channels, platform, None, only_channel=channel)
+                reports += ws.check(list(specs), channels, platform, None, only_channel=channel, label=label)
                 continue
             for subdir, filename, record in _newest_records(channel, platform):
                 report = _new_report(f"{subdir}/{filename}", record, platform)
@@ -281,6 +282,7 @@ class _Workspace:
         reports: list[PackageReport] | None,
         *,
         only_channel: Path | None = None,
+        label: str | None = None,
     ) -> list[PackageReport]:
         """Install ``specs`` into a new prefix and check ``reports``' packages (or, with
         ``reports=None``, every installed package from ``only_channel``)."""
@@ -296,7 +298,7 @@ class _Workspace:
                 cache_dir=self.root / "pkgs",
             )
         except SolveError as exc:
-            failed = reports or [_spec_report(specs, platform)]
+            failed = reports or [_spec_report(specs, platform, label)]
             for report in failed:
                 missing = self._missing_extra_dependencies(report, channels, platform) if report.extra_of else None
                 if missing:
@@ -415,8 +417,8 @@ def normalize_specs(specs: Sequence[str]) -> list[str]:
     return result
 
 
-def _spec_report(specs: list[str], platform: str) -> PackageReport:
-    label = " ".join(specs)
+def _spec_report(specs: list[str], platform: str, label: str | None = None) -> PackageReport:
+    label = label or " ".join(specs)
     return PackageReport(label, label, "", "", platform, platform)
 
 
