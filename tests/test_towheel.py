@@ -29,6 +29,7 @@ from bridge.sources import open_distribution
 from bridge.sources.wheel import open_wheel
 from bridge.towheel import ToWheelOptions, convert_to_wheel, to_wheel
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, build_conda_package
+from tests.support.jsondoc import validate
 from tests.support.wheels import build_wheel, wheel_members
 
 PLACEHOLDER = "/home/conda/feedstock_root/build_artifacts/gpulib_1700000000000/_h_env_placehold_placehold_placehold"
@@ -398,7 +399,9 @@ def test_to_wheel_skips_an_extras_package_given_alone(tmp_path: Path, capsys: py
     capsys.readouterr()
     code = main(["to-wheel", "--json", str(out / "noarch" / "rich-with-jupyter-13.9.4-py_0.conda"), "-o", str(tmp_path / "back")])
     assert code == 0
-    (item,) = json.loads(capsys.readouterr().out)["items"]
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc)  # the to-wheel schema's skipped-item shape
+    (item,) = doc["items"]
     assert item["folded_into"] is None and "extra 'jupyter' of rich: no wheel of its own" in item["skipped"]
     assert not (tmp_path / "back").exists() or not any((tmp_path / "back").iterdir())
 

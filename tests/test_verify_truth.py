@@ -18,6 +18,7 @@ from bridge.convert import convert_wheel
 from bridge.plan import ConversionOptions
 from bridge.standin import build_conda_package
 from bridge.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
+from tests.support.jsondoc import validate
 from tests.support.wheels import build_wheel
 
 
@@ -116,6 +117,10 @@ def test_convert_verify_publishes_when_only_an_extra_is_not_installable(tmp_path
     assert "WARN noarch/richy-with-jupyter-13.9.4-py_0.conda" in captured.out
     assert "not installable here: missing ipywidgetsy >=7.5.1" in captured.out
     assert (channel / "noarch" / "richy-13.9.4-py_0.conda").is_file()
+    assert main(["verify", "--json", str(channel), "-c", str(base_channel)]) == 0  # the channel as published
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc)
+    assert {i["name"]: i["status"] for i in doc["items"]} == {"richy": "pass", "richy-with-jupyter": "not-installable"}
 
 
 @pytest.mark.e2e
@@ -152,5 +157,7 @@ def test_verify_channel_takes_conda_specs(tmp_path: Path, base_channel: Path, sp
     assert main(["index", "-q", str(channel)]) == 0
     capsys.readouterr()
     assert main(["verify", "--json", str(channel), spec, "-c", str(base_channel)]) == 0
-    (item,) = json.loads(capsys.readouterr().out)["items"]
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc)
+    (item,) = doc["items"]
     assert (item["name"], item["build"], item["status"]) == ("torchy", "py_gfx103X_0" if "gfx" in spec else item["build"], "pass")
