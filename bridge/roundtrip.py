@@ -8,8 +8,9 @@ consumes them (they never reach a conda package) and the planner restores what t
     CSV rows ``path,target`` (the shape PEP 778, deferred, proposed): ``path`` is the wheel
     member that stands for a symlink (RECORD lists it; it holds a copy of the target's bytes,
     so pip installs a working file), ``target`` the link text exactly as the conda package had
-    it, relative to the link's directory.  A ``path`` ending in ``/`` is a link to a directory:
-    no member stands for it.  Converting the wheel to conda writes the link again.
+    it, relative to the link's directory.  No member stands for a link to a directory (its
+    ``path`` ends in ``/``) or to a path outside the package (another package's file, e.g.
+    ``../../_rocm_sdk_core/bin/hipconfig``).  Converting the wheel to conda writes the link again.
 
 ``conda-package.json``
     ``{"format": 1, "package": <name-version-build>, "index": <index.json>, "about": <about.json, verbatim>,
@@ -76,16 +77,23 @@ def parse_links(data: bytes) -> list[tuple[str, str]]:
     return rows
 
 
-def resolve_links(links: Mapping[str, str], files: Collection[str], *, directories: bool = False) -> dict[str, str]:
+def directories_of(files: Iterable[str]) -> set[str]:
+    """Every directory that holds one of ``files`` (relative paths), at any depth."""
+    dirs = {posixpath.dirname(f) for f in files}
+    return dirs | {d.rsplit("/", i)[0] for d in list(dirs) for i in range(1, d.count("/") + 1)}
+
+
+def resolve_links(links: Mapping[str, str], files: Collection[str], *, directories: bool = False, outside: bool = False) -> dict[str, str]:
     """The regular file (or, with ``directories``, the directory) each link finally points to.
 
     ``links`` maps link paths to their targets (relative to the link's directory), ``files``
     are the regular files; all paths share one root.  Raises ValueError naming every link that
-    escapes the root, loops, dangles or (without ``directories``) points to a directory.  A
-    directory holds at least one file: callers tell the two apart by ``resolved in files``.
+    escapes the root, loops, dangles or (without ``directories``) points to a directory; with
+    ``outside`` a target that is not in the package (another package's file, as
+    ``../../_rocm_sdk_core/lib/llvm``) is no problem.  Callers tell the kinds apart by
+    ``resolved in files`` and :func:`directories_of`.
     """
-    dirs = {posixpath.dirname(f) for f in files}
-    dirs |= {d.rsplit("/", i)[0] for d in list(dirs) for i in range(1, d.count("/") + 1)}
+    dirs = directories_of(files)
     resolved: dict[str, str] = {}
     problems: list[str] = []
     for link in sorted(links):
@@ -104,7 +112,7 @@ def resolve_links(links: Mapping[str, str], files: Collection[str], *, directori
             if path in links:
                 current = path
                 continue
-            if path in files or (directories and path in dirs):
+            if path in files or (directories and path in dirs) or (outside and path not in dirs):
                 resolved[link] = path
             elif path in dirs:
                 problems.append(f"{link}: points to the directory {path} (wheels can only hold copies of files)")
@@ -192,8 +200,8 @@ def read_wheel_manifests(
         by_origin = {m.origin: i for i, m in enumerate(members)}
         members = list(members)
         for path, target in rows:
-            if path.endswith("/") and classify is not None:
-                members.append(_directory_link(where, dist_info, path[:-1], target, members, classify))
+            if classify is not None and (path.endswith("/") or path not in by_origin):
+                members.append(_uncopied_link(where, dist_info, path.removesuffix("/"), target, members, classify))
                 continue
             if path not in by_origin:
                 raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
@@ -209,14 +217,15 @@ def read_wheel_manifests(
     return members, extra
 
 
-def _directory_link(where: str, dist_info: str, arcname: str, target: str, members: list[Member], classify: Callable[[str], tuple[Scheme, str]]) -> Member:
-    """The member for a ``LINKS`` row ``dir/,target``: a link to a directory, with no bytes in the wheel."""
+def _uncopied_link(where: str, dist_info: str, arcname: str, target: str, members: list[Member], classify: Callable[[str], tuple[Scheme, str]]) -> Member:
+    """The member for a ``LINKS`` row no wheel member stands for: a link to a directory
+    (``dir/,target``) or to another package's file, with no bytes in the wheel."""
     hint = "the wheel was edited after wheel2conda wrote it: convert the conda package again"
     problem = check_link_target(arcname, target) if arcname and "\\" not in target else "unsafe path"
     if problem or ":" in target.split("/", 1)[0]:
         raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}/: unsafe link target {target!r}", hint=hint)
     if any(m.origin == arcname or m.origin.startswith(arcname + "/") for m in members):
-        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}/ is a directory link, but the wheel has files at or below it", hint=hint)
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname} is a link without a copy, but the wheel has files at or below it", hint=hint)
     scheme, path = classify(arcname)
     return Member(scheme, path, 0, None, 0o644, target=target, origin=arcname)
 
@@ -232,7 +241,7 @@ def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOpt
     links = {f.path: f.target for f in pkg.files if f.target is not None and f.member is not None and f.member.target is not None}
     if links:
         try:
-            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True)
+            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True, outside=True)  # bridge.links checks where they go
         except ValueError as exc:
             raise BadInput(where, str(exc)) from None
     provenance = pkg.about["extra"]["wheel2conda"]

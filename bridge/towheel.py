@@ -7,8 +7,8 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
 * nothing Python-importable (no files in site-packages) unless ``data_only``;
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that escape the package, loop or dangle (:mod:`bridge.roundtrip`; a directory link is a
-  ``LINKS`` row, not a member);
+* links that are absolute, escape the environment or loop (:mod:`bridge.roundtrip`; a link to a
+  directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
 

@@ -30,7 +30,7 @@ from ..digest import record_digest, sha256_bytes
 from ..errors import BadInput, Unsupported
 from ..fsutil import atomic_path
 from ..model import Distribution, Member
-from ..roundtrip import LINKS, format_links, resolve_links
+from ..roundtrip import LINKS, directories_of, format_links, resolve_links
 from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
 
 ProgressFn = Callable[[int], object]
@@ -115,7 +115,7 @@ def write_wheel(
     final = Path(out_dir) / (filename or wheel_filename(dist))
     files = {m.origin: m for m in dist.members if not m.is_link}
     try:
-        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files), directories=True)
+        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files), directories=True, outside=True)
     except ValueError as exc:
         raise BadInput(where, f"cannot dereference links: {exc}") from None
     with atomic_path(final) as tmp, tmp.open("w+b") as fh:
@@ -147,6 +147,7 @@ class _Writer:
         self.written: dict[str, tuple[Entry, str, int]] = {}  # origin → (entry, sha256, size)
         self.waiting: dict[str, list[Member]] = {}
         self.link_rows: list[tuple[str, str]] = []
+        self.directories = directories_of(files)
 
     def write(self, extra: Mapping[str, bytes]) -> None:
         prefix = self.dist.dist_info + "/"
@@ -179,8 +180,8 @@ class _Writer:
     def _member(self, member: Member, method: int) -> None:
         if member.target is not None:
             target = self.targets[member.origin]
-            if target not in self.files:  # a directory link: no member (a copy would duplicate the tree), only its LINKS row
-                self.link_rows.append((self._arcname(member) + "/", str(member.target)))
+            if target not in self.files:  # a directory (a copy would duplicate the tree) or another package's path: only a LINKS row
+                self.link_rows.append((self._arcname(member) + ("/" if target in self.directories else ""), str(member.target)))
                 return
             if target in self.written:
                 self._copy(member, target)
