@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from .digest import sha256_bytes
 from .errors import BadInput
 from .model import Distribution, Member, Scheme
-from .sources.paths import check_link_target
+from .sources.paths import check_link_target, check_relative_path
 from .translate.layout import PLACEHOLDER
 from .translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
 
@@ -221,9 +221,11 @@ def _uncopied_link(where: str, dist_info: str, arcname: str, target: str, member
     """The member for a ``LINKS`` row no wheel member stands for: a link to a directory
     (``dir/,target``) or to another package's file, with no bytes in the wheel."""
     hint = "the wheel was edited after wheel2conda wrote it: convert the conda package again"
-    problem = check_link_target(arcname, target) if arcname and "\\" not in target else "unsafe path"
-    if problem or ":" in target.split("/", 1)[0]:
-        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}/: unsafe link target {target!r}", hint=hint)
+    problem = check_relative_path(arcname)
+    if problem:
+        raise BadInput(where, f"{dist_info}/{LINKS}: unsafe link path {arcname!r} ({problem})", hint=hint)
+    if check_link_target(arcname, target) or ":" in target.split("/", 1)[0]:
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}: unsafe link target {target!r}", hint=hint)
     if any(m.origin == arcname or m.origin.startswith(arcname + "/") for m in members):
         raise BadInput(where, f"{dist_info}/{LINKS}: {arcname} is a link without a copy, but the wheel has files at or below it", hint=hint)
     scheme, path = classify(arcname)

@@ -342,3 +342,12 @@ def test_directory_link_comes_back_as_a_link_that_resolves(tmp_path: Path, base_
     assert (prefix / "include/hip_legacy/hip_runtime.h").read_text() == "/* hip */\n"
     proc = run_in_prefix(prefix, "clang")
     assert proc.returncode == 0 and proc.stdout == "clang 20\n", proc.stderr
+
+
+@pytest.mark.parametrize(("row", "problem"), [("../../etc/x/,lib", "unsafe link path"), ("pkg/evil,../../../../../etc/passwd", "unsafe link target"), ("pkg/__init__.py/,x", "files at or below it")])
+def test_hostile_links_rows_without_a_copy_are_refused(tmp_path: Path, row: str, problem: str) -> None:
+    from bridge.errors import BadInput
+
+    wheel = build_wheel(tmp_path / "w", "pkg", "1.0", files={"pkg/__init__.py": ""}, extra_dist_info={"LINKS": row + "\n"})
+    result = convert_wheel(wheel, tmp_path / "c", ConversionOptions())
+    assert isinstance(result.error, BadInput) and problem in result.error.reason, result.error
