@@ -189,12 +189,14 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
         extra={
             "drift": drift,
             "installed_from": _original_archive(dist_info),
-            "wheel_filename": installed_wheel_filename(dist_info, fields, frozenset(tags), build_tag, tag_lines),
+            "wheel_filename": installed_wheel_filename(dist_info, str(fields["name"]), Version(str(fields["version"])), frozenset(tags), build_tag, tag_lines),
         },
     )
 
 
-def installed_wheel_filename(dist_info: Path, fields: dict, tags: frozenset[Tag], build_tag: BuildTag, tag_lines: tuple[str, ...]) -> str | None:
+def installed_wheel_filename(
+    dist_info: Path, project: str, version: Version, tags: frozenset[Tag], build_tag: BuildTag, tag_lines: tuple[str, ...]
+) -> str | None:
     """The file name of the wheel that was installed, as far as the environment tells.
 
     pip keeps the wheel's ``.dist-info`` directory name (``PyYAML-6.0.2.dist-info`` from
@@ -203,8 +205,7 @@ def installed_wheel_filename(dist_info: Path, fields: dict, tags: frozenset[Tag]
     install also records the file's URL in ``direct_url.json`` (PEP 610).  None when the tags do
     not form one compressed tag set (the writer then derives a name).
     """
-    name = str(canonicalize_name(str(fields["name"])))
-    version = Version(str(fields["version"]))
+    name = str(canonicalize_name(project))
     archive = _original_archive(dist_info)
     url = str((archive or {}).get("url") or "")
     if url.endswith(".whl"):
