@@ -113,6 +113,7 @@ class CondaPackage:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
     index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
+    writes_provenance: bool = True  # False: a restored foreign package's about.json has no extra.wheel2conda
 
     @property
     def subdir(self) -> str:
@@ -121,7 +122,7 @@ class CondaPackage:
     @property
     def about(self) -> dict[str, Any]:
         """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
-        return AboutJson(raw=self.about_fields, provenance=self.provenance).to_raw()
+        return AboutJson(raw=self.about_fields, provenance=self.provenance if self.writes_provenance else None).to_raw()
 
     @property
     def noarch(self) -> str | None:

@@ -60,7 +60,7 @@ def repack(
                     hint="run without --strict to pack them as they are",
                 )
             if to == "wheel":
-                result.outputs.append(write_wheel(dist, out_dir))
+                result.outputs.append(write_wheel(dist, out_dir, filename=dist.extra.get("wheel_filename")))
             else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
                 done = Converted(Path(dist.provenance.path))
                 try:

@@ -1,12 +1,14 @@
 """The conda → wheel pipeline: read a conda package, check it fits a wheel, write the wheel.
 
 Library entry points: :func:`to_wheel` (raises) and :func:`convert_to_wheel` (captures the
-error in its result, for batch use).  What is refused and why:
+error in its result, for batch use); :func:`fold_extras` folds ``<name>-with-<extra>``
+metapackages (never a wheel of their own) into their base package's wheel.  What is refused and why:
 
 * nothing Python-importable (no files in site-packages) unless ``data_only``;
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that escape the package, loop, dangle or point to a directory (:mod:`bridge.roundtrip`);
+* links that are absolute, escape the environment or loop (:mod:`bridge.roundtrip`; a link to a
+  directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
 
@@ -48,6 +50,26 @@ class ToWheelOptions:
     variant_properties: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ExtraOf:
+    """A ``<name>-with-<extra>`` metapackage (``convert`` makes one per extra): whose extra it is."""
+
+    base: str  # the base package's ``name-version-build`` (same version and build string)
+    extra: str
+    pypi_name: str  # the distribution whose extra it is
+
+    @classmethod
+    def of(cls, source: CondaSource) -> "ExtraOf | None":
+        """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
+        origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+        extra, pypi_name = origin.get("extra"), origin.get("extra_of")
+        suffix = f"-with-{extra}"
+        name = str(source.index["name"])
+        if not isinstance(extra, str) or not isinstance(pypi_name, str) or not name.endswith(suffix):
+            return None
+        return cls(f"{name[: -len(suffix)]}-{source.index['version']}-{source.index['build']}", extra, pypi_name)
+
+
 @dataclass
 class WheelResult:
     """Outcome of converting one conda package."""
@@ -60,6 +82,10 @@ class WheelResult:
     decisions: list[ReverseDecision] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: BridgeError | None = None
+    provides_extra: list[str] = field(default_factory=list)
+    extra_of: ExtraOf | None = None  # an extras metapackage: no wheel of its own
+    skipped: str | None = None  # why no wheel was written (extras metapackages)
+    folded_into: Path | None = None  # the base package's wheel that declares the extra
 
     @property
     def ok(self) -> bool:
@@ -71,17 +97,22 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
     path = Path(path)
     with open_conda(path, names=options.names, glibc=options.glibc) as dist:
         source: CondaSource = dist.extra["conda"]
+        extra_of = ExtraOf.of(source)
+        if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel
+            skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: no wheel of its own (give {extra_of.base}.conda too: its wheel declares the extra)"
+            return WheelResult(path, None, dist.name, str(dist.version), extra_of=extra_of, skipped=skipped)
         check_wheelable(dist, source, options)
-        extra: dict[str, bytes] = {}
-        if source.dist_info != "wheel":
-            extra[CONDA_RECORD] = source.record().to_bytes()
+        # every wheel records its conda package, so converting it back gives the same bytes (the
+        # first source's provenance included: about.json's source_sha256 names the original wheel)
+        extra: dict[str, bytes] = {CONDA_RECORD: source.record().to_bytes()}
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)
         filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
         output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
         warnings = wheel_warnings(source)
-        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings)
+        provides = [str(canonicalize_name(e)) for e in dist.provides_extra]
+        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings, provides_extra=provides)
 
 
 def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
@@ -93,7 +124,34 @@ def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOpti
 
 
 def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
-    return [convert_to_wheel(p, out_dir, options) for p in paths]
+    results = [convert_to_wheel(p, out_dir, options) for p in paths]
+    fold_extras(results)
+    return results
+
+
+def package_stem(path: Path) -> str:
+    """``name-version-build`` of a ``.conda``/``.tar.bz2`` file name."""
+    return path.name.removesuffix(".conda").removesuffix(".tar.bz2")
+
+
+def fold_extras(results: list[WheelResult]) -> None:
+    """Fold each extras metapackage into its base package's wheel when both were converted.
+
+    The base wheel's METADATA already declares the extra (``Provides-Extra`` and the
+    ``extra == "…"`` requirements: wheel2conda keeps METADATA verbatim), so folding writes
+    nothing; it says where the extra went, and warns when the base wheel does not declare it.
+    """
+    bases = {package_stem(r.source): r for r in results if r.extra_of is None and r.output is not None}
+    for r in results:
+        if r.extra_of is None:
+            continue
+        base = bases.get(r.extra_of.base)
+        if base is None or base.output is None:
+            continue
+        r.folded_into = base.output
+        r.skipped = f"extra '{r.extra_of.extra}' of {r.extra_of.pypi_name}: folded into {base.output.name} (Provides-Extra: {r.extra_of.extra})"
+        if str(canonicalize_name(r.extra_of.extra)) not in base.provides_extra:
+            r.warnings.append(f"{base.output.name} does not declare Provides-Extra: {r.extra_of.extra}; pip users cannot ask for {r.extra_of.pypi_name}[{r.extra_of.extra}]")
 
 
 def wheel_warnings(source: CondaSource) -> list[str]:

@@ -99,7 +99,7 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         who = {"cpython": "CPython", "pypy": "PyPy"}.get(region.implementation or "", "Python")
         row("pythons", f"{who} {region.python}".strip() + f" (one build per Python region; split by: {region.reason})")
     if report.extra_of:
-        row("extra of", f"{report.extra_of} (same build string, so the variant follows)")
+        row("extra of", f"{report.extra_of}[{report.extra}]: base package {report.base_package} (same build string, so the variant follows)")
     else:
         row.table("build", [(p.value, p.origin) for p in report.build_parts])
         if report.variant and any(report.variant.values()):
@@ -135,6 +135,8 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         w = report.to_wheel
         if w.ok:
             row("to-wheel", str(w.filename))
+        elif report.extra_of:  # not a refusal: the extra folds into its base package's wheel
+            row("to-wheel", f"{w.reason}; {w.hint}")
         else:
             row("to-wheel", f"refused: {w.reason}" + (f"; {w.hint}" if w.hint else ""))
         for req in w.requires_dist:

@@ -113,7 +113,11 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
         if rel not in by_name and not rel.endswith("/"):
             raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive", hint=DAMAGED)
     members, extra = roundtrip.read_wheel_manifests(
-        where, dist_info, members, lambda n: _read_small(where, zf, by_name, n) if n in by_name else None
+        where,
+        dist_info,
+        members,
+        lambda n: _read_small(where, zf, by_name, n) if n in by_name else None,
+        classify=lambda rel: _classify(where, rel, data_dir, bool(wheel_file.purelib)),
     )
     # Non-sha256 RECORD digests: remember them so reading still verifies.
     other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and algo != "sha256"}
