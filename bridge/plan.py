@@ -29,7 +29,8 @@ from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_
 from .translate.names import NameMap, extras_package
 from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from .translate.variants import FamilyError, Variant, variant_for
+from .translate.variants import FamilyError, GpuFamily, Variant, variant_for
+from .translate.wheelvariant import family_of
 from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
@@ -206,8 +207,9 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     """Everything about the conda package for one target."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
+    family, variant_notes = _family_option(dist, options)
     try:
-        variant = variant_for(dist.version.local, name=dist.name, family=options.gpu_family)
+        variant = variant_for(dist.version.local, name=dist.name, family=family)
     except FamilyError as exc:
         raise BadInput(where, str(exc)) from None
     build_number = options.build_number
@@ -234,7 +236,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report]
     if variant.family is not None and not variant.family.known:
         warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
-    notes = list(variant.notes)
+    notes = [*variant_notes, *variant.notes]
 
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
@@ -324,6 +326,18 @@ def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
             )
         )
     return packages
+
+
+def _family_option(dist: Distribution, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
+    """The GPU family to build for: ``--gpu-family``, else the one a variant wheel's
+    ``amd :: gfx_arch`` properties name (``variant.json``), else none."""
+    if options.gpu_family or dist.variant is None:
+        return options.gpu_family, []
+    chips = dist.variant.values("amd", "gfx_arch")
+    family = family_of(dist.variant)
+    if chips and family is None:
+        return None, [f"variant {dist.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
+    return family, []
 
 
 def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:

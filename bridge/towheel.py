@@ -12,12 +12,9 @@ error in its result, for batch use).  What is refused and why:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -27,11 +24,9 @@ from .roundtrip import CONDA_RECORD
 from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
 from .sources.conda import CondaSource, open_conda
 from .translate.names import NameMap
-from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts, variant_properties
+from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
+from .translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, variant_hash
 
-#: Schema of the (draft) PEP 825 ``variant.json`` written with ``variant=True``.
-VARIANT_SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
-_PROPERTY = re.compile(r"^\s*([a-z0-9_]+)\s*::\s*([a-z0-9_]+)\s*::\s*([a-z0-9_.]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -145,30 +140,28 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
 
 
 def _variant(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> tuple[str, bytes]:
-    """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties."""
+    """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties.
+
+    The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.translate.wheelvariant`):
+    providers for every namespace used, the GPU family expanded to its chips.  The label is
+    ``--variant-label``, else the build string's variant parts (``rocm7.11_gfx103x``), else —
+    when only ``--variant-property`` names the variant — variantlib's default, the properties' hash.
+    """
     where = dist.provenance.path
     build, number = source.index["build"], int(source.index.get("build_number") or 0)
-    derived, unmatched = variant_properties(build, number)
-    properties = sorted(set(derived) | set(options.variant_properties))
-    if unmatched:
-        source.notes.append(f"variant: build-string parts {', '.join(unmatched)} give no property; add them with --variant-property")
-    if not properties:
-        raise Unsupported(where, f"build string {build!r} names no variant property", hint="give --variant-property 'namespace :: feature :: value'")
+    parts = variant_parts(build, number)
+    origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+    derived, unmatched = properties_from_build(parts, origin.get("gpu_family"))
     try:
-        label = options.variant_label or variant_label(variant_parts(build, number))
-    except ReverseError as exc:
+        given = [VariantProperty.parse(text) for text in options.variant_properties]
+        properties = tuple(sorted(set(derived) | set(given)))
+        if not properties:
+            raise Unsupported(where, f"build string {build!r} names no variant property", hint="give --variant-property 'namespace :: feature :: value'")
+        if unmatched:
+            source.notes.append(f"variant: build-string parts {', '.join(unmatched)} give no property; add them with --variant-property")
+        label = options.variant_label or (variant_label(parts) if parts else variant_hash(properties))
+        check_label(label)
+        variant = WheelVariant(label, properties, providers_for(p.namespace for p in properties))
+    except (VariantError, ReverseError) as exc:
         raise Unsupported(where, str(exc)) from None
-    if not re.fullmatch(r"[0-9a-z_.]+", label) or label == "null":
-        raise Unsupported(where, f"variant label {label!r} must match ^[0-9a-z_.]+$ (and not be 'null')")
-    tree: dict[str, dict[str, list[str]]] = {}
-    for text in properties:
-        m = _PROPERTY.match(text)
-        if not m:
-            raise Unsupported(where, f"variant property {text!r} is not 'namespace :: feature :: value' (lower case)")
-        tree.setdefault(m.group(1), {}).setdefault(m.group(2), []).append(m.group(3))
-    doc: dict[str, Any] = {
-        "$schema": VARIANT_SCHEMA,
-        "default-priorities": {"namespace": sorted(tree)},
-        "variants": {label: {ns: {f: sorted(v) for f, v in sorted(features.items())} for ns, features in sorted(tree.items())}},
-    }
-    return label, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    return label, variant.to_json()
