@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -47,7 +49,8 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class Entry:
-    """One top-level package of the corpus: its PyPI requirement and the module to import."""
+    """One top-level package of the corpus: its PyPI requirement and the module to import ("": none,
+    importlib.metadata must find the distribution instead)."""
 
     requirement: str
     module: str
@@ -78,7 +81,7 @@ CORPUS: tuple[Entry, ...] = (
     Entry("black", "black"),
     Entry("ruff", "ruff", "a Rust binary in .data/scripts"),
     Entry("pybind11", "pybind11"),
-    Entry("pybind11-global", "pybind11", "headers in .data/headers, cmake files in .data/data"),
+    Entry("pybind11-global", "", "no module: headers in .data/headers and .data/data, cmake files"),
     Entry("opencv-python-headless", "cv2", "abi3, python_version markers"),
     Entry("httpx", "httpx"),
     Entry("anyio", "anyio"),
@@ -105,8 +108,6 @@ CORPUS: tuple[Entry, ...] = (
 
 #: Files every installer writes its own way (PEP 376/610/627), and bytecode.
 INSTALLER_FILES = {"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"}
-#: pip ``--target`` puts headers under ``include/python/<dist>/`` (home scheme); conda keeps the
-#: wheel's ``.data/headers`` under ``include/``.  Both are compared without that prefix.
 _TIMEOUT = 120
 
 
@@ -190,7 +191,7 @@ def convert(wheels: Path, channel: Path) -> tuple[dict[str, list[Converted]], di
 
 def installed_files(prefix: Path, record: Converted) -> dict[str, str]:
     """``path -> sha256`` of what the conda package installed, paths as pip ``--target`` has them."""
-    meta = json.loads((prefix / "conda-meta" / f"{record.name}-{record.version}-{record.build}.json").read_text())
+    meta = conda_meta(prefix, record)
     site = f"lib/python{HOST_PY}/site-packages/"
     out: dict[str, str] = {}
     for rel in meta["files"]:
@@ -199,20 +200,35 @@ def installed_files(prefix: Path, record: Converted) -> dict[str, str]:
     return out
 
 
-def target_files(target: Path, dist: str) -> dict[str, str]:
-    """``path -> sha256`` under a pip ``--target`` directory (headers moved back to ``include/``)."""
-    out: dict[str, str] = {}
-    headers = f"include/python/{dist}/"
-    for path in sorted(p for p in target.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = path.relative_to(target).as_posix()
-        out[("include/" + rel[len(headers) :]) if rel.startswith(headers) else rel] = sha256(path)
+def conda_meta(prefix: Path, record: Converted) -> dict[str, Any]:
+    return json.loads((prefix / "conda-meta" / f"{record.name}-{record.version}-{record.build}.json").read_text())
+
+
+def target_files(target: Path) -> dict[str, str]:
+    """``path -> sha256`` under a pip ``--target`` directory."""
+    return {p.relative_to(target).as_posix(): sha256(p) for p in sorted(target.rglob("*")) if p.is_file()}
+
+
+_HEADERS = re.compile(r"^include/(?:site/)?(?:python\d+(?:\.\d+)?t?/)?([^/]+)/(.+)$")
+
+
+def headers_as_scheme(files: dict[str, str], dist: str) -> dict[str, str]:
+    """``.data/headers`` files renamed ``<headers>/…``: installers choose the directory (pip
+    ``--target`` in a venv: ``include/site/python3.11/<dist>/``; conda: ``include/<dist>/`` for
+    noarch, ``include/python3.11/<dist>/`` otherwise)."""
+    out = {}
+    for path, digest in files.items():
+        m = _HEADERS.match(path)
+        out[f"<headers>/{m.group(2)}" if m and canonicalize_name(m.group(1)) == dist else path] = digest
     return out
 
 
 def sha256(path: Path) -> str:
-    if path.is_symlink():
-        return "link:" + os.readlink(path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Of the content (a link: of its target's; ``convert`` links identical copies by default)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
 
 
 def ignored(path: str, scripts: set[str]) -> bool:
@@ -254,6 +270,20 @@ def entry_points(wheel: Path) -> list[tuple[str, str]]:
         extras = target.split("[", 1)[1].rstrip("] ") if "[" in target else ""
         found.append((script, extras))
     return found
+
+
+def launchers_and_rewritten(wheel: Path) -> set[str]:
+    """Names under ``bin/`` each installer writes its own way: console-script launchers, and
+    ``.data/scripts`` whose ``#!python`` line is rewritten to the installing interpreter."""
+    names = {s for s, _ in entry_points(wheel) if "/" not in s}
+    with zipfile.ZipFile(wheel) as zf:
+        for n in zf.namelist():
+            parts = n.split("/")
+            if len(parts) == 3 and parts[0].endswith(".data") and parts[1] == "scripts":
+                with zf.open(n) as fh:
+                    if fh.read(8) == b"#!python":
+                        names.add(parts[2])
+    return {n for n in names}
 
 
 def run_entry_point(prefix: Path, script: str) -> tuple[bool, str]:
@@ -322,6 +352,7 @@ def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], erro
     installed = next((r for r in records if r.name.normalized == entry.name), None)
     record = record_of.get(str(installed.build)) if installed else None
     scripts = {s for s, _ in entry_points(wheel)}
+    rewritten = launchers_and_rewritten(wheel)
 
     target = scratch / "pip-target"
     result = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--no-index", "--target", target, wheel])
@@ -329,17 +360,22 @@ def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], erro
         row.files = False
         row.notes.append(f"pip --target: {result.stderr.strip()[-200:]}" if result.returncode else "installed build not among converted")
     else:
-        diff = compare(installed_files(prefix, record), target_files(target, wheel.name.split("-")[0]), scripts)
+        diff = compare(headers_as_scheme(installed_files(prefix, record), entry.name), headers_as_scheme(target_files(target), entry.name), rewritten)
+        links = sum(1 for rel in conda_meta(prefix, record)["files"] if (prefix / rel).is_symlink())
+        if links:
+            row.notes.append(f"{links} identical copies installed as links")
         row.files = not diff
         if diff:
             shown = "; ".join(diff[:3]) + (f"; … {len(diff) - 3} more" if len(diff) > 3 else "")
             row.notes.append(f"files: {shown}")
 
-    result = run_in_prefix(prefix, "python", "-c", f"import {entry.module}", timeout=_TIMEOUT)
+    # A package without a module (module ""): importlib.metadata must still find it.
+    code = f"import {entry.module}" if entry.module else f"import importlib.metadata as m; m.version({entry.name!r})"
+    result = run_in_prefix(prefix, "python", "-c", code, timeout=_TIMEOUT)
     row.imports = result.returncode == 0
     if not row.imports:
         tail = result.stderr.strip().splitlines()
-        row.notes.append(f"import {entry.module}: {tail[-1][:200] if tail else result.returncode}")
+        row.notes.append(f"{code}: {tail[-1][:200] if tail else result.returncode}")
 
     failures = []
     skipped = []

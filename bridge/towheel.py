@@ -3,7 +3,8 @@
 Library entry points: :func:`to_wheel` (raises) and :func:`convert_to_wheel` (captures the
 error in its result, for batch use).  What is refused and why:
 
-* nothing Python-importable (no files in site-packages) unless ``data_only``;
+* nothing Python-importable (no files in site-packages) unless ``data_only`` or the package is
+  one wheel2conda made from a wheel (a headers/data-only wheel such as ``pybind11-global`` goes back);
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
 * links that escape the package, loop, dangle or point to a directory (:mod:`bridge.roundtrip`);
@@ -106,7 +107,7 @@ def wheel_warnings(source: CondaSource) -> list[str]:
 def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
     """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
     where = dist.provenance.path
-    if not source.importable and not options.data_only:
+    if not source.importable and not options.data_only and source.dist_info != "wheel":
         raise Unsupported(
             where,
             "nothing Python-importable: the package has no files in site-packages",
