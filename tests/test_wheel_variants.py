@@ -255,3 +255,12 @@ def test_split_variant_filename() -> None:
     assert split_variant_filename("a-1-py3-none-any-CU126.whl") == ("a-1-py3-none-any-CU126.whl", None)
     with pytest.raises(VariantError):
         VariantProperty.parse("amd :: gfx arch :: x")
+
+
+def test_inspect_says_the_family_came_from_the_variant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = _plain_gpu_wheel(tmp_path / "plain", "2.9.1+rocm7.11.0a20260104")
+    variant = make_variant(plain, tmp_path / "variant", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x")
+    assert main(["inspect", str(variant)]) == 0
+    out = capsys.readouterr().out
+    assert f"build py{PY}_rocm7.11_gfx103X_0" in out
+    assert "GPU family gfx103X (wheel variant gfx103x: amd :: gfx_arch :: gfx1030, gfx1031, gfx1032, gfx1034)" in out
