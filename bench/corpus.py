@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import posixpath
 import re
 import shutil
 import subprocess
@@ -37,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.client import HOST_SUBDIR, SolveError, install, run_in_prefix
 from bridge.standin import HOST_PY, build_base_channel
@@ -316,6 +319,88 @@ def metadata_of(wheel: Path) -> bytes:
 # --------------------------------------------------------------------------- one package
 
 
+def run_checks(entry: Entry, wheel: Path, prefix: Path, row: Row) -> None:
+    """Import the package and run its entry points from the prefix."""
+    # A package without a module (module ""): importlib.metadata must still find it.
+    code = f"import {entry.module}" if entry.module else f"import importlib.metadata as m; m.version({entry.name!r})"
+    result = run_in_prefix(prefix, "python", "-c", code, timeout=_TIMEOUT)
+    row.imports = result.returncode == 0
+    if not row.imports:
+        tail = result.stderr.strip().splitlines()
+        row.notes.append(f"{code}: {tail[-1][:200] if tail else result.returncode}")
+
+    failures = []
+    skipped = []
+    for script, extras in entry_points(wheel):
+        if extras:
+            skipped.append(f"{script} [{extras}]")
+            continue
+        ok, why = run_entry_point(prefix, script)
+        if not ok:
+            failures.append(why)
+    if entry_points(wheel):
+        row.entry_points = not failures
+    row.notes += failures
+    if skipped:
+        row.notes.append(f"not run (needs an extra): {', '.join(skipped)}")
+
+
+
+def round_trip(wheel: Path, record: Converted, scratch: Path, row: Row) -> None:
+    """to-wheel the conda package, compare with the original wheel, pip install the result."""
+    out = scratch / "to-wheel"
+    result = run([BIN / "wheel2conda", "to-wheel", "--json", "-o", out, record.output])
+    made = sorted(out.glob("*.whl")) if out.is_dir() else []
+    row.to_wheel = result.returncode == 0 and len(made) == 1
+    if not row.to_wheel:
+        try:
+            reason = "; ".join(e["reason"] for e in json.loads(result.stdout)["errors"])
+        except (json.JSONDecodeError, KeyError):
+            reason = result.stderr.strip()[-200:]
+        row.notes.append(f"to-wheel: {reason[:300]}")
+        return
+    back = made[0]
+    if back.name != wheel.name:
+        row.notes.append(f"to-wheel name: {back.name}")
+    original, again = wheel_members(wheel), wheel_members(back)
+    changed = sorted(k for k in original.keys() | again.keys() if original.get(k) != again.get(k))
+    if changed:
+        row.notes.append(f"to-wheel members differ: {', '.join(changed[:3])}" + (f" … {len(changed) - 3} more" if len(changed) > 3 else ""))
+    result = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--no-index", "--target", scratch / "pip-again", back])
+    row.pip = result.returncode == 0
+    if not row.pip:
+        row.notes.append(f"pip install of to-wheel output: {result.stderr.strip()[-200:]}")
+
+
+def host_build(builds: Sequence[Converted]) -> Converted:
+    """The build this machine would install when the solver cannot say (per-OS noarch: the unix one)."""
+    return next((b for b in builds if "win" not in b.build and "osx" not in b.build), builds[0])
+
+
+def archive_files(package: Path) -> tuple[dict[str, str], int]:
+    """``path -> sha256`` of what a ``.conda`` installs, as :func:`installed_files` has them
+    (noarch ``site-packages/`` and ``python-scripts/`` placed as an installer would), and how many links."""
+    content: dict[str, str] = {}
+    links: dict[str, str] = {}
+    with open(package, "rb") as fh:
+        for tar, member in stream_conda_component(package.name, fh, component="pkg"):
+            name = member.name
+            if name.startswith("site-packages/"):
+                name = name[len("site-packages/") :]
+            elif name.startswith(f"lib/python{HOST_PY}/site-packages/"):
+                name = name[len(f"lib/python{HOST_PY}/site-packages/") :]
+            elif name.startswith("python-scripts/"):
+                name = "bin/" + name[len("python-scripts/") :]
+            if member.issym():
+                links[name] = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
+            elif member.isfile():
+                extracted = tar.extractfile(member)
+                content[name] = hashlib.sha256(extracted.read() if extracted else b"").hexdigest()
+    for name, target in links.items():
+        content[name] = content.get(target, f"dangling link to {target}")
+    return content, len(links)
+
+
 def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], errors: dict[str, str], channels: list[Path], keep: bool) -> Row:
     started = time.monotonic()
     row = Row(entry.name)
@@ -341,80 +426,40 @@ def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], erro
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     prefix = scratch / "prefix"
+    record: Converted | None = None
     try:
         records = install(channels, [f"{entry.name}=={row.version}"], prefix, cache_dir=WORK / "pkgs")
         row.install = True
-    except (SolveError, Exception) as exc:  # noqa: BLE001 - the row records any failure
+        installed = next((r for r in records if r.name.normalized == entry.name), None)
+        record = record_of.get(str(installed.build)) if installed else None
+    except Exception as exc:  # noqa: BLE001 - the row records any failure (SolveError, link errors)
         row.install = False
         row.notes.append(f"install: {' '.join(str(exc).split())[:300]}")
-        row.seconds = time.monotonic() - started
-        return row
-    installed = next((r for r in records if r.name.normalized == entry.name), None)
-    record = record_of.get(str(installed.build)) if installed else None
-    scripts = {s for s, _ in entry_points(wheel)}
-    rewritten = launchers_and_rewritten(wheel)
 
+    # Files: what the prefix got, or (not installable) what the package would install.
     target = scratch / "pip-target"
     result = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--no-index", "--target", target, wheel])
-    if result.returncode != 0 or record is None:
+    if result.returncode != 0:
         row.files = False
-        row.notes.append(f"pip --target: {result.stderr.strip()[-200:]}" if result.returncode else "installed build not among converted")
+        row.notes.append(f"pip --target: {result.stderr.strip()[-200:]}")
     else:
-        diff = compare(headers_as_scheme(installed_files(prefix, record), entry.name), headers_as_scheme(target_files(target), entry.name), rewritten)
-        links = sum(1 for rel in conda_meta(prefix, record)["files"] if (prefix / rel).is_symlink())
+        if record is not None:
+            conda_files = installed_files(prefix, record)
+            links = sum(1 for rel in conda_meta(prefix, record)["files"] if (prefix / rel).is_symlink())
+        else:
+            conda_files, links = archive_files(host_build(mine).output)
+            row.notes.append("files compared from the package archive")
         if links:
             row.notes.append(f"{links} identical copies installed as links")
+        diff = compare(headers_as_scheme(conda_files, entry.name), headers_as_scheme(target_files(target), entry.name), launchers_and_rewritten(wheel))
         row.files = not diff
         if diff:
             shown = "; ".join(diff[:3]) + (f"; … {len(diff) - 3} more" if len(diff) > 3 else "")
             row.notes.append(f"files: {shown}")
 
-    # A package without a module (module ""): importlib.metadata must still find it.
-    code = f"import {entry.module}" if entry.module else f"import importlib.metadata as m; m.version({entry.name!r})"
-    result = run_in_prefix(prefix, "python", "-c", code, timeout=_TIMEOUT)
-    row.imports = result.returncode == 0
-    if not row.imports:
-        tail = result.stderr.strip().splitlines()
-        row.notes.append(f"{code}: {tail[-1][:200] if tail else result.returncode}")
-
-    failures = []
-    skipped = []
-    for script, extras in entry_points(wheel):
-        if extras:
-            skipped.append(f"{script} [{extras}]")
-            continue
-        ok, why = run_entry_point(prefix, script)
-        if not ok:
-            failures.append(why)
-    if scripts:
-        row.entry_points = not failures
-    row.notes += failures
-    if skipped:
-        row.notes.append(f"not run (needs an extra): {', '.join(skipped)}")
-
-    if record is not None:
-        out = scratch / "to-wheel"
-        result = run([BIN / "wheel2conda", "to-wheel", "--json", "-o", out, record.output])
-        made = sorted(out.glob("*.whl")) if out.is_dir() else []
-        row.to_wheel = result.returncode == 0 and len(made) == 1
-        if not row.to_wheel:
-            try:
-                reason = "; ".join(e["reason"] for e in json.loads(result.stdout)["errors"])
-            except (json.JSONDecodeError, KeyError):
-                reason = result.stderr.strip()[-200:]
-            row.notes.append(f"to-wheel: {reason[:300]}")
-        else:
-            back = made[0]
-            if back.name != wheel.name:
-                row.notes.append(f"to-wheel name: {back.name}")
-            original, again = wheel_members(wheel), wheel_members(back)
-            changed = sorted(k for k in original.keys() | again.keys() if original.get(k) != again.get(k))
-            if changed:
-                row.notes.append(f"to-wheel members differ: {', '.join(changed[:3])}" + (f" … {len(changed) - 3} more" if len(changed) > 3 else ""))
-            result = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--no-index", "--target", scratch / "pip-again", back])
-            row.pip = result.returncode == 0
-            if not row.pip:
-                row.notes.append(f"pip install of to-wheel output: {result.stderr.strip()[-200:]}")
+    if row.install:
+        run_checks(entry, wheel, prefix, row)
+    round_trip(wheel, record or host_build(mine), scratch, row)
     if entry.why:
         row.notes.insert(0, entry.why)
     if not keep:
