@@ -14,7 +14,7 @@ error in its result, for batch use).  What is refused and why:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -26,7 +26,7 @@ from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_whe
 from .sources.conda import CondaSource, open_conda
 from .translate.names import NameMap
 from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
-from .translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, variant_hash
+from .translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
 
 
 
@@ -74,6 +74,10 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)
+            # Ours replaces a variant.json the package kept from a variant wheel (as variantlib's
+            # make-variant discards the input's copy).
+            own = f"{dist.dist_info}/variant.json"
+            dist = replace(dist, members=tuple(m for m in dist.members if not (m.scheme.in_site_packages and m.path == own)))
         filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
         output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
         warnings = wheel_warnings(source)
@@ -131,8 +135,9 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
     """The original wheel's file name, when the package records one that still fits."""
     if not source.wheel_filename:
         return None
+    plain, _label = split_variant_filename(source.wheel_filename)  # a variant wheel keeps its label
     try:
-        name, version, build, tags = parse_wheel_filename(source.wheel_filename)
+        name, version, build, tags = parse_wheel_filename(plain)
     except (InvalidWheelFilename, ValueError):
         return None
     if name == canonicalize_name(dist.name) and version == dist.version and build == dist.build_tag and tags == dist.tags:

@@ -28,7 +28,7 @@ from bridge.translate.wheelvariant import (
     split_variant_filename,
     variant_hash,
 )
-from tests.support.wheels import build_wheel
+from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import CP, gpulib
 
 variantlib = pytest.importorskip("variantlib")
@@ -264,3 +264,21 @@ def test_inspect_says_the_family_came_from_the_variant(tmp_path: Path, capsys: p
     out = capsys.readouterr().out
     assert f"build py{PY}_rocm7.11_gfx103X_0" in out
     assert "GPU family gfx103X (wheel variant gfx103x: amd :: gfx_arch :: gfx1030, gfx1031, gfx1032, gfx1034)" in out
+
+
+def test_variant_wheel_conda_wheel_closes(tmp_path: Path) -> None:
+    """A variant wheel made by variantlib → conda → wheel: the same file name and members; with
+    --variant, one variant.json (ours replaces the kept copy) that variantlib accepts."""
+    plain = _plain_gpu_wheel(tmp_path / "plain", "2.9.1+rocm7.11.0a20260104")
+    variant = make_variant(plain, tmp_path / "variant", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x")
+    (pkg,) = convert_wheel(variant, tmp_path / "c", ConversionOptions(), "conda").outputs
+    back = to_wheel(pkg, tmp_path / "back").output
+    assert back.name == variant.name
+    record = "gpulib-2.9.1+rocm7.11.0a20260104.dist-info/RECORD"
+    assert {k: v for k, v in wheel_members(back).items() if k != record} == {k: v for k, v in wheel_members(variant).items() if k != record}
+    check_with_variantlib(back)
+    relabelled = to_wheel(pkg, tmp_path / "relabelled", ToWheelOptions(variant=True)).output
+    assert relabelled.name.endswith("-rocm7.11_gfx103x.whl")
+    with zipfile.ZipFile(relabelled) as zf:
+        assert sum(n.endswith("/variant.json") for n in zf.namelist()) == 1
+    check_with_variantlib(relabelled)
