@@ -332,8 +332,8 @@ def test_variant_opt_in(tmp_path: Path) -> None:
     assert doc["variants"] == {"rocm7.11_gfx103x": {"amd": {"gfx_arch": chips, "rocm_version": ["7.11"]}}}
     assert list(doc["providers"]) == doc["default-priorities"]["namespace"] == ["amd"]
     assert not any("give no property" in w for w in done.warnings)
-    from variantlib.variant_dist_info import VariantDistInfo  # the reference implementation accepts it
-
+    # The reference implementation accepts it (skipped in the floors venv: variantlib needs packaging>=25).
+    VariantDistInfo = pytest.importorskip("variantlib.variant_dist_info").VariantDistInfo
     raw = wheel_members(done.output)["gpulib-2.9.1+rocm7.11.gfx103x.dist-info/variant.json"]
     assert VariantDistInfo(raw, "rocm7.11_gfx103x").to_str().encode() == raw
 
