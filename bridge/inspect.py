@@ -274,7 +274,12 @@ def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
     parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
     if family_tag is not None:
         named = family_from_name(dist.name)
-        where = f"distribution name {dist.name}" if named else (family_origin or f"--gpu-family {options.gpu_family}")
+        if named:
+            where = f"distribution name {dist.name}"
+        elif options.gpu_family is None and dist.variant is not None:
+            where = f"wheel variant {dist.variant.label}: amd :: gfx_arch :: {', '.join(dist.variant.values('amd', 'gfx_arch'))}"
+        else:
+            where = family_origin or f"--gpu-family {options.gpu_family}"
         parts.append(Origin(family_tag, f"GPU family {variant.family} ({where})"))
     parts += [Origin(p, "per-OS noarch build: the dependencies differ by OS") for p in os_parts]
     parts = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
