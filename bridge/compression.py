@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import zstandard
+if TYPE_CHECKING:  # zstandard loads when a compressor is made, not for the CLI's --help defaults
+    import zstandard
 
 MAX_WINDOW_LOG = 27  # decoders refuse larger windows ("Frame requires too much memory")
 MIN_WINDOW_LOG = 10
@@ -50,6 +52,8 @@ class ZstdSettings:
 
     def compressor(self, size_hint: int | None = None) -> zstandard.ZstdCompressor:
         """A compressor whose window fits the data (small inputs decode with small buffers)."""
+        import zstandard
+
         window_log = self.window_log
         if size_hint is not None:
             window_log = max(MIN_WINDOW_LOG, min(window_log, max(1, size_hint - 1).bit_length()))
