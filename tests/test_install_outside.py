@@ -16,6 +16,7 @@ recorded in ``docs/conda.md``.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -93,3 +94,11 @@ def test_the_tool_converts_itself_and_installs_from_its_channel(wheels: Path, tm
     wheel = build_wheel(tmp_path / "in", "demo", "1.0", files={"demo/__init__.py": ""})
     done = run_in_prefix(prefix, "wheel2conda", "convert", "-o", str(tmp_path / "out"), str(wheel), cwd=tmp_path)
     assert done.returncode == 0 and (tmp_path / "out" / "noarch" / "demo-1.0-py_0.conda").is_file(), done.stderr
+
+
+def test_no_doc_installs_the_pypi_name() -> None:
+    """``wheel2conda`` on PyPI is an unrelated project: the docs install a path or a built wheel."""
+    by_name = re.compile(r"\b(?:pip|pipx|uv pip)\s+install\s+(?:-\S+\s+)*[\"']?wheel2conda\b(?![-\w./])")
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for number, line in enumerate(doc.read_text().splitlines(), 1):
+            assert not by_name.search(line) or "unrelated" in line or "another project" in line, f"{doc.name}:{number}: {line}"
