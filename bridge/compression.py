@@ -16,14 +16,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # zstandard loads when a compressor is made, not for the CLI's --help defaults
+from .zstd_levels import DEFAULT_LEVEL, JOB_SIZE, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL
+
+if TYPE_CHECKING:  # zstandard loads when a compressor is made
     import zstandard
 
-MAX_WINDOW_LOG = 27  # decoders refuse larger windows ("Frame requires too much memory")
-MIN_WINDOW_LOG = 10
-DEFAULT_LEVEL = 8  # nightly-friendly: ~2 % larger than 10 at half its CPU, 20-25 % larger than 19 at ~50x less
-RELEASE_LEVEL = 19  # smallest packages a stock decoder reads; ~1-3 MB/s per core
-JOB_SIZE = 4 << 20  # bytes per multi-threaded job: bounds memory, fixed for reproducibility
+__all__ = ["DEFAULT_LEVEL", "JOB_SIZE", "MAX_WINDOW_LOG", "MIN_WINDOW_LOG", "RELEASE_LEVEL", "ZstdSettings", "default_threads"]
 
 
 def default_threads() -> int:

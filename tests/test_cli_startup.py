@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Libraries a command loads when it works, never to start (the issue names the first four).
 HEAVY = ("rattler", "yaml", "tqdm", "multiprocessing", "zstandard", "conda_package_streaming", "elftools", "pefile", "macholib", "concurrent", "packaging", "urllib.request", "http")
 #: wheel2conda modules a parser may need: the dispatcher, output, errors and help-text defaults.
-LIGHT = {"bridge", "bridge.errors", "bridge.compression", "bridge.recipes", "bridge.recipes.cachedir"}
+LIGHT = {"bridge", "bridge.errors", "bridge.zstd_levels", "bridge.recipes", "bridge.recipes.cachedir"}
 
 _IMPORTED = """
 import sys

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
 from ..errors import EXIT_PARTIAL, BridgeError
+from ..zstd_levels import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
 from .verify import add_verify_options, verify_before_publish
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..compression import ZstdSettings
     from ..convert import Converted
     from ..plan import ConversionOptions
     from ..progress import Mode
@@ -80,6 +80,8 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
+    from ..compression import ZstdSettings
+
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     try:
         return ZstdSettings(level=level, threads=args.zstd_threads, window_log=args.zstd_window_log)
@@ -167,6 +169,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if out_dir is None:
         if args.channel is not None:
             args.channel.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             staging = tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=args.channel)
             out_dir = Path(staging.name)
         else:
