@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..convert import expand_inputs
 from ..errors import BridgeError
-from ..inspect import INPUT_SUFFIXES, PackageReport, inspect_path, inspect_rocm_meta, is_inspectable
-from ..plan import ConversionOptions
 from .convert import add_conversion_arguments, options_from
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..inspect import PackageReport
+    from ..plan import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,6 +35,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..convert import expand_inputs
+    from ..inspect import INPUT_SUFFIXES, is_inspectable
+
     options = options_from(args)
     if not args.inputs and not args.rocm_meta:
         args.usage_error("give wheels, conda packages, directories or the rocm sdist (or --rocm-meta VERSION)")
@@ -51,6 +56,8 @@ def report_plans(
     With ``dry_run`` (``convert --dry-run``) conda packages are planned for conversion, like
     ``convert`` does, and each item says where the package would be written.
     """
+    from ..inspect import inspect_path, inspect_rocm_meta
+
     family_origin = f"--gpu-family {args.gpu_family}" if args.gpu_family else (f"index URL {args.index_url}" if args.index_url else None)
     jobs: list[Path | str] = [*inputs, *([args.rocm_meta] if args.rocm_meta else [])]
     errors: list[BridgeError | None] = []

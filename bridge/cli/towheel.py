@@ -6,15 +6,14 @@ import argparse
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..convert import expand_inputs
 from ..errors import BridgeError
-from ..sinks.wheel import WheelCompression
-from ..sources.conda import SUFFIXES
-from ..towheel import ToWheelOptions, WheelResult, convert_to_wheel, fold_extras
-from ..translate.names import NameMap, NameMapError
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..towheel import ToWheelOptions, WheelResult
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,6 +47,10 @@ def glibc_version(text: str) -> tuple[int, int]:
 
 
 def options_from(args: argparse.Namespace) -> ToWheelOptions:
+    from ..sinks.wheel import WheelCompression
+    from ..towheel import ToWheelOptions
+    from ..translate.names import NameMap, NameMapError
+
     try:
         compression = WheelCompression(args.compression, args.level, args.threads)
     except ValueError as exc:
@@ -71,6 +74,8 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..towheel import convert_to_wheel, fold_extras
+
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
     results: list[WheelResult] = []
@@ -90,6 +95,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def conda_inputs(raw: list[str]) -> list[Path]:
     """Packages as given; a directory gives its packages, or those of its subdir folders (the
     layout ``convert -o`` and channels have: ``out/noarch/…``, ``out/linux-64/…``)."""
+    from ..convert import expand_inputs
+    from ..sources.conda import SUFFIXES
+
     paths: list[Path] = []
     for text in raw:
         folder = Path(text)

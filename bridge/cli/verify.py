@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..channel.records import is_package
 from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
 from .output import Output, human_size
 
@@ -80,6 +79,7 @@ def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> V
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.records import is_package
     from ..verify import verify_channel, verify_packages
 
     target = Path(args.target)
