@@ -6,15 +6,15 @@ import argparse
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..convert import expand_inputs
 from ..errors import BridgeError
-from ..sinks.wheel import WheelCompression
-from ..sources.conda import SUFFIXES
-from ..towheel import ToWheelOptions, WheelResult, convert_to_wheel
-from ..translate.names import NameMap, NameMapError
+from .args import checked, gather
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:
+    from ..towheel import ToWheelOptions, WheelResult
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,9 +22,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "to-wheel",
         parents=[common],
         help="convert conda packages into wheels",
-        description="Convert conda packages (.conda, .tar.bz2, or directories of them) into wheels that pip installs.",
+        description=(
+            "Convert conda packages into wheels that pip installs: package files, or folders holding them "
+            "(a channel, or what 'convert -o' wrote; their <subdir>/ folders are read). "
+            "Of a folder, the newest build of each package (by version, then build number) is converted."
+        ),
     )
-    p.add_argument("inputs", nargs="+", metavar="PKG|DIR")
+    p.add_argument("inputs", nargs="+", metavar="PKG|CHANNEL|DIR")
     p.add_argument("-o", "--output-dir", type=Path, default=None, help="where wheels are written (default: current directory)")
     p.add_argument("--data-only", action="store_true", help="allow packages with nothing in site-packages (their files install under the environment prefix)")
     p.add_argument("--keep-placeholders", action="store_true", help="ship files that carry a prefix placeholder unchanged instead of refusing them")
@@ -37,7 +41,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--variant", action="store_true", help="DRAFT PEP 825: add a wheel-variant label to the file name and write variant.json")
     p.add_argument("--variant-label", help="with --variant: the label (default: derived from the build string)")
     p.add_argument("--variant-property", action="append", default=[], metavar="'NS :: FEATURE :: VALUE'", help="with --variant: add a property (repeatable)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=checked(run))
 
 
 def glibc_version(text: str) -> tuple[int, int]:
@@ -48,6 +52,10 @@ def glibc_version(text: str) -> tuple[int, int]:
 
 
 def options_from(args: argparse.Namespace) -> ToWheelOptions:
+    from ..sinks.wheel import WheelCompression
+    from ..towheel import ToWheelOptions
+    from ..translate.names import NameMap, NameMapError
+
     try:
         compression = WheelCompression(args.compression, args.level, args.threads)
     except ValueError as exc:
@@ -71,15 +79,37 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..towheel import convert_to_wheel
+
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
     results: list[WheelResult] = []
-    for path in expand_inputs(args.inputs, SUFFIXES):
+    for path in packages_to_convert(args, out):
         started = time.monotonic()
         done = convert_to_wheel(path, out_dir, options)
         results.append(done)
         report(out, done, time.monotonic() - started)
     return exit_code_for([r.error for r in results])
+
+
+def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
+    """Files as given; of each folder, the newest build of each package name per subdir."""
+    from ..channel.newest import newest_builds
+
+    inputs = gather(out, args.inputs, ("conda",), what="conda packages", noun="conda package")
+    from_folders = {f: folder for folder in inputs.folders for f in folder.files}
+    chosen: list[Path] = []
+    for folder in inputs.folders:
+        newest = newest_builds(folder.files)
+        older = len(folder.files) - len(newest)
+        if older:
+            out.info(f"{folder.path}: converting the newest build of each package: {len(newest)} of {len(folder.files)} (-v lists the others)")
+            for path in folder.files:
+                if path not in newest:
+                    out.detail(f"  older build, not converted: {path}")
+        chosen += newest
+    keep = set(chosen)
+    return [f for f in inputs.files if f not in from_folders or f in keep]
 
 
 def report(out: Output, done: WheelResult, seconds: float) -> None:
