@@ -276,7 +276,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         ]
     )
     constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
-    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report]
+    # an extra's requirement is reported only when that extra's package is built (--extras)
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
     if variant.family is not None and not variant.family.known:
         warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
     notes = list(variant.notes)

@@ -217,6 +217,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     mode: Mode = "none" if (out.quiet or out.json) else args.progress
     try:
         results = convert_inputs(args, out, inputs, out_dir, options, zstd, mode)
+        warn_unmatched_extras(out, options, results)
         produced = [o for r in results for o in r.outputs]
         if args.verify and produced and args.format != "tree":
             if not verify_before_publish(out, args, produced, args.channel):
@@ -231,6 +232,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
         if staging is not None:
             staging.cleanup()
     return exit_code_for([r.error for r in results])
+
+
+def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list[Converted]) -> None:
+    """``--extras NAME`` that no converted wheel declares: say so (a typo would otherwise pass silently)."""
+    if not options.extras.names:
+        return
+    built = {p.about.get("extra", {}).get("wheel2conda", {}).get("extra") for r in results for p in r.packages}
+    for name in sorted(options.extras.names - built):
+        out.warn(f"--extras {name}: no wheel given declares the extra '{name}'")
 
 
 def convert_inputs(

@@ -97,8 +97,8 @@ def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
     from ..channel.newest import newest_builds
 
     inputs = gather(out, args.inputs, ("conda",), what="conda packages", noun="conda package")
-    from_folders = {f: folder for folder in inputs.folders for f in folder.files}
-    chosen: list[Path] = []
+    named = {Path(raw) for raw in args.inputs if not Path(raw).is_dir()}
+    chosen: list[Path] = [*named]
     for folder in inputs.folders:
         newest = newest_builds(folder.files)
         older = len(folder.files) - len(newest)
@@ -109,7 +109,7 @@ def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
                     out.detail(f"  older build, not converted: {path}")
         chosen += newest
     keep = set(chosen)
-    return [f for f in inputs.files if f not in from_folders or f in keep]
+    return list(dict.fromkeys(f for f in inputs.files if f in keep))
 
 
 def report(out: Output, done: WheelResult, seconds: float) -> None:

@@ -108,9 +108,19 @@ def failures(report: PackageReport) -> list[str]:
     for line in report.problems():
         missing = list(dict.fromkeys(_NO_CANDIDATES.findall(line)))
         if line.startswith("does not install") and missing:
-            line = f"does not install for {report.platform}: nothing in the channels provides {', '.join(missing)}"
+            line = f"does not install for {report.platform}: {_missing_phrase(missing)}"
         lines.append(" ".join(line.split()))
     return list(dict.fromkeys(lines))
+
+
+def _missing_phrase(missing: list[str]) -> str:
+    packages = [m for m in missing if not m.startswith("__")]
+    virtual = [m for m in missing if m.startswith("__")]
+    parts = [f"nothing in the channels provides {', '.join(packages)}"] if packages else []
+    if virtual:
+        flags = " ".join(f"--virtual {v.split()[0]}=VERSION" for v in virtual)
+        parts.append(f"needs {', '.join(virtual)}, which the verify machine does not have ({flags} verifies as if it had)")
+    return "; ".join(parts)
 
 
 def needs_python(report: PackageReport) -> bool:
