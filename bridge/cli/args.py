@@ -11,10 +11,13 @@ import argparse
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BadInput
-from ..inputs import Inputs, Kind, collect, describe, refusal
 from .output import Output
+
+if TYPE_CHECKING:  # bridge.inputs (dataclasses, collections) loads when a command gathers its inputs
+    from ..inputs import Inputs, Kind
 
 RunFn = Callable[[argparse.Namespace, Output], int]
 
@@ -42,11 +45,6 @@ def given(args: argparse.Namespace, dest: str) -> bool:
     if dest in _STORE_FALSE:
         return value is False
     return value not in (None, False, [], ())
-
-
-def refuse(first: str, second: str, why: str) -> BadInput:
-    """``FIRST … SECOND …: WHY`` as one refusal line."""
-    return BadInput(None, f"{first} {why.replace('%s', second)}")
 
 
 def checked(func: RunFn) -> RunFn:
@@ -91,6 +89,7 @@ def release_level() -> int:
 
 def gather(out: Output, raw: Sequence[str | Path], accepted: Iterable[Kind], *, what: str, noun: str) -> Inputs:
     """:func:`bridge.inputs.collect`, saying what each folder held and what was skipped."""
+    from ..inputs import collect, describe, refusal
     wanted = frozenset(accepted)
     inputs = collect(raw, wanted, what=what)
     for folder in inputs.folders:
