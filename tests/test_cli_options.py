@@ -130,5 +130,6 @@ def test_help_constants_match_the_library() -> None:
     from bridge.cli import convert as cli_convert
     from bridge.cli import repack as cli_repack
 
-    assert (cli_convert.DEFAULT_LEVEL, cli_convert.RELEASE_LEVEL, cli_convert.MAX_WINDOW_LOG) == (compression.DEFAULT_LEVEL, compression.RELEASE_LEVEL, compression.MAX_WINDOW_LOG)
+    names = ("DEFAULT_LEVEL", "RELEASE_LEVEL", "MIN_WINDOW_LOG", "SHORT_WINDOW_LOG", "MAX_WINDOW_LOG")
+    assert [getattr(cli_convert, n) for n in names] == [getattr(compression, n) for n in names]
     assert cli_repack.DRIFT_POLICY == repack.DRIFT_POLICY

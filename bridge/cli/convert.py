@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattle
     from ..plan import ConversionOptions, ExtrasChoice
     from ..progress import Mode
 
-#: ``bridge.compression``'s levels and window, repeated for --help (tests/test_cli_options.py keeps them equal).
-DEFAULT_LEVEL, RELEASE_LEVEL, MAX_WINDOW_LOG = 8, 19, 27
+#: ``bridge.compression``'s levels and windows, repeated for --help (tests/test_cli_options.py keeps them equal).
+DEFAULT_LEVEL, RELEASE_LEVEL, MIN_WINDOW_LOG, SHORT_WINDOW_LOG, MAX_WINDOW_LOG = 8, 19, 10, 23, 27
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -83,7 +83,12 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
     g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (40-50x the CPU time of the default)")
     g.add_argument("--zstd-threads", type=non_negative, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
-    g.add_argument("--zstd-window-log", type=int, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG}; smaller needs less memory)")
+    g.add_argument(
+        "--zstd-window-log",
+        type=int,
+        default=None,
+        help=f"force the zstd window log, {MIN_WINDOW_LOG}..{MAX_WINDOW_LOG} (default: chosen per package: {SHORT_WINDOW_LOG} = 8 MiB, or up to {MAX_WINDOW_LOG} where a trial pass shows the longer window saves >= 3 %%); installers need about 2**N bytes to unpack",
+    )
 
 
 def extras_choice(text: str) -> ExtrasChoice:
@@ -100,9 +105,8 @@ def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
 
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     threads = args.zstd_threads if args.zstd_threads is not None else 0
-    window_log = args.zstd_window_log if args.zstd_window_log is not None else MAX_WINDOW_LOG
     try:
-        return ZstdSettings(level=level, threads=threads, window_log=window_log)
+        return ZstdSettings(level=level, threads=threads, window_log=args.zstd_window_log)
     except ValueError as exc:
         raise BridgeError(None, str(exc)) from None
 
