@@ -17,12 +17,6 @@ from .sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
 
-#: What happens to drift unless ``strict``: printed, then packed as found.
-DRIFT_POLICY = (
-    "files changed since install are packed as they are now, missing files are left out, "
-    "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
-)
-
 
 @dataclass
 class Repacked:

@@ -10,7 +10,7 @@ from .args import check_zstd, checked, given
 from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
 from .output import Output, exit_code_for
 
-#: ``bridge.repack.DRIFT_POLICY``, repeated so that ``repack --help`` imports nothing heavy (a test keeps them equal).
+#: What happens to drift unless ``--strict``: printed, then packed as found.
 DRIFT_POLICY = (
     "files changed since install are packed as they are now, missing files are left out, "
     "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
