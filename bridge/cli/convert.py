@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--dry-run", action="store_true", help="write nothing: print the plan of every package, as 'wheel2conda inspect' does")
     add_conversion_arguments(p)
     add_zstd_arguments(p)
-    p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
-    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
+    p.add_argument("-j", "--jobs", type=non_negative, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
+    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s; none with -q or --json)")
     add_verify_options(p, flag=True)  # --verify (issue 10)
     p.set_defaults(func=checked(run), usage_error=p.error)
 
@@ -167,6 +167,12 @@ def check_options(args: argparse.Namespace) -> None:
         for dest, option in (("verify", "--verify"), ("force", "--force")):
             if given(args, dest):
                 raise BadInput(None, f"--dry-run and {option} contradict each other (--dry-run writes and publishes nothing)", hint="give one of them")
+        for dest, option in (("jobs", "--jobs"), ("progress", "--progress"), ("zstd_level", "--zstd-level"), ("release", "--release"), ("zstd_threads", "--zstd-threads"), ("zstd_window_log", "--zstd-window-log")):
+            if given(args, dest):
+                raise BadInput(None, f"{option} has no effect with --dry-run (nothing is compressed or written)", hint=f"drop {option}, or --dry-run")
+    for dest, option in (("quiet", "-q/--quiet"), ("json", "--json")):
+        if getattr(args, dest, False) and args.progress not in (None, "none"):
+            raise BadInput(None, f"{option} and --progress {args.progress} contradict each other ({option} prints no progress)", hint="give one of them")
     if args.verify and args.format == "tree":
         raise BadInput(None, "--verify has no effect with --format tree (a tree cannot be installed)", hint="use --format conda or tar.bz2")
     if args.channel is not None and args.format == "tree":
@@ -218,7 +224,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = Path(staging.name)
         else:
             out_dir = Path.cwd()
-    mode: Mode = "none" if (out.quiet or out.json) else args.progress
+    mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")
     try:
         results = convert_inputs(args, out, inputs, out_dir, options, zstd, mode)
         warn_unmatched_extras(out, options, results)
@@ -289,7 +295,7 @@ def convert_inputs(
                 report_ready()
 
         report_ready()  # sdists given before the first wheel
-        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs or 0, progress=progress, on_done=on_done)
     report_ready()
     if args.rocm_meta:
         meta(len(inputs), None, args.rocm_meta)
