@@ -57,7 +57,8 @@ def add_verify_options(p: argparse.ArgumentParser, *, flag: bool = False) -> Non
     """The environment options of ``verify``; with ``flag`` also ``--verify`` (publish, convert)."""
     if flag:
         p.add_argument("--verify", action="store_true", help="verify every package in a throwaway prefix first; publish nothing if any fails")
-    p.add_argument("-c", "--channel-extra", action="append", default=[], metavar="CHANNEL", help="another channel for dependencies (a directory, URL or name; repeatable, lower priority)")
+    only = "; only with --verify (to publish into a channel use --channel)" if flag else ""
+    p.add_argument("-c", "--channel-extra", action="append", default=[], metavar="CHANNEL", help=f"a channel to read dependencies from, as conda's -c (a directory, URL or name; repeatable, lower priority){only}")
     p.add_argument("--virtual", action="append", default=[], metavar="__NAME=VERSION", help="a virtual package for the solve, e.g. __cuda=12.4 (repeatable)")
     p.add_argument("--standin-python", action="store_true", help="add an offline stand-in python channel (this interpreter) for environments without a python channel")
     p.add_argument("--no-imports", action="store_true", help="skip import checks")
