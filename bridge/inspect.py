@@ -34,7 +34,7 @@ from .sources.conda import CondaSource, open_conda
 from .translate.buildstring import sanitize
 from .translate.names import NameMap
 from .translate.specs import OS_VIRTUALS
-from .translate.variants import family_from_name
+from .translate.variants import family_from_name, family_mutex
 
 ReportKind = Literal["plan", "package"]
 PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
@@ -340,7 +340,7 @@ def _constrains(dist: Distribution, pkg: CondaPackage) -> list[Origin]:
     for spec in pkg.constrains:
         if spec in variant.constrains:
             origin = f"{variant.backend} build (local version label +{variant.label})"
-        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label:
+        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label and _spec_name(spec) == family_mutex():
             origin = f"local version label +{variant.label}: the exact ROCm release"
         elif _spec_name(spec) in pins:
             origin = f"GPU family {variant.family}: one family per environment"

@@ -207,7 +207,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
     try:
-        variant = variant_for(dist.version.local, name=dist.name, family=options.gpu_family)
+        variant = variant_for(dist.version.local, name=dist.name, family=options.gpu_family, version=dist.version.public)
     except FamilyError as exc:
         raise BadInput(where, str(exc)) from None
     build_number = options.build_number

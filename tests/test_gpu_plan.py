@@ -60,9 +60,18 @@ def test_family_specific_rocm_packages(tmp_path: Path) -> None:
     assert gw.rocm_libraries(tmp_path, "gfx103X-dgpu").name.startswith("rocm_sdk_libraries_gfx103x_dgpu-")
     assert (libs.name, libs.build, libs.noarch) == ("rocm-sdk-libraries-gfx103x-dgpu", "gfx103X_0", "python")
     assert libs.constrains == ["rocm * *gfx103X*"]  # only this family's meta package beside it
-    (core,) = plan_wheel(gw.rocm_core(tmp_path), ConversionOptions(gpu_family="gfx103X"))
-    assert (core.name, core.build, core.constrains) == ("rocm-sdk-core", "0", [])
-    assert "not applied" in core.notes[0]
+    assert libs.depends[-1] == f"rocm-sdk-core =={gw.ROCM} *gfx103X*"  # loads from core's lib/ (RPATH), of its family
+    # core and devel from a family's index are that family's builds (issue 18): family in the
+    # build string, and only their family's meta package, core and libraries beside them
+    (core,) = plan_wheel(gw.rocm_core(tmp_path, family="gfx103X-dgpu"), ConversionOptions(gpu_family="gfx103X"))
+    assert (core.name, core.build, core.constrains) == ("rocm-sdk-core", "gfx103X_0", ["rocm * *gfx103X*"])
+    (devel,) = plan_wheel(gw.rocm_devel(tmp_path, family="gfx110X-all"), ConversionOptions(gpu_family="gfx110X-all"))
+    assert (devel.build, devel.constrains) == ("gfx110X_0", ["rocm-sdk-core * *gfx110X*"])
+    assert devel.depends[-1] == f"rocm =={gw.ROCM} *gfx110X*"  # its links need the family's core and libraries
+    (plain,) = plan_wheel(gw.rocm_core(tmp_path), ConversionOptions())  # no family given: family-neutral
+    assert (plain.build, plain.constrains) == ("0", [])
+    (cpu,) = plan_wheel(gw.filelock(tmp_path), ConversionOptions(gpu_family="gfx103X"))  # not a ROCm package
+    assert (cpu.build, cpu.constrains) == ("py_0", []) and "not applied" in cpu.notes[0]
     with pytest.raises(BadInput, match="gfx110X-all"):
         plan_wheel(gw.rocm_libraries(tmp_path, "gfx110X-all"), ConversionOptions(gpu_family="gfx103X"))
 
@@ -151,16 +160,47 @@ def test_torch_depending_on_cuda_toolkit_extras(tmp_path: Path) -> None:
 
 
 def test_dist_info_read_and_pinned_without_running_it() -> None:
-    source = gw.DIST_INFO_PY.format(version=gw.ROCM, default="gfx103X-dgpu", families=list(gw.FAMILIES))
+    """TheRock's template plus py_packaging.py's appended lines (DEFAULT_TARGET_FAMILY, .append per family)."""
+    source = gw.therock_dist_info(gw.ROCM, ["gfx110X-all", "gfx103X-dgpu"])
+    assert "AVAILABLE_TARGET_FAMILIES: list[str] = []" in source and "AVAILABLE_TARGET_FAMILIES.append('gfx103X-dgpu')" in source
     info = parse_dist_info(source)
-    assert (info.version, info.default_family, info.available_families) == (gw.ROCM, "gfx103X-dgpu", gw.FAMILIES)
+    # the template's "DEFAULT" placeholders are overridden by the last assignment
+    assert (info.version, info.default_family, info.available_families) == (gw.ROCM, "gfx103X-dgpu", ("gfx110X-all", "gfx103X-dgpu"))
     assert [(e.logical_name, e.required) for e in info.packages] == [("meta", True), ("core", True), ("libraries", False), ("devel", False)]
     pinned = pin_family(source, "gfx110X-all")
     assert parse_dist_info(pinned).available_families == ("gfx110X-all",)
     assert parse_dist_info(pinned).default_family == "gfx110X-all"
+    assert len(pinned.splitlines()) == len(source.splitlines())
     namespace: dict = {}
-    exec(compile(pinned, "_dist_info.py", "exec"), namespace)  # still valid Python
-    assert namespace["determine_target_family"]() == "gfx110X-all"
+    exec(compile(pinned, "_dist_info.py", "exec"), namespace)  # still valid Python, and TheRock's code agrees
+    assert namespace["AVAILABLE_TARGET_FAMILIES"] == ["gfx110X-all"]
+    assert namespace["DEFAULT_TARGET_FAMILY"] == "gfx110X-all"
+
+
+def test_dist_info_other_spellings_and_wheel_lines() -> None:
+    template = (gw.THEROCK / "_dist_info.py").read_text()
+    source = template + (
+        "__version__ = '7.11.0a20260104'\nAVAILABLE_TARGET_FAMILIES += ['gfx94X-dcgpu']\n"
+        "AVAILABLE_TARGET_FAMILIES.extend(['gfx120X-all', 'gfx94X-dcgpu'])\nDEFAULT_TARGET_FAMILY = 'gfx120X-all'\n"
+        "THIS_TARGET_FAMILY = 'gfx120X-all'\nTHIS_PACKAGE_ENTRY = ALL_PACKAGES['libraries']\n"
+        "AVAILABLE_TARGET_FAMILIES.append(some_call())\n"  # not a literal: ignored, never evaluated
+    )
+    info = parse_dist_info(source)
+    assert info.available_families == ("gfx94X-dcgpu", "gfx120X-all")
+    assert (info.default_family, info.this_family, info.this_package) == ("gfx120X-all", "gfx120X-all", "libraries")
+    reset = parse_dist_info(source + "AVAILABLE_TARGET_FAMILIES = ['gfx1151']\n")  # the last assignment wins
+    assert reset.available_families == ("gfx1151",)
+    assert parse_dist_info(template).available_families == () and parse_dist_info(template).default_family is None
+
+
+def test_short_family_tag_resolves_against_the_sdist(tmp_path: Path) -> None:
+    """``--gpu-family gfx103X`` picks what the sdist lists, in TheRock's suffix order (-all, -dgpu, …)."""
+    one = gw.rocm_sdist(tmp_path / "one", families=["gfx103X-dgpu"])
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(one, family="gfx103X")] == ["gfx103X-dgpu"]
+    both = gw.rocm_sdist(tmp_path / "both", families=["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"])
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X")] == ["gfx103X-all"]
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X-dgpu")] == ["gfx103X-dgpu"]
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both)] == ["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"]
 
 
 def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
@@ -171,7 +211,7 @@ def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
         ("rocm", gw.ROCM, "py_gfx103X_0", "noarch"),
         ("rocm", gw.ROCM, "py_gfx110X_0", "noarch"),
     ]
-    assert pkgs[0].depends == ["python", f"rocm-sdk-core =={gw.ROCM}", f"rocm-sdk-libraries-gfx103x-dgpu =={gw.ROCM}"]
+    assert pkgs[0].depends == ["python", f"rocm-sdk-core =={gw.ROCM} *gfx103X*", f"rocm-sdk-libraries-gfx103x-dgpu =={gw.ROCM}"]
     assert pkgs[1].depends[-1] == f"rocm-sdk-libraries-gfx110x-all =={gw.ROCM}"
     assert pkgs[0].link["noarch"]["entry_points"] == ["rocm-sdk = rocm_sdk.__main__:main"]
     paths = [f.path for f in pkgs[0].files]
@@ -200,7 +240,7 @@ def test_meta_package_family_selection(tmp_path: Path) -> None:
     (devel, *_) = rocm_meta_distributions(sdist, family="gfx103X", extras=["devel"])
     (pkg,) = plan_packages(devel, ConversionOptions(gpu_family="gfx103X-dgpu", extras_packages=False))
     assert (pkg.version, pkg.build) == (gw.ROCM, "py_devel_gfx103X_0")
-    assert f"rocm-sdk-devel =={gw.ROCM}" in pkg.depends
+    assert f"rocm-sdk-devel =={gw.ROCM} *gfx103X*" in pkg.depends
 
 
 def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
@@ -216,7 +256,7 @@ def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
 def test_meta_package_from_options_only(tmp_path: Path) -> None:
     (dist,) = rocm_meta_distributions(None, version=gw.ROCM, family="gfx1151")
     (pkg,) = plan_packages(dist, ConversionOptions(gpu_family="gfx1151", extras_packages=False))
-    assert (pkg.build, pkg.depends) == ("py_gfx1151_0", ["python", f"rocm-sdk-core =={gw.ROCM}", f"rocm-sdk-libraries-gfx1151 =={gw.ROCM}"])
+    assert (pkg.build, pkg.depends) == ("py_gfx1151_0", ["python", f"rocm-sdk-core =={gw.ROCM} *gfx1151*", f"rocm-sdk-libraries-gfx1151 =={gw.ROCM}"])
     assert sorted(f.path for f in pkg.files) == [f"site-packages/rocm-{gw.ROCM}.dist-info/{n}" for n in ("INSTALLER", "METADATA", "RECORD")]
 
 
