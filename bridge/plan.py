@@ -30,7 +30,7 @@ from .translate.names import NameMap, extras_package
 from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
 from .translate.variants import FamilyError, Variant, variant_for
-from .translate.versions import conda_version, translate_specifier_set
+from .translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
@@ -213,7 +213,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += variant.build_number_offset
+    build_number += nightly_build_offset(dist.version) + variant.build_number_offset
     build = _build_string(target, variant, build_number, where)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name

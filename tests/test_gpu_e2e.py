@@ -112,10 +112,10 @@ def test_rocm_variant_installs_with_its_stack_and_runs(channels: tuple[Path, ...
     prefix = prefix_factory()
     records = install([base, channel], [f"torch[version='2.9.*', build='*rocm7.11*{tag}*']", "rocm-sdk-devel"], prefix)
     chosen = picked(records)
-    assert chosen["torch"] == f"py{gw.PY}_rocm7.11_{tag}_0"
+    assert chosen["torch"] == f"py{gw.PY}_rocm7.11_{tag}_20260104000"
     assert chosen["rocm"] == f"py_{tag}_0"
     assert chosen[f"rocm-sdk-libraries-{family.lower()}"] == f"{tag}_0"
-    assert chosen["triton"] == f"py{gw.PY}_rocm7.11_{tag}_0"
+    assert chosen["triton"] == f"py{gw.PY}_rocm7.11_{tag}_20260104000"
     assert chosen["rocm-sdk-core"] == chosen["rocm-sdk-devel"] == f"{tag}_0"
     assert not [n for n in chosen if n.startswith("rocm-sdk-libraries-") and tag.lower() not in n]
     result = run_in_prefix(prefix, "python", "-c", "import torch; print(torch.VARIANT, torch.BUILT_FOR)")

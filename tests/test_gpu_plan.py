@@ -30,8 +30,8 @@ def test_mission_example(tmp_path: Path) -> None:
     wheel = gw.torch_rocm(tmp_path, "gfx103X-dgpu", tag="cp312-cp312-win_amd64")
     assert wheel.name == "torch-2.9.1+rocm7.11.0a20260104-cp312-cp312-win_amd64.whl"
     torch, extra = plan_wheel(wheel, ConversionOptions(gpu_family="gfx103X"))
-    assert (torch.name, torch.version, torch.build, torch.subdir) == ("torch", "2.9.1", "py312_rocm7.11_gfx103X_0", "win-64")
-    assert torch.filename("conda") == "torch-2.9.1-py312_rocm7.11_gfx103X_0.conda"
+    assert (torch.name, torch.version, torch.build, torch.subdir) == ("torch", "2.9.1", "py312_rocm7.11_gfx103X_20260104000", "win-64")
+    assert torch.filename("conda") == "torch-2.9.1-py312_rocm7.11_gfx103X_20260104000.conda"
     assert torch.track_features == "rocm"
     assert "rocm ==7.11.0a20260104 *gfx103X*" in torch.depends
     assert not any(d.startswith("triton") for d in torch.depends)  # Linux-only on win-64
@@ -39,19 +39,19 @@ def test_mission_example(tmp_path: Path) -> None:
     assert torch.about["extra"]["wheel2conda"]["gpu_family"] == "gfx103X"
     assert torch.warnings == []
     assert (extra.name, extra.build) == ("torch-with-opt-einsum", torch.build)
-    assert "torch ==2.9.1 py312_rocm7.11_gfx103X_0" in extra.depends and "opt-einsum >=3.3" in extra.depends
+    assert "torch ==2.9.1 py312_rocm7.11_gfx103X_20260104000" in extra.depends and "opt-einsum >=3.3" in extra.depends
 
 
 def test_rocm_torch_on_linux_pins_triton_variant_and_family(tmp_path: Path) -> None:
     (torch, _) = plan_wheel(gw.torch_rocm(tmp_path, "gfx110X-all"), ConversionOptions(gpu_family="gfx110X-all"))
-    assert torch.build == f"py{gw.PY}_rocm7.11_gfx110X_0"
+    assert torch.build == f"py{gw.PY}_rocm7.11_gfx110X_20260104000"
     assert "triton ==3.5.1 *rocm7.11*" in torch.depends
     assert "rocm ==7.11.0a20260104 *gfx110X*" in torch.depends
 
 
 def test_rocm_torch_without_family_is_reported(tmp_path: Path) -> None:
     (torch, _) = plan_wheel(gw.torch_rocm(tmp_path, "gfx110X-all"), ConversionOptions())
-    assert torch.build == f"py{gw.PY}_rocm7.11_0"
+    assert torch.build == f"py{gw.PY}_rocm7.11_20260104000"
     assert any("--gpu-family" in w for w in torch.warnings)
 
 
@@ -249,7 +249,7 @@ def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
     assert (pkg.version, pkg.build) == ("10.1.0a20260811", "py_bkc.20260813.devel_gfx1151_0")
     torch = build_wheel(tmp_path, "torch", "2.9.1+rocm10.1.0a20260811.bkc.20260813", tag="cp312-cp312-linux_x86_64", requires_dist=["rocm[libraries]==10.1.0a20260811+bkc.20260813"])
     (t,) = plan_wheel(torch, ConversionOptions(gpu_family="gfx1151"))
-    assert t.build == "py312_rocm10.1_gfx1151_0"
+    assert t.build == "py312_rocm10.1_gfx1151_20260811000"
     assert "rocm ==10.1.0a20260811 *bkc.20260813*gfx1151*" in t.depends  # matches the meta build above
 
 
@@ -317,7 +317,7 @@ def test_cli_reports_decisions_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     doc = json.loads(capsys.readouterr().out)
     assert code == 0, doc
     builds = sorted((i["name"], i["build"]) for i in doc["items"])
-    assert builds == [("rocm", "py_gfx103X_0"), ("torch", f"py{gw.PY}_rocm7.11_gfx103X_0"), ("torch-with-opt-einsum", f"py{gw.PY}_rocm7.11_gfx103X_0")]
+    assert builds == [("rocm", "py_gfx103X_0"), ("torch", f"py{gw.PY}_rocm7.11_gfx103X_20260104000"), ("torch-with-opt-einsum", f"py{gw.PY}_rocm7.11_gfx103X_20260104000")]
     assert any("numpy-2.0.0.tar.gz: skipped" in w for w in doc["warnings"])
     torch = next(i for i in doc["items"] if i["name"] == "torch")
     assert torch["track_features"] == "rocm"

@@ -337,10 +337,10 @@ def test_emit_per_python_wheels_uses_variants_and_selectors() -> None:
         'target_platform == "linux-64" and match(python, "3.13.*")',
         'target_platform == "win-64" and match(python, "3.12.*")',
     ]
-    assert doc["build"]["string"] == '${{ "py" ~ (python | version_to_buildstring) }}_rocm7.11_gfx103X_0'
+    assert doc["build"]["string"] == '${{ "py" ~ (python | version_to_buildstring) }}_rocm7.11_gfx103X_20260104000'
     assert 'target_platform == "win-64" and match(python, "3.13.*")' in doc["build"]["skip"]
     run = doc["requirements"]["run"]
-    assert run[:2] == ["python", "rocm-sdk-core ==7.11.0a20260104"]
+    assert run[:2] == ["python", "rocm-sdk-core ==7.11.0a20260104 *gfx103X*"]
     assert run[2]["then"] == "triton ==3.5.1" and "linux-64" in run[2]["if"] and "win-64" not in run[2]["if"]
     assert yaml.safe_load(out.variants_yaml) == {"python": ["3.12.*", "3.13.*"]}
 
@@ -459,9 +459,11 @@ def test_nightlies_dated_only_in_the_label_get_distinct_build_numbers(tmp_path: 
     )
     assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0
     numbers = sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml"))
-    assert numbers == [20260104000, 20260105000]
+    assert numbers == [0, 0]  # the recipe counts rebuilds; the date is added by the converter's rule
     assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0  # stable on the next run
     assert sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml")) == numbers
+    rattler = sorted((p.parent / "recipe.yaml").read_text() for p in config.parent.rglob("wheel2conda.yaml"))
+    assert "number: 20260104000" in rattler[0] and "number: 20260105000" in rattler[1]
 
     channel = tmp_path / "channel"
     assert main(["recipes", "build", "-q", "--recipes", str(config.parent), "--channel", str(channel), "--cache", str(tmp_path / "cache")]) == 0
@@ -472,3 +474,8 @@ def test_nightlies_dated_only_in_the_label_get_distinct_build_numbers(tmp_path: 
     prefix = prefix_factory()
     install([channel, base_channel], ["python", "torch"], prefix)  # the newest nightly wins among equal versions
     assert run_in_prefix(prefix, "python", "-c", "import torch; print(torch.NIGHTLY)").stdout.strip() == "20260105"
+
+    # convert gives the same wheel the same package: one rule for both (issue 18)
+    out = tmp_path / "converted"
+    assert main(["convert", "-q", "-o", str(out), *map(str, sorted(wheels.glob("*.whl")))]) == 0
+    assert sorted(p.name for p in (out / "linux-64").glob("*.conda")) == sorted(p.name for p in (channel / "linux-64").glob("*.conda"))

@@ -26,7 +26,7 @@ from .http import FetchError, Http
 from .index import Index, IndexFile, dist_identity
 from .model import RATTLER_FILE, RECIPE_FILE, VARIANTS_FILE, Recipe, SourceFile
 from .rattler import emit
-from .select import group_by_version, label_nightly_date, select_files, select_versions
+from .select import group_by_version, select_files, select_versions
 
 Log = Callable[[str], None]
 
@@ -164,7 +164,7 @@ def _recipes_for(
         recipe.files = [SourceFile(f.filename, f.url, f.sha256 or "", f.size) for f in chosen]
         previous = existing.get(recipe.id)
         recipe.metadata = _metadata(index, chosen, previous.recipe if previous else None)
-        recipe.build_number = _base_build_number(source.build_number, version)
+        recipe.build_number = source.build_number  # convert adds the nightly date (translate.versions.nightly_build_offset)
         if previous is not None:
             old = {(f.name, f.sha256) for f in previous.recipe.files}
             new = {(f.name, f.sha256) for f in recipe.files}
@@ -172,18 +172,6 @@ def _recipes_for(
             recipe.build_number = max(recipe.build_number, previous.recipe.build_number + bump)
         recipes.append(recipe)
     return recipes
-
-
-def _base_build_number(configured: int, version: Version) -> int:
-    """The configured build number, plus ``YYYYMMDD × 1000`` for nightlies dated only in the label.
-
-    ``torch 2.9.1+rocm7.11.0a20260104`` and ``…0105`` are both conda version ``2.9.1`` with the
-    same build string; the date keeps their file names apart, stays the same on every run, and
-    makes the newest nightly win among equal versions.  The factor leaves room for rebuilds of
-    one nightly (+1 each) and the CUDA build-number offset (+100).
-    """
-    date = label_nightly_date(version)
-    return configured + date * 1000 if date is not None else configured
 
 
 def _same_project(f: IndexFile, project: str) -> bool:

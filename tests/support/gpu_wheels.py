@@ -151,7 +151,7 @@ def _windows(tag: str) -> bool:
 def core_files(version: str, family: str | None, windows: bool = False) -> dict[str, str | bytes]:
     """Files of ``rocm-sdk-core`` as one family's CI job builds it."""
     families = [family] if family else list(FAMILIES)
-    platform = {"_rocm_sdk_core/bin/amdhip64_7.dll": b"MZ stand-in for amdhip64_7.dll"} if windows else {"_rocm_sdk_core/lib/libamdhip64.so.7": b"stand-in for libamdhip64.so.7"}
+    platform = {"_rocm_sdk_core/bin/amdhip64_7.dll": b"stand-in for amdhip64_7.dll"} if windows else {"_rocm_sdk_core/lib/libamdhip64.so.7": b"stand-in for libamdhip64.so.7"}
     targets = ";".join(FAMILY_TARGETS.get(f, f) for f in families)
     return {
         "rocm_sdk_core/__init__.py": "",
