@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     b.add_argument("--cache", type=Path, help=f"download cache (default: $WHEEL2CONDA_CACHE or {default_cache_dir()})")
     b.add_argument("--only", action="append", default=[], metavar="RECIPE", help="only this recipe or folder (e.g. torch/cu124; repeatable)")
     b.add_argument("--force", action="store_true", help="rebuild even when the channel is up to date")
+    b.add_argument("--retry-failed", action="store_true", help="retry recipes that failed before with the same content (they are skipped otherwise)")
     b.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="package format (default: conda)")
     add_zstd_arguments(b)
     add_http_arguments(b)
@@ -87,6 +88,7 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
         cache_dir=args.cache,
         only=args.only,
         force=args.force,
+        retry_failed=args.retry_failed,
         fmt=args.format,
         zstd=zstd_settings(args),
         log=out.detail,
