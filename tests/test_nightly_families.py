@@ -204,3 +204,46 @@ def test_failed_recipe_is_remembered_until_its_inputs_change(tmp_path: Path, cap
         assert {i.recipe: i.status for i in report.items}[devel] == "built"
         assert "failed" not in read_state(channel)[devel]
         assert json.loads((channel / ".wheel2conda" / "recipes-state.json").read_text())["recipes"][devel]["packages"]
+
+
+def test_regenerate_hashes_files_the_index_gives_no_hash_for(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A plain listing (no ``#sha256=``): the chosen files are fetched, hashed and pinned; one that
+    cannot be fetched is counted as skipped with its reason — never a silent '0 added'."""
+    www, wheels, recipes = tmp_path / "www", tmp_path / "wheels", tmp_path / "recipes"
+    out = wheels / NIGHTS[0]
+    files = [gw.rocm_core(out, NIGHTS[0], family="gfx110X-all"), gw.rocm_libraries(out, "gfx110X-all", NIGHTS[0])]
+    write_simple_index(www / "v2-staging" / "gfx110X-all", files, metadata=False, hashes=False)
+    with IndexServer(www) as server:
+        config = recipes / "sources.yaml"
+        recipes.mkdir()
+        config.write_text(textwrap.dedent(f"""\
+            sources:
+              - name: rocm-nightly
+                index: {server.url}/v2-staging/gfx110X-all/
+                platforms: [linux-64]
+                packages: [rocm-sdk-core, rocm-sdk-libraries-gfx110X-all]
+            """))
+        args = ["recipes", "regenerate", "--config", str(config), "--retries", "0"]
+        capsys.readouterr()
+        assert main(args) == 0
+        text = capsys.readouterr().out
+        assert "regenerate: 2 added, 0 updated, 0 removed, 0 unchanged, 0 errors, 2 files hashed here (the index gives no sha256)" in text
+        import hashlib
+
+        from bridge.recipes.model import Recipe
+
+        core = Recipe.load(recipes / "rocm-sdk-core" / "gfx110X-all" / NIGHTS[0] / "wheel2conda.yaml")
+        assert core.files[0].sha256 == hashlib.sha256(files[0].read_bytes()).hexdigest()
+        assert core.files[0].size == files[0].stat().st_size
+        downloads = server.wheel_downloads
+        assert main(args) == 0  # pinned: the next run reuses the recipe's sha256 without fetching
+        assert "2 unchanged, 0 errors\n" in capsys.readouterr().out and server.wheel_downloads == downloads
+
+        # a new night whose wheel cannot be fetched: counted and explained, the other one still pinned
+        night2 = [gw.rocm_core(wheels / NIGHTS[1], NIGHTS[1], family="gfx110X-all"), gw.rocm_libraries(wheels / NIGHTS[1], "gfx110X-all", NIGHTS[1])]
+        write_simple_index(www / "v2-staging" / "gfx110X-all", night2, metadata=False, hashes=False)
+        server.fail(f"/v2-staging/gfx110X-all/{night2[0].name}", 403, times=5)
+        assert main(args) == 0
+        captured = capsys.readouterr()
+        assert "1 added" in captured.out and "1 file skipped (no sha256 and not fetchable)" in captured.out
+        assert f"skipped {night2[0].name}: the index gives no sha256 and fetching it to compute one failed (HTTP 403" in captured.err

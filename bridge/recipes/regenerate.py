@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class RegenerateReport:
     errors: list[BridgeError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    hashed: list[str] = field(default_factory=list)  # files the index gave no sha256 for, fetched and hashed here
+    skipped: list[str] = field(default_factory=list)  # "<file>: <reason>": files left out of their recipe
 
     @property
     def changed(self) -> bool:
@@ -127,10 +129,6 @@ def _recipes_for(
     index: Index, source: Source, rule: PackageRule, target: IndexTarget, project: str, existing: dict[str, _Existing], report: RegenerateReport
 ) -> list[Recipe]:
     files = index.files(project)
-    missing_hash = [f.filename for f in files if not f.sha256]
-    files = [f for f in files if f.sha256]
-    for name in missing_hash:
-        report.notes.append(f"{name}: the index gives no sha256, so it cannot be pinned")
     groups = group_by_version(f for f in files if _same_project(f, project))
     recipes = []
     variant = target.family or source.variant or source.name
@@ -158,11 +156,12 @@ def _recipes_for(
             candidates, notes = select_files(groups[version], rule.python, rule.platforms)
             chosen = [c.file for c in candidates]
             recipe.notes = notes
+        previous = existing.get(recipe.id)
+        chosen = _pinned(chosen, index.http, previous.recipe if previous else None, report)
         if not chosen:
             report.notes.append(f"{project} {version} on {target.url}: no {'sdist' if recipe.kind == 'meta' else 'wheel'} for the selected platforms/Pythons")
             continue
         recipe.files = [SourceFile(f.filename, f.url, f.sha256 or "", f.size) for f in chosen]
-        previous = existing.get(recipe.id)
         recipe.metadata = _metadata(index, chosen, previous.recipe if previous else None)
         recipe.build_number = source.build_number  # convert adds the nightly date (translate.versions.nightly_build_offset)
         if previous is not None:
@@ -172,6 +171,28 @@ def _recipes_for(
             recipe.build_number = max(recipe.build_number, previous.recipe.build_number + bump)
         recipes.append(recipe)
     return recipes
+
+
+def _pinned(chosen: list[IndexFile], http: Http, previous: Recipe | None, report: RegenerateReport) -> list[IndexFile]:
+    """``chosen`` with a sha256 for every file: the index's, else the previous recipe's for the same
+    URL, else computed by fetching the file.  A file that cannot be fetched is left out and counted
+    as skipped (with the reason) — an index without hashes never yields a silent nothing."""
+    known = {(f.name, f.url): (f.sha256, f.size) for f in previous.files} if previous else {}
+    result = []
+    for f in chosen:
+        if f.sha256:
+            result.append(f)
+            continue
+        sha256, size = known.get((f.filename, f.url), (None, f.size))
+        if sha256 is None:
+            try:
+                sha256, size = http.hash(f.url)
+            except FetchError as exc:
+                report.skipped.append(f"{f.filename}: the index gives no sha256 and fetching it to compute one failed ({exc.reason})")
+                continue
+            report.hashed.append(f.filename)
+        result.append(replace(f, hashes={**f.hashes, "sha256": sha256}, size=size))
+    return result
 
 
 def _same_project(f: IndexFile, project: str) -> bool:
