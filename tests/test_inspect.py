@@ -80,7 +80,7 @@ def test_rocm_windows_plan_names_every_source(wheels: Path, tmp_path: Path, caps
         "filelock": "Requires-Dist: filelock",
     }
     actions = {r["requirement"].split(";")[0]: (r["action"], r["reason"]) for r in torch["requirements"]}
-    assert actions[f"triton==3.5.1+rocm{gw.ROCM}"][0] == "excluded" and "marker is false" in actions[f"triton==3.5.1+rocm{gw.ROCM}"][1]
+    assert f"triton==3.5.1+rocm{gw.ROCM}" not in actions  # TheRock's Windows torch does not require triton
     assert actions["opt-einsum>=3.3"][0] == "extra"
     assert torch["track_features"] == "rocm" and torch["variant"]["backend"] == "rocm" and torch["variant"]["family"] == "gfx103X"
     assert extra["name"] == "torch-with-opt-einsum" and extra["extra_of"] == "torch" and extra["files"]["count"] == 0

@@ -51,12 +51,17 @@ def publish_night(www: Path, wheels: Path, version: str, families: tuple[str, ..
     """Every family's CI job uploads its own set into its own index."""
     for family in families:
         out = wheels / version / family
+        win = "py3-none-win_amd64"
         files = [
             gw.rocm_sdist(out, version, families=[family]),
             gw.rocm_core(out, version, family=family),
+            gw.rocm_core(out, version, family=family, tag=win),
             gw.rocm_devel(out, version, family=family),
+            gw.rocm_devel(out, version, family=family, tag=win),
             gw.rocm_libraries(out, family, version),
-            gw.torch_rocm(out, family, rocm=version),
+            gw.rocm_libraries(out, family, version, tag=win),
+            gw.torch_rocm(out, family, rocm=version),  # requires triton (Linux builds only)
+            gw.torch_rocm(out, family, rocm=version, tag=f"cp{gw.PY}-cp{gw.PY}-win_amd64"),
             gw.triton_rocm(out, rocm=version),
         ]
         write_simple_index(www / "v2-staging" / family, files)
@@ -73,7 +78,7 @@ def write_config(recipes: Path, url: str, families: tuple[str, ...] = FAMILIES) 
           - name: rocm-nightly
             index: {url}/v2-staging/{{family}}/
             families: [{", ".join(families)}]
-            platforms: [linux-64]
+            platforms: [linux-64, win-64]
             python: ["{HOST_PY}"]
             versions: {{policy: nightly, keep: 2}}
             packages:
@@ -106,6 +111,15 @@ def make_nightly(config: Path, channel: Path, cache: Path) -> subprocess.Complet
     )
 
 
+def index_json(path: Path) -> dict:
+    from conda_package_streaming.package_streaming import stream_conda_info
+
+    for tar, member in stream_conda_info(str(path)):
+        if member.name == "info/index.json":
+            return json.load(tar.extractfile(member))
+    raise AssertionError(f"{path}: no info/index.json")
+
+
 def packages(channel: Path) -> dict[str, int]:
     return {p.relative_to(channel).as_posix(): p.stat().st_mtime_ns for p in channel.glob("*/*.conda")}
 
@@ -131,6 +145,55 @@ def check_stack(channel: Path, base_channel: Path, prefix: Path, family: str, ni
     assert torch.stdout.splitlines()[-1].split() == ["rocm", family, family]
 
 
+PLATFORM_SPECS = ("python", "python_abi", "__glibc", "__unix", "__win", "__linux", "__osx")  # rattler-build derives these itself
+
+
+def _name(spec: str) -> str:
+    return spec.split(" ", 1)[0].split("[", 1)[0]
+
+
+def assert_recipes_agree_with_the_channel(recipes: Path, channel: Path) -> int:
+    """Render every generated ``recipe.yaml`` with rattler-build (py-rattler-build) for each of its
+    platforms and Pythons, and compare what it would build with the converted package's index.json:
+    build string and number, run requirements, constraints and track_features.  Returns how many
+    rendered outputs were compared."""
+    rb = pytest.importorskip("rattler_build")
+    from bridge.recipes.model import Recipe
+
+    records: dict[tuple[str, str, str], dict] = {}
+    for repodata in channel.glob("*/repodata.json"):
+        for record in json.loads(repodata.read_text())["packages.conda"].values():
+            records[(repodata.parent.name, record["name"], record["build"])] = record
+    compared = 0
+    for path in sorted(recipes.rglob("recipe.yaml")):
+        recipe = Recipe.load(path.parent / "wheel2conda.yaml")
+        stage0 = rb.Stage0Recipe.from_file(str(path))
+        variants = rb.VariantConfig.from_file(str(path.parent / "variants.yaml")) if (path.parent / "variants.yaml").exists() else rb.VariantConfig()
+        for platform in recipe.subdirs:
+            for output in stage0.render(variants, rb.RenderConfig(platform=rb.PlatformConfig(target_platform=platform))):
+                built = output.recipe
+                build = built.build.to_dict()
+                if not built.sources:  # no wheel for this platform/Python: the recipe's `skip` rules drop it
+                    continue
+                subdir = "noarch" if built.build.noarch else platform
+                key = (subdir, built.package.name, str(built.build.string))
+                if key not in records:  # a pure wheel: rattler-build hashes its own build string
+                    same = [r for (d, n, _b), r in records.items() if (d, n) == key[:2] and r["version"] == built.package.version and r["build_number"] == built.build.number]
+                    assert len(same) == 1, (path, key)
+                    record = same[0]
+                else:
+                    record = records[key]
+                assert (record["version"], record["build_number"]) == (built.package.version, built.build.number), path
+                requirements = built.requirements.to_dict()
+                run = {str(s) for s in requirements.get("run", ()) if _name(str(s)) not in PLATFORM_SPECS}
+                assert run == {d for d in record["depends"] if _name(d) not in PLATFORM_SPECS}, (path, platform)
+                assert {str(s) for s in requirements.get("run_constraints", ())} == set(record.get("constrains", ())), (path, platform)
+                features = len((record.get("track_features") or "").split())
+                assert (build.get("variant") or {}).get("down_prioritize_variant", 0) == features, (path, platform)
+                compared += 1
+    return compared
+
+
 def test_make_nightly_three_families_two_nights(tmp_path: Path, base_channel: Path, prefix_factory) -> None:  # type: ignore[no-untyped-def]
     www, wheels, recipes, channel, cache = (tmp_path / n for n in ("www", "wheels", "recipes", "channel", "cache"))
     publish_night(www, wheels, NIGHTS[0])
@@ -148,6 +211,10 @@ def test_make_nightly_three_families_two_nights(tmp_path: Path, base_channel: Pa
             ]
         assert len([p for p in night1 if p.startswith("noarch/rocm-7")]) == 3
         check_stack(channel, base_channel, prefix_factory(), "gfx103X-dgpu", NIGHTS[0])
+        # recipe.yaml builds what the converter built: rendered with rattler-build, per platform
+        assert assert_recipes_agree_with_the_channel(recipes, channel) >= 30
+        win_torch = [p for p in night1 if p.startswith("win-64/torch-2.9.1")]
+        assert win_torch and all("triton" not in d for p in win_torch for d in index_json(channel / p)["depends"])
 
         publish_night(www, wheels, NIGHTS[1])
         second = make_nightly(config, channel, cache)

@@ -351,14 +351,16 @@ def test_emit_pure_and_meta_and_mixed() -> None:
     assert doc["build"]["noarch"] == "python" and "skip" not in doc["build"] and "if" not in doc["source"][0]
     meta = emit(_recipe(name="rocm", version="7.11.0a20260104", kind="meta", meta_requires=("rocm-sdk-core==7.11.0a20260104", "rocm-sdk-libraries-gfx103x-dgpu==7.11.0a20260104")), NameMap())
     doc = yaml.safe_load(meta.recipe_yaml)
-    assert doc["build"] == {"number": 0, "string": "gfx103X_0", "noarch": "generic"}  # the family's tag (docs/gpu.md)
-    assert doc["requirements"]["run"] == ["rocm-sdk-core ==7.11.0a20260104", "rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104"]
+    # as the converter builds it: noarch python, rocm_sdk inside, TheRock's setup.py told the family
+    assert {k: doc["build"][k] for k in ("number", "string", "noarch")} == {"number": 0, "string": "py_gfx103X_0", "noarch": "python"}
+    assert doc["build"]["script"]["env"] == {"ROCM_SDK_TARGET_FAMILY": "gfx103X-dgpu"}
+    assert doc["requirements"]["run"] == ["python", "rocm-sdk-core ==7.11.0a20260104 *gfx103X*", "rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104"]
     mixed = emit(_recipe(files=[SourceFile("t-1-cp312-cp312-linux_x86_64.whl", "u", SHA), SourceFile("t-1-cp39-abi3-win_amd64.whl", "u", SHA)]), NameMap())
     assert mixed.recipe_yaml is None and "mixes" in mixed.reason
 
 
 def test_emitted_recipes_render_with_rattler_build(tmp_path: Path) -> None:
-    rattler_build = pytest.importorskip("rattler_build")  # optional: not a project dependency
+    rattler_build = pytest.importorskip("rattler_build")  # py-rattler-build: a test dependency
     files = [SourceFile("n-1.0-py3-none-manylinux2014_x86_64.whl", "https://i/n.whl", SHA), SourceFile("n-1.0-py3-none-win_amd64.whl", "https://i/nw.whl", SHA)]
     (tmp_path / "recipe.yaml").write_text(emit(_recipe(name="n", version="1.0", files=files), NameMap()).recipe_yaml)
     recipe = rattler_build.Stage0Recipe.from_file(str(tmp_path / "recipe.yaml"))

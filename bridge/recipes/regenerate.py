@@ -163,6 +163,7 @@ def _recipes_for(
             continue
         recipe.files = [SourceFile(f.filename, f.url, f.sha256 or "", f.size) for f in chosen]
         recipe.metadata = _metadata(index, chosen, previous.recipe if previous else None)
+        recipe.files = _per_file_requirements(index, chosen, recipe, previous.recipe if previous else None)
         recipe.build_number = source.build_number  # convert adds the nightly date (translate.versions.nightly_build_offset)
         if previous is not None:
             old = {(f.name, f.sha256) for f in previous.recipe.files}
@@ -240,6 +241,35 @@ def _metadata(index: Index, chosen: list[IndexFile], previous: Recipe | None) ->
     except Exception as exc:  # packaging raises ExceptionGroup/InvalidMetadata lazily for bad fields
         raise BadInput(f"{first.url}.metadata", f"invalid core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None
     return data
+
+
+def _per_file_requirements(index: Index, chosen: list[IndexFile], recipe: Recipe, previous: Recipe | None) -> list[SourceFile]:
+    """The recipe's files, each with its own Requires-Dist where it differs from the recipe's.
+
+    Wheels of one version need not agree: TheRock's Linux torch requires triton, its Windows
+    torch does not, and the PEP 658 metadata of every file is what a recipe for its platform
+    must follow.  Reused from the previous recipe for unchanged files (a quiet night fetches nothing).
+    """
+    if recipe.metadata is None:
+        return recipe.files
+    common = tuple(recipe.metadata.get("requires_dist") or ())
+    by_name = {f.filename: f for f in chosen}
+    result = []
+    for f in recipe.files:
+        source = by_name[f.name]
+        own: tuple[str, ...] | None
+        if source.metadata_hashes is None or f.name == recipe.metadata.get("from"):
+            own = None
+        elif previous is not None and any(p.name == f.name and p.sha256 == f.sha256 for p in previous.files):
+            own = previous.requires_dist(f.name)
+        else:
+            md = index.metadata(source)
+            try:
+                own = tuple(str(r) for r in md.requires_dist or ())
+            except Exception as exc:  # packaging raises lazily for bad fields
+                raise BadInput(f"{source.url}.metadata", f"invalid core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None
+        result.append(replace(f, requires_dist=own if own is not None and own != common else None))
+    return result
 
 
 def _write_recipe(recipe: Recipe, root: Path, names: NameMap, check: bool, report: RegenerateReport) -> bool:

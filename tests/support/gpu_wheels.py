@@ -249,12 +249,19 @@ def rocm_libraries(out: Path, family: str, version: str = ROCM, tag: str | None 
 
 
 def torch_rocm(out: Path, family: str, version: str = "2.9.1", rocm: str = ROCM, tag: str | None = None) -> Path:
-    """TheRock's torch for one family (the binary is family-specific; the metadata is not)."""
+    """TheRock's torch for one family (the binary is family-specific; the metadata is not).
+
+    Requirements as ``external-builds/pytorch/build_prod_wheels.py`` (TheRock 3077ce801) sets
+    ``PYTORCH_EXTRA_INSTALL_REQUIREMENTS``: ``rocm[libraries]==V``, plus ``triton==…`` only where
+    triton is built (Linux) — no marker, so a Windows wheel's metadata simply lacks it.
+    """
+    tag = tag or f"cp{PY}-cp{PY}-{HOST_TAG}"
+    triton = [f"triton==3.5.1+rocm{rocm}"] if "linux" in tag else []
     return build_wheel(
         out,
         "torch",
         f"{version}+rocm{rocm}",
-        tag=tag or f"cp{PY}-cp{PY}-{HOST_TAG}",
+        tag=tag,
         files={
             "torch/__init__.py": (
                 "import rocm_sdk\n"
@@ -264,13 +271,14 @@ def torch_rocm(out: Path, family: str, version: str = "2.9.1", rocm: str = ROCM,
             ),
             "torch/lib/libtorch_hip.so": f"stand-in for libtorch_hip.so ({family})".encode(),
         },
-        requires_dist=[f"rocm[libraries]=={rocm}", f"triton==3.5.1+rocm{rocm}; {LINUX_ONLY}", "filelock", "opt-einsum>=3.3; extra == 'opt-einsum'"],
+        requires_dist=[f"rocm[libraries]=={rocm}", *triton, "filelock", "opt-einsum>=3.3; extra == 'opt-einsum'"],
         metadata_fields=[("Provides-Extra", "opt-einsum")],
         requires_python=">=3.9",
     )
 
 
 def triton_rocm(out: Path, rocm: str = ROCM) -> Path:
+    """TheRock's triton (Linux only)."""
     return build_wheel(out, "triton", f"3.5.1+rocm{rocm}", tag=f"cp{PY}-cp{PY}-{HOST_TAG}", files={"triton/__init__.py": "BACKEND = 'hip'\n"})
 
 
