@@ -41,3 +41,19 @@ if plugins is not None:
     @plugins.hookimpl
     def conda_subcommands() -> Iterator[Any]:
         yield plugins.CondaSubcommand(name=NAME, summary=SUMMARY, action=run)
+
+    @plugins.hookimpl
+    def conda_virtual_packages() -> Iterator[Any]:
+        """``__amdgpu``: this machine's AMD GPU targets (``bridge/gpu/amdgpu.py``), overridable
+        with ``CONDA_OVERRIDE_AMDGPU`` like ``__cuda`` with ``CONDA_OVERRIDE_CUDA``."""
+        from conda.auxlib import NULL
+        from conda.plugins.types import CondaVirtualPackage
+
+        from .gpu.amdgpu import NAME, VERSION, detected_build
+
+        yield CondaVirtualPackage(
+            name=NAME,
+            version=VERSION,
+            build=lambda: detected_build() or NULL,  # deferred; NULL: no AMD GPU, no __amdgpu
+            override_entity="build",
+        )

@@ -146,6 +146,9 @@ def parse_dist_info(source: str) -> RocmDistInfo:
             entry = _package_entry(node.value)
             if entry is not None:
                 packages.append(entry)
+        retemplated = _template_override(node)  # multi-arch (kpack split): libraries made arch-neutral
+        if retemplated is not None:
+            packages = [replace(e, template=retemplated[1]) if e.logical_name == retemplated[0] else e for e in packages]
 
     def text(key: str) -> str | None:
         value = scalars.get(key)
@@ -192,6 +195,22 @@ def _list_mutation(node: ast.stmt) -> tuple[str, list[str]] | None:
         items = _string_list(value)
         return (func.value.id, items) if items is not None else None
     return None
+
+
+def _template_override(node: ast.stmt) -> tuple[str, str] | None:
+    """``ALL_PACKAGES["libraries"].dist_package_template = "rocm-sdk-libraries"`` → ``("libraries", …)``.
+
+    py_packaging.py (TheRock 89553ce, ``Parameters.__init__`` with ``kpack_split``) appends this
+    line for multi-arch builds, where the libraries package has no family suffix.
+    """
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return None
+    target = node.targets[0]
+    if not (isinstance(target, ast.Attribute) and target.attr == "dist_package_template"):
+        return None
+    key = _registry_key(target.value)
+    value = _literal(node.value)
+    return (key, value) if key is not None and isinstance(value, str) else None
 
 
 def _registry_key(node: ast.expr) -> str | None:

@@ -193,6 +193,19 @@ def test_dist_info_other_spellings_and_wheel_lines() -> None:
     assert parse_dist_info(template).available_families == () and parse_dist_info(template).default_family is None
 
 
+def test_dist_info_multi_arch_lines() -> None:
+    """TheRock 89553ce, py_packaging.py with kpack_split: libraries arch-neutral, families via .append."""
+    template = (gw.THEROCK / "_dist_info.py").read_text()
+    source = template + (
+        "__version__ = '7.13.0a20260501'\nPY_PACKAGE_SUFFIX_NONCE = ''\n"
+        'ALL_PACKAGES["libraries"].dist_package_template = "rocm-sdk-libraries"\n'
+        "DEFAULT_TARGET_FAMILY = 'gfx1100'\nAVAILABLE_TARGET_FAMILIES.append('gfx1100')\nAVAILABLE_TARGET_FAMILIES.append('gfx942')\n"
+    )
+    info = parse_dist_info(source)
+    assert info.available_families == ("gfx1100", "gfx942")
+    assert {e.logical_name: e.template for e in info.packages}["libraries"] == "rocm-sdk-libraries"
+
+
 def test_short_family_tag_resolves_against_the_sdist(tmp_path: Path) -> None:
     """``--gpu-family gfx103X`` picks what the sdist lists, in TheRock's suffix order (-all, -dgpu, …)."""
     one = gw.rocm_sdist(tmp_path / "one", families=["gfx103X-dgpu"])
