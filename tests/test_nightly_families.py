@@ -160,10 +160,10 @@ def assert_recipes_agree_with_the_channel(recipes: Path, channel: Path) -> int:
     rb = pytest.importorskip("rattler_build")
     from bridge.recipes.model import Recipe
 
-    records: dict[tuple[str, str, str], dict] = {}
+    records: dict[tuple[str, str, str, str], dict] = {}
     for repodata in channel.glob("*/repodata.json"):
         for record in json.loads(repodata.read_text())["packages.conda"].values():
-            records[(repodata.parent.name, record["name"], record["build"])] = record
+            records[(repodata.parent.name, record["name"], record["version"], record["build"])] = record
     compared = 0
     for path in sorted(recipes.rglob("recipe.yaml")):
         recipe = Recipe.load(path.parent / "wheel2conda.yaml")
@@ -176,9 +176,9 @@ def assert_recipes_agree_with_the_channel(recipes: Path, channel: Path) -> int:
                 if not built.sources:  # no wheel for this platform/Python: the recipe's `skip` rules drop it
                     continue
                 subdir = "noarch" if built.build.noarch else platform
-                key = (subdir, built.package.name, str(built.build.string))
+                key = (subdir, built.package.name, built.package.version, str(built.build.string))
                 if key not in records:  # a pure wheel: rattler-build hashes its own build string
-                    same = [r for (d, n, _b), r in records.items() if (d, n) == key[:2] and r["version"] == built.package.version and r["build_number"] == built.build.number]
+                    same = [r for (d, n, v, _b), r in records.items() if (d, n, v) == key[:3] and r["build_number"] == built.build.number]
                     assert len(same) == 1, (path, key)
                     record = same[0]
                 else:
@@ -212,7 +212,7 @@ def test_make_nightly_three_families_two_nights(tmp_path: Path, base_channel: Pa
         assert len([p for p in night1 if p.startswith("noarch/rocm-7")]) == 3
         check_stack(channel, base_channel, prefix_factory(), "gfx103X-dgpu", NIGHTS[0])
         # recipe.yaml builds what the converter built: rendered with rattler-build, per platform
-        assert assert_recipes_agree_with_the_channel(recipes, channel) >= 30
+        assert assert_recipes_agree_with_the_channel(recipes, channel) == 34
         win_torch = [p for p in night1 if p.startswith("win-64/torch-2.9.1")]
         assert win_torch and all("triton" not in d for p in win_torch for d in index_json(channel / p)["depends"])
 
@@ -227,6 +227,7 @@ def test_make_nightly_three_families_two_nights(tmp_path: Path, base_channel: Pa
         assert built and all(NIGHTS[1] in line for line in built)  # only what changed
         for family in FAMILIES:
             check_stack(channel, base_channel, prefix_factory(), family, NIGHTS[1])
+        assert assert_recipes_agree_with_the_channel(recipes, channel) == 2 * 34 - 1  # filelock: one recipe
 
         again = make_nightly(config, channel, cache)  # a quiet night: nothing to do, still 0
         assert again.returncode == 0 and not [line for line in again.stdout.splitlines() if line.startswith("built ")]
