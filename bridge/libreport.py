@@ -246,10 +246,44 @@ def shipped_files(package: Path, label: str | None = None, name: str | None = No
     return noarch_python, entries
 
 
+def _gpu_family_tags(channel: Path) -> dict[str, str]:
+    """``subdir/file`` → the ROCm family tag its record pins the family mutexes to (``rocm``,
+    ``rocm-sdk-core`` with ``*gfx110X*``): packages of different families can never be installed
+    together, so the files they share are no clash."""
+    from .translate.variants import family_mutex, family_pins
+
+    mutexes = {family_mutex(), *family_pins()}
+    tags: dict[str, str] = {}
+    for repodata in channel.glob("*/repodata.json"):
+        try:
+            data = json.loads(repodata.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        for filename, record in {**(data.get("packages") or {}), **(data.get("packages.conda") or {})}.items():
+            for spec in [*(record.get("depends") or ()), *(record.get("constrains") or ())]:
+                parts = str(spec).split(" ")
+                if len(parts) == 3 and parts[0] in mutexes and re.fullmatch(r"\*[A-Za-z0-9_]+\*", parts[2]):
+                    tags[f"{repodata.parent.name}/{filename}"] = parts[2].strip("*")
+                    break
+    return tags
+
+
+def _coinstallable(copies: list[ShippedFile], tags: dict[str, str]) -> bool:
+    """Whether two of ``copies`` from different package names could share an environment."""
+    for i, a in enumerate(copies):
+        for b in copies[i + 1 :]:
+            ta, tb = tags.get(a.package), tags.get(b.package)
+            if a.name != b.name and (ta is None or tb is None or ta == tb):
+                return True
+    return False
+
+
 def file_clashes(channel: Path, subdirs: Iterable[str] | None = None) -> list[FileClash]:
     """Installed paths shipped by more than one package name, per subdir (noarch packages count in
-    every subdir, and alone under ``noarch``), sorted by subdir and path."""
+    every subdir, and alone under ``noarch``), sorted by subdir and path.  Packages pinned to
+    different ROCm families (which never share an environment) do not clash with each other."""
     channel = Path(channel)
+    tags = _gpu_family_tags(channel)
     by_subdir: dict[str, list[tuple[str, ShippedFile]]] = defaultdict(list)  # subdir → (installed path, file)
     for subdir, filename, name in channel_packages(channel, subdirs):
         path = channel / subdir / filename
@@ -264,7 +298,7 @@ def file_clashes(channel: Path, subdirs: Iterable[str] | None = None) -> list[Fi
         for where, f in by_subdir[subdir] + (noarch if subdir != "noarch" else []):
             groups[where].append(f)
         for where, copies in sorted(groups.items()):
-            if len({c.name for c in copies}) < 2:
+            if len({c.name for c in copies}) < 2 or not _coinstallable(copies, tags):
                 continue
             if subdir != "noarch" and all(c.package.startswith("noarch/") for c in copies):
                 continue  # reported once, under noarch

@@ -133,3 +133,20 @@ def test_file_clashes_report_plain_files(nvidia_channel: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert "linux-64 site-packages/nvidia/__init__.py: shipped by nvidia-cuda-cupti-cu12, nvidia-cuda-runtime-cu12, nvidia-shim" in captured.err
     assert "1 file shipped by more than one package" in captured.out
+
+
+def test_packages_of_different_rocm_families_do_not_clash(tmp_path: Path) -> None:
+    """Every family's libraries ship rocm_sdk_libraries/__init__.py, but no environment holds two families."""
+    from bridge.libreport import file_clashes
+    from tests.support import gpu_wheels as gw
+
+    wheels = tmp_path / "wheels"
+    for family in ("gfx103X-dgpu", "gfx110X-all"):
+        gw.rocm_libraries(wheels, family)
+    channel = tmp_path / "channel"
+    assert main(["convert", "-q", "--channel", str(channel), *map(str, sorted(wheels.iterdir()))]) == 0
+    assert [c.path for c in file_clashes(channel)] == []
+    build_conda_package(channel / "linux-64", {"name": "other", "version": "1", "build": "0"}, {"lib/python3.11/site-packages/rocm_sdk_libraries/__init__.py": "x"})
+    index_channel(channel)
+    (clash,) = file_clashes(channel)  # a family-neutral package clashes with both
+    assert clash.path == "site-packages/rocm_sdk_libraries/__init__.py" and clash.names[0] == "other"
