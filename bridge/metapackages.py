@@ -31,7 +31,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from packaging.metadata import parse_email
 from packaging.requirements import Requirement
