@@ -22,12 +22,15 @@ demo: install
 # Nightly job: rescan the indexes of recipes/sources.yaml, then convert and publish what changed.
 # Both steps always run (a failing index does not stop the build of what is there); the exit
 # status is non-zero when either step had a failure.
+# SOURCES/RECIPES pick another config (the recipes are written next to it).
 CHANNEL ?= channel
 CACHE   ?= .work/cache
+SOURCES ?= recipes/sources.yaml
+RECIPES ?= $(patsubst %/,%,$(dir $(SOURCES)))
 nightly: install
 	@rc=0; \
-	$(BIN)/wheel2conda recipes regenerate --config recipes/sources.yaml || rc=$$?; \
-	$(BIN)/wheel2conda recipes build --recipes recipes --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
+	$(BIN)/wheel2conda recipes regenerate --config $(SOURCES) || rc=$$?; \
+	$(BIN)/wheel2conda recipes build --recipes $(RECIPES) --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
 	exit $$rc
 
 # The suite, after a check that the dependency floors in pyproject.toml are true (the core tests

@@ -86,6 +86,31 @@ def _subcommands() -> list[object]:
     return [CondaSubcommand(name=NAME, summary=SUMMARY, action=run)]
 
 
+
 @hookimpl
 def conda_subcommands() -> Iterator[object]:
     yield from _guarded(_subcommands)
+
+
+# -- conda_virtual_packages: ``__amdgpu`` ---------------------------------------------------------
+
+
+def _virtual_packages() -> list[object]:
+    """``__amdgpu``: this machine's AMD GPU targets (``bridge/gpu/amdgpu.py``), overridable with
+    ``CONDA_OVERRIDE_AMDGPU`` like ``__cuda`` with ``CONDA_OVERRIDE_CUDA``; not exported without one
+    (conda's ``NULL``, as its own virtual packages do)."""
+    import dataclasses
+
+    from conda.plugins.types import CondaVirtualPackage
+
+    from .gpu.amdgpu import NAME as AMDGPU, VERSION, detected_build
+
+    # conda's NULL ("do not export") is the default of CondaVirtualPackage.empty_override
+    # (conda/plugins/types.py, 26.7.1): taken from there, so only plugin-API names are imported
+    null = next(f.default for f in dataclasses.fields(CondaVirtualPackage) if f.name == "empty_override")
+    return [CondaVirtualPackage(name=AMDGPU, version=VERSION, build=lambda: detected_build() or null, override_entity="build")]
+
+
+@hookimpl
+def conda_virtual_packages() -> Iterator[object]:
+    yield from _guarded(_virtual_packages)

@@ -34,7 +34,8 @@ from .sources.conda import CondaSource, open_conda
 from .translate.buildstring import sanitize
 from .translate.names import NameMap
 from .translate.specs import OS_VIRTUALS
-from .translate.variants import family_from_name
+from .translate.variants import family_from_name, family_mutex
+from .translate.versions import nightly_build_offset
 
 ReportKind = Literal["plan", "package"]
 PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
@@ -306,6 +307,9 @@ def _number_origin(dist: Distribution, pkg: CondaPackage, options: ConversionOpt
         text = f"the wheel's build tag {dist.build_tag[0]}{dist.build_tag[1]}"
     else:
         text = "build number (default 0)"
+    nightly = nightly_build_offset(dist.version)
+    if nightly:
+        text += f", plus {nightly} for the nightly dated {nightly // 1000} in its local label"
     offset = pkg.variant.build_number_offset
     if offset:
         text += f", plus {offset} for {pkg.variant.backend} builds (preferred where they can install)"
@@ -368,11 +372,13 @@ def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, 
             origin = _python_origin(dist, pkg)
         elif extra_of and name == canonicalize_name(extra_of):
             origin = f"the package whose extra '{pkg.provenance.extra}' this is"
-        elif name in variant_names:
+        elif name in variant_names and variant.label:
             origin = f"local version label +{variant.label} ({variant_names[name]})"
             glob = variant.framework_build(options.names.mode)
             if glob:
                 origin += f", a {variant.backend} build (build string with {', '.join(glob)})"
+        elif name in variant_names:
+            origin = f"GPU family {variant.family}: the family's SDK needs it (gpu.yaml family_requires: {variant_names[name]})"
         else:
             origin = "name map"
         result.append(Origin(spec, origin))
@@ -388,7 +394,7 @@ def _constrains(dist: Distribution, pkg: CondaPackage) -> list[Origin]:
     for spec in pkg.constrains:
         if spec in variant.constrains:
             origin = f"{variant.backend} build (local version label +{variant.label})"
-        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label:
+        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label and _spec_name(spec) == family_mutex():
             origin = f"local version label +{variant.label}: the exact ROCm release"
         elif _spec_name(spec) in pins:
             origin = f"GPU family {variant.family}: one family per environment"

@@ -31,7 +31,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from packaging.metadata import parse_email
 from packaging.requirements import Requirement
@@ -75,6 +74,8 @@ class RocmDistInfo:
     default_family: str | None = None
     available_families: tuple[str, ...] = ()
     packages: tuple[PackageEntry, ...] = ()
+    this_family: str | None = None  # THIS_TARGET_FAMILY of a wheel's copy (None in core, devel and the sdist)
+    this_package: str | None = None  # THIS_PACKAGE_ENTRY's logical name ("core"), in wheels
 
 
 @dataclass
@@ -100,33 +101,123 @@ def is_rocm_sdist(path: str | Path) -> bool:
 
 
 # -- _dist_info.py -----------------------------------------------------------------------------
+#
+# TheRock writes ``_dist_info.py`` as its template followed by generated lines
+# (``build_tools/_therock_utils/py_packaging.py``, ``Parameters.__init__`` and
+# ``PopulatedDistPackage.__init__``, at TheRock 3077ce801):
+#
+#     AVAILABLE_TARGET_FAMILIES: list[str] = []          # the template
+#     DEFAULT_TARGET_FAMILY: str = "DEFAULT"             # the template
+#     __version__ = '7.11.0a20260104'                    # generated from here on
+#     PY_PACKAGE_SUFFIX_NONCE = ''
+#     DEFAULT_TARGET_FAMILY = 'gfx103X-dgpu'             # sorted(all_target_families)[0]
+#     AVAILABLE_TARGET_FAMILIES.append('gfx103X-dgpu')   # one line per family
+#     THIS_TARGET_FAMILY = None                          # wheels only
+#     THIS_PACKAGE_ENTRY = ALL_PACKAGES['core']          # wheels only
+#
+# So the module is read as Python executes it: statement by statement, the last assignment
+# winning, ``.append``/``.extend``/``+=`` extending the list — with :mod:`ast`, never run.
+
+_LIST_NAMES = ("AVAILABLE_TARGET_FAMILIES", "LINUX_TARGET_FAMILIES", "WINDOWS_TARGET_FAMILIES")
+_SCALAR_NAMES = ("__version__", "DEFAULT_TARGET_FAMILY", "THIS_TARGET_FAMILY", "PY_PACKAGE_SUFFIX_NONCE")
+_PLACEHOLDER = "DEFAULT"  # the template's value before the build fills it in
 
 
 def parse_dist_info(source: str) -> RocmDistInfo:
-    """Version, families and package registry from ``_dist_info.py`` source."""
+    """Version, families and package registry from ``_dist_info.py`` source (never executed)."""
     tree = ast.parse(source)
-    values: dict[str, Any] = {}
+    scalars: dict[str, object] = {}
+    lists: dict[str, list[str]] = {}
     packages: list[PackageEntry] = []
+    this_entry: str | None = None
     for node in tree.body:
         name, value = _assignment(node)
-        if name in ("__version__", *_PINNED):
-            try:
-                values[name] = ast.literal_eval(value)
-            except ValueError:
-                pass
+        if name in _SCALAR_NAMES and value is not None:
+            scalars[name] = _literal(value)
+        elif name in _LIST_NAMES and value is not None:
+            lists[name] = _string_list(_literal(value)) or []
+        elif name == "THIS_PACKAGE_ENTRY" and value is not None:
+            this_entry = _registry_key(value)
+        mutated = _list_mutation(node)
+        if mutated is not None and mutated[0] in _LIST_NAMES:
+            lists.setdefault(mutated[0], []).extend(mutated[1])
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             entry = _package_entry(node.value)
             if entry is not None:
                 packages.append(entry)
-    version = values.get("__version__")
-    default = values.get("DEFAULT_TARGET_FAMILY")
-    available = values.get("AVAILABLE_TARGET_FAMILIES") or ()
+        retemplated = _template_override(node)  # multi-arch (kpack split): libraries made arch-neutral
+        if retemplated is not None:
+            packages = [replace(e, template=retemplated[1]) if e.logical_name == retemplated[0] else e for e in packages]
+
+    def text(key: str) -> str | None:
+        value = scalars.get(key)
+        return value if isinstance(value, str) and value != _PLACEHOLDER else None
+
     return RocmDistInfo(
-        version=version if isinstance(version, str) and version != "DEFAULT" else None,
-        default_family=default if isinstance(default, str) and default != "DEFAULT" else None,
-        available_families=tuple(str(f) for f in available if isinstance(f, str)),
+        version=text("__version__"),
+        default_family=text("DEFAULT_TARGET_FAMILY"),
+        available_families=tuple(dict.fromkeys(lists.get("AVAILABLE_TARGET_FAMILIES", ()))),
         packages=tuple(packages),
+        this_family=text("THIS_TARGET_FAMILY"),
+        this_package=this_entry,
     )
+
+
+def _literal(node: ast.expr) -> object:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _string_list(value: object) -> list[str] | None:
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def _list_mutation(node: ast.stmt) -> tuple[str, list[str]] | None:
+    """``NAME.append('x')``, ``NAME.extend([...])`` or ``NAME += [...]`` with literal strings."""
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+        items = _string_list(_literal(node.value))
+        return (node.target.id, items) if items is not None else None
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    call = node.value
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and len(call.args) == 1 and not call.keywords):
+        return None
+    value = _literal(call.args[0])
+    if func.attr == "append" and isinstance(value, str):
+        return func.value.id, [value]
+    if func.attr == "extend":
+        items = _string_list(value)
+        return (func.value.id, items) if items is not None else None
+    return None
+
+
+def _template_override(node: ast.stmt) -> tuple[str, str] | None:
+    """``ALL_PACKAGES["libraries"].dist_package_template = "rocm-sdk-libraries"`` → ``("libraries", …)``.
+
+    py_packaging.py (TheRock 89553ce, ``Parameters.__init__`` with ``kpack_split``) appends this
+    line for multi-arch builds, where the libraries package has no family suffix.
+    """
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return None
+    target = node.targets[0]
+    if not (isinstance(target, ast.Attribute) and target.attr == "dist_package_template"):
+        return None
+    key = _registry_key(target.value)
+    value = _literal(node.value)
+    return (key, value) if key is not None and isinstance(value, str) else None
+
+
+def _registry_key(node: ast.expr) -> str | None:
+    """``ALL_PACKAGES['core']`` → ``core``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "ALL_PACKAGES":
+        key = _literal(node.slice)
+        return key if isinstance(key, str) else None
+    return None
 
 
 def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
@@ -140,11 +231,8 @@ def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
 def _package_entry(call: ast.Call) -> PackageEntry | None:
     if not (isinstance(call.func, ast.Name) and call.func.id == "PackageEntry" and len(call.args) >= 2):
         return None
-    try:
-        logical, template = (ast.literal_eval(a) for a in call.args[:2])
-        required = next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "required"), False)
-    except ValueError:
-        return None
+    logical, template = (_literal(a) for a in call.args[:2])
+    required = next((_literal(k.value) for k in call.keywords if k.arg == "required"), False)
     if not isinstance(logical, str) or not isinstance(template, str):
         return None
     return PackageEntry(logical, template, bool(required))
@@ -153,18 +241,26 @@ def _package_entry(call: ast.Call) -> PackageEntry | None:
 def pin_family(source: str, family: str) -> str:
     """``_dist_info.py`` with ``DEFAULT_TARGET_FAMILY``/``AVAILABLE_TARGET_FAMILIES`` set to ``family``.
 
-    With one available family, ``rocm_sdk`` resolves to the installed libraries whatever
-    ``offload-arch`` reports; asking for another family through ``$ROCM_SDK_TARGET_FAMILY``
-    fails with TheRock's own message.
+    Every assignment of either name gets the pinned value and every ``.append``/``.extend``/
+    ``+=`` on the list is commented out (line numbers are kept).  With one available family,
+    ``rocm_sdk`` resolves to the installed libraries whatever ``offload-arch`` reports; asking
+    for another family through ``$ROCM_SDK_TARGET_FAMILY`` fails with TheRock's own message.
     """
     lines = source.splitlines(keepends=True)
     for node in reversed(ast.parse(source).body):
-        name, _ = _assignment(node)
-        if name not in _PINNED or node.end_lineno is None:
+        if node.end_lineno is None:
             continue
-        annotation = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
-        value = repr(family) if name == "DEFAULT_TARGET_FAMILY" else repr([family])
-        lines[node.lineno - 1 : node.end_lineno] = [f"{name}{annotation} = {value}  # pinned by wheel2conda\n"]
+        name, _ = _assignment(node)
+        mutated = _list_mutation(node)
+        if name in _PINNED:
+            annotation = f": {ast.unparse(node.annotation)}" if isinstance(node, ast.AnnAssign) else ""
+            value = repr(family) if name == "DEFAULT_TARGET_FAMILY" else repr([family])
+            replacement = [f"{name}{annotation} = {value}  # pinned by wheel2conda\n"]
+        elif mutated is not None and mutated[0] == "AVAILABLE_TARGET_FAMILIES":
+            replacement = [f"# {line.rstrip()}  # removed by wheel2conda\n" for line in lines[node.lineno - 1 : node.end_lineno]]
+        else:
+            continue
+        lines[node.lineno - 1 : node.end_lineno] = replacement + ["\n"] * (node.end_lineno - node.lineno + 1 - len(replacement))
     return "".join(lines)
 
 
@@ -279,7 +375,10 @@ def meta_families(sdist: RocmSdist | None, requested: str | None) -> list[GpuFam
     if sdist is not None and sdist.dist_info.available_families:
         offered = [resolve_family(f) for f in sdist.dist_info.available_families]
         offered = [replace(f, name=name) for f, name in zip(offered, sdist.dist_info.available_families)]
-        chosen = [f for f in offered if wanted is None or same_family(f, wanted)]
+        if wanted is None:
+            return offered
+        exact = [f for f in offered if wanted.name is not None and f.name is not None and f.name.lower() == wanted.name.lower()]
+        chosen = exact or _preferred([f for f in offered if same_family(f, wanted)])
         if not chosen:
             raise FamilyError(f"the sdist offers {', '.join(sdist.dist_info.available_families)}, not {wanted}; pass one of those to --gpu-family")
         return chosen
@@ -294,6 +393,24 @@ def meta_families(sdist: RocmSdist | None, requested: str | None) -> list[GpuFam
         f"{wanted.tag} is the tag of {', '.join(names)}: name the family, since the libraries package is "
         f"rocm-sdk-libraries-<family>"
     )
+
+
+#: TheRock's order when a GPU maps to several families of its group (``_dist_info.py``
+#: ``discover_current_target_family``: ``suffixes = ["-all", "-dgpu", "-igpu", "-dcgpu"]``).
+FAMILY_SUFFIX_ORDER = ("-all", "-dgpu", "-igpu", "-dcgpu")
+
+
+def _preferred(families: list[GpuFamily]) -> list[GpuFamily]:
+    """The one family TheRock would pick among families sharing a tag (``gfx103X`` → ``-all``, else ``-dgpu``, …)."""
+    if len(families) <= 1:
+        return families
+
+    def rank(f: GpuFamily) -> tuple[int, str]:
+        name = (f.name or "").lower()
+        order = next((i for i, s in enumerate(FAMILY_SUFFIX_ORDER) if name.endswith(s)), len(FAMILY_SUFFIX_ORDER))
+        return order, name
+
+    return [min(families, key=rank)]
 
 
 # -- distributions -----------------------------------------------------------------------------

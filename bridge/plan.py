@@ -34,8 +34,8 @@ from .translate.names import NameMap, extras_package
 from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
 from .translate.variants import FamilyError, GpuFamily, Variant, variant_for
+from .translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 from .translate.wheelvariant import family_of
-from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
@@ -276,13 +276,13 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
     family, variant_notes = _family_option(dist, options)
     try:
-        variant = variant_for(dist.version.local, name=dist.name, family=family)
+        variant = variant_for(dist.version.local, name=dist.name, family=family, version=dist.version.public)
     except FamilyError as exc:
         raise BadInput(where, str(exc)) from None
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += variant.build_number_offset + target.region.rank
+    build_number += nightly_build_offset(dist.version) + variant.build_number_offset + target.region.rank
     build = _build_string(target, variant, build_number, where)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name

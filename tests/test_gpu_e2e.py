@@ -37,8 +37,11 @@ def channels(tmp_path_factory: pytest.TempPathFactory, base_channel: Path) -> tu
     channel = root / "channel"
     for family in gw.FAMILIES:  # as downloaded from .../v2/<family>/
         index = gw.index_dir(mirror, family)
-        gw.rocm_sdist(index)
-        gw.rocm_core(index)
+        # each family's CI job builds its own sdist, core and devel (same names and version,
+        # different bytes: TheRock per-family era), so a family index holds a complete stack
+        gw.rocm_sdist(index, families=[family])
+        gw.rocm_core(index, family=family)
+        gw.rocm_devel(index, family=family)
         gw.rocm_libraries(index, family)
         gw.torch_rocm(index, family)
         gw.triton_rocm(index)
@@ -94,23 +97,39 @@ def test_default_with_a_driver_is_cuda_and_runs(channels: tuple[Path, ...], pref
     assert result.stdout.strip() == "cuda 12.4"
 
 
+DANGLING = (
+    "import pathlib, sysconfig\n"
+    "site = pathlib.Path(sysconfig.get_paths()['purelib'])\n"
+    "links = [p for p in (site / '_rocm_sdk_devel').rglob('*') if p.is_symlink()]\n"
+    "print(len(links), sorted(str(p.relative_to(site)) for p in links if not p.exists()))\n"
+)
+
+
 @pytest.mark.parametrize(("tag", "family"), [("gfx103X", "gfx103X-dgpu"), ("gfx110X", "gfx110X-all")])
 def test_rocm_variant_installs_with_its_stack_and_runs(channels: tuple[Path, ...], prefix_factory, tag: str, family: str) -> None:  # type: ignore[no-untyped-def]
+    """Every family's core and devel sit in one channel; a family's torch gets that family's stack."""
     base, channel, *_ = channels
     prefix = prefix_factory()
-    records = install([base, channel], [f"torch[version='2.9.*', build='*rocm7.11*{tag}*']"], prefix)
+    records = install([base, channel], [f"torch[version='2.9.*', build='*rocm7.11*{tag}*']", "rocm-sdk-devel"], prefix)
     chosen = picked(records)
-    assert chosen["torch"] == f"py{gw.PY}_rocm7.11_{tag}_0"
+    assert chosen["torch"] == f"py{gw.PY}_rocm7.11_{tag}_20260104000"
     assert chosen["rocm"] == f"py_{tag}_0"
     assert chosen[f"rocm-sdk-libraries-{family.lower()}"] == f"{tag}_0"
-    assert chosen["triton"] == f"py{gw.PY}_rocm7.11_{tag}_0"
-    assert "rocm-sdk-core" in chosen and not [n for n in chosen if n.startswith("rocm-sdk-libraries-") and tag.lower() not in n]
+    assert chosen["triton"] == f"py{gw.PY}_rocm7.11_{tag}_20260104000"
+    assert chosen["rocm-sdk-core"] == chosen["rocm-sdk-devel"] == f"{tag}_0"
+    assert not [n for n in chosen if n.startswith("rocm-sdk-libraries-") and tag.lower() not in n]
     result = run_in_prefix(prefix, "python", "-c", "import torch; print(torch.VARIANT, torch.BUILT_FOR)")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["rocm", family, family]
-    cli = run_in_prefix(prefix, "rocm-sdk")
-    assert cli.returncode == 0, cli.stderr
-    assert cli.stdout.strip() == f"rocm-sdk family {family}"
+    # (TheRock's _dist_info.py of 7.11.0a20260104 prints a warning when offload-arch is missing)
+    assert result.stdout.splitlines()[-1].split() == ["rocm", family, family]
+    targets = run_in_prefix(prefix, "rocm-sdk", "targets")  # TheRock's __main__: core's dist_info.json
+    assert targets.returncode == 0, targets.stderr
+    assert targets.stdout.strip() == gw.FAMILY_TARGETS[family]
+    links = run_in_prefix(prefix, "python", "-c", DANGLING)  # devel links into core and the family's libraries
+    assert links.returncode == 0, links.stderr
+    assert links.stdout.split(" ", 1) == ["5", "[]\n"]
+    root = run_in_prefix(prefix, "rocm-sdk", "path", "--root")  # the devel tree needs no expansion
+    assert root.returncode == 0 and root.stdout.strip().endswith("_rocm_sdk_devel"), root.stderr
 
 
 @pytest.mark.parametrize(
@@ -137,6 +156,13 @@ def test_selection_recipes(channels: tuple[Path, ...], spec: object) -> None:
         (["torch[build=*gfx103X*]", "rocm-sdk-libraries-gfx110x-all"], []),
         (["torch[build=*gfx103X*]", "rocm[build=*gfx110X*]"], []),
         (["torch[build=*gfx103X*]", "triton[build=*gfx110X*]"], []),
+        (["torch[build=*gfx103X*]", "rocm-sdk-core[build=*gfx110X*]"], []),
+        (["torch[build=*gfx103X*]", "rocm-sdk-devel[build=*gfx110X*]"], []),
+        # no rocm in the request: core is in every stack, and each family's packages pin it
+        (["rocm-sdk-core[build=*gfx103X*]", "rocm-sdk-libraries-gfx110x-all"], []),
+        (["rocm-sdk-devel[build=*gfx110X*]", "rocm-sdk-libraries-gfx103x-dgpu"], []),
+        (["triton[build=*gfx110X*]", "rocm-sdk-libraries-gfx103x-dgpu"], []),
+        (["rocm-sdk-libraries-gfx110x-all", "rocm-sdk-libraries-gfx103x-dgpu"], []),
         (["torch[build=*cu124*]"], []),  # no driver
         (["torch[build=*cu124*]", "cuda-version 11.8.*"], ["__cuda=12.4"]),
     ],

@@ -30,8 +30,8 @@ def test_mission_example(tmp_path: Path) -> None:
     wheel = gw.torch_rocm(tmp_path, "gfx103X-dgpu", tag="cp312-cp312-win_amd64")
     assert wheel.name == "torch-2.9.1+rocm7.11.0a20260104-cp312-cp312-win_amd64.whl"
     torch, extra = plan_wheel(wheel, ConversionOptions(gpu_family="gfx103X"))
-    assert (torch.name, torch.version, torch.build, torch.subdir) == ("torch", "2.9.1", "py312_rocm7.11_gfx103X_0", "win-64")
-    assert torch.filename("conda") == "torch-2.9.1-py312_rocm7.11_gfx103X_0.conda"
+    assert (torch.name, torch.version, torch.build, torch.subdir) == ("torch", "2.9.1", "py312_rocm7.11_gfx103X_20260104000", "win-64")
+    assert torch.filename("conda") == "torch-2.9.1-py312_rocm7.11_gfx103X_20260104000.conda"
     assert torch.track_features == "rocm"
     assert "rocm ==7.11.0a20260104 *gfx103X*" in torch.depends
     assert not any(d.startswith("triton") for d in torch.depends)  # Linux-only on win-64
@@ -39,19 +39,19 @@ def test_mission_example(tmp_path: Path) -> None:
     assert torch.about["extra"]["wheel2conda"]["gpu_family"] == "gfx103X"
     assert torch.warnings == []
     assert (extra.name, extra.build) == ("torch-with-opt-einsum", torch.build)
-    assert "torch ==2.9.1 py312_rocm7.11_gfx103X_0" in extra.depends and "opt-einsum >=3.3" in extra.depends
+    assert "torch ==2.9.1 py312_rocm7.11_gfx103X_20260104000" in extra.depends and "opt-einsum >=3.3" in extra.depends
 
 
 def test_rocm_torch_on_linux_pins_triton_variant_and_family(tmp_path: Path) -> None:
     (torch, _) = plan_wheel(gw.torch_rocm(tmp_path, "gfx110X-all"), ConversionOptions(gpu_family="gfx110X-all"))
-    assert torch.build == f"py{gw.PY}_rocm7.11_gfx110X_0"
+    assert torch.build == f"py{gw.PY}_rocm7.11_gfx110X_20260104000"
     assert "triton ==3.5.1 *rocm7.11*" in torch.depends
     assert "rocm ==7.11.0a20260104 *gfx110X*" in torch.depends
 
 
 def test_rocm_torch_without_family_is_reported(tmp_path: Path) -> None:
     (torch, _) = plan_wheel(gw.torch_rocm(tmp_path, "gfx110X-all"), ConversionOptions())
-    assert torch.build == f"py{gw.PY}_rocm7.11_0"
+    assert torch.build == f"py{gw.PY}_rocm7.11_20260104000"
     assert any("--gpu-family" in w for w in torch.warnings)
 
 
@@ -60,9 +60,18 @@ def test_family_specific_rocm_packages(tmp_path: Path) -> None:
     assert gw.rocm_libraries(tmp_path, "gfx103X-dgpu").name.startswith("rocm_sdk_libraries_gfx103x_dgpu-")
     assert (libs.name, libs.build, libs.noarch) == ("rocm-sdk-libraries-gfx103x-dgpu", "gfx103X_0", "python")
     assert libs.constrains == ["rocm * *gfx103X*"]  # only this family's meta package beside it
-    (core,) = plan_wheel(gw.rocm_core(tmp_path), ConversionOptions(gpu_family="gfx103X"))
-    assert (core.name, core.build, core.constrains) == ("rocm-sdk-core", "0", [])
-    assert "not applied" in core.notes[0]
+    assert libs.depends[-1] == f"rocm-sdk-core =={gw.ROCM} *gfx103X*"  # loads from core's lib/ (RPATH), of its family
+    # core and devel from a family's index are that family's builds (issue 18): family in the
+    # build string, and only their family's meta package, core and libraries beside them
+    (core,) = plan_wheel(gw.rocm_core(tmp_path, family="gfx103X-dgpu"), ConversionOptions(gpu_family="gfx103X"))
+    assert (core.name, core.build, core.constrains) == ("rocm-sdk-core", "gfx103X_0", ["rocm * *gfx103X*"])
+    (devel,) = plan_wheel(gw.rocm_devel(tmp_path, family="gfx110X-all"), ConversionOptions(gpu_family="gfx110X-all"))
+    assert (devel.build, devel.constrains) == ("gfx110X_0", ["rocm-sdk-core * *gfx110X*"])
+    assert devel.depends[-1] == f"rocm =={gw.ROCM} *gfx110X*"  # its links need the family's core and libraries
+    (plain,) = plan_wheel(gw.rocm_core(tmp_path), ConversionOptions())  # no family given: family-neutral
+    assert (plain.build, plain.constrains) == ("0", [])
+    (cpu,) = plan_wheel(gw.filelock(tmp_path), ConversionOptions(gpu_family="gfx103X"))  # not a ROCm package
+    assert (cpu.build, cpu.constrains) == ("py_0", []) and "not applied" in cpu.notes[0]
     with pytest.raises(BadInput, match="gfx110X-all"):
         plan_wheel(gw.rocm_libraries(tmp_path, "gfx110X-all"), ConversionOptions(gpu_family="gfx103X"))
 
@@ -157,16 +166,60 @@ def test_torch_depending_on_cuda_toolkit_extras(tmp_path: Path) -> None:
 
 
 def test_dist_info_read_and_pinned_without_running_it() -> None:
-    source = gw.DIST_INFO_PY.format(version=gw.ROCM, default="gfx103X-dgpu", families=list(gw.FAMILIES))
+    """TheRock's template plus py_packaging.py's appended lines (DEFAULT_TARGET_FAMILY, .append per family)."""
+    source = gw.therock_dist_info(gw.ROCM, ["gfx110X-all", "gfx103X-dgpu"])
+    assert "AVAILABLE_TARGET_FAMILIES: list[str] = []" in source and "AVAILABLE_TARGET_FAMILIES.append('gfx103X-dgpu')" in source
     info = parse_dist_info(source)
-    assert (info.version, info.default_family, info.available_families) == (gw.ROCM, "gfx103X-dgpu", gw.FAMILIES)
+    # the template's "DEFAULT" placeholders are overridden by the last assignment
+    assert (info.version, info.default_family, info.available_families) == (gw.ROCM, "gfx103X-dgpu", ("gfx110X-all", "gfx103X-dgpu"))
     assert [(e.logical_name, e.required) for e in info.packages] == [("meta", True), ("core", True), ("libraries", False), ("devel", False)]
     pinned = pin_family(source, "gfx110X-all")
     assert parse_dist_info(pinned).available_families == ("gfx110X-all",)
     assert parse_dist_info(pinned).default_family == "gfx110X-all"
+    assert len(pinned.splitlines()) == len(source.splitlines())
     namespace: dict = {}
-    exec(compile(pinned, "_dist_info.py", "exec"), namespace)  # still valid Python
-    assert namespace["determine_target_family"]() == "gfx110X-all"
+    exec(compile(pinned, "_dist_info.py", "exec"), namespace)  # still valid Python, and TheRock's code agrees
+    assert namespace["AVAILABLE_TARGET_FAMILIES"] == ["gfx110X-all"]
+    assert namespace["DEFAULT_TARGET_FAMILY"] == "gfx110X-all"
+
+
+def test_dist_info_other_spellings_and_wheel_lines() -> None:
+    template = (gw.THEROCK / "_dist_info.py").read_text()
+    source = template + (
+        "__version__ = '7.11.0a20260104'\nAVAILABLE_TARGET_FAMILIES += ['gfx94X-dcgpu']\n"
+        "AVAILABLE_TARGET_FAMILIES.extend(['gfx120X-all', 'gfx94X-dcgpu'])\nDEFAULT_TARGET_FAMILY = 'gfx120X-all'\n"
+        "THIS_TARGET_FAMILY = 'gfx120X-all'\nTHIS_PACKAGE_ENTRY = ALL_PACKAGES['libraries']\n"
+        "AVAILABLE_TARGET_FAMILIES.append(some_call())\n"  # not a literal: ignored, never evaluated
+    )
+    info = parse_dist_info(source)
+    assert info.available_families == ("gfx94X-dcgpu", "gfx120X-all")
+    assert (info.default_family, info.this_family, info.this_package) == ("gfx120X-all", "gfx120X-all", "libraries")
+    reset = parse_dist_info(source + "AVAILABLE_TARGET_FAMILIES = ['gfx1151']\n")  # the last assignment wins
+    assert reset.available_families == ("gfx1151",)
+    assert parse_dist_info(template).available_families == () and parse_dist_info(template).default_family is None
+
+
+def test_dist_info_multi_arch_lines() -> None:
+    """TheRock 89553ce, py_packaging.py with kpack_split: libraries arch-neutral, families via .append."""
+    template = (gw.THEROCK / "_dist_info.py").read_text()
+    source = template + (
+        "__version__ = '7.13.0a20260501'\nPY_PACKAGE_SUFFIX_NONCE = ''\n"
+        'ALL_PACKAGES["libraries"].dist_package_template = "rocm-sdk-libraries"\n'
+        "DEFAULT_TARGET_FAMILY = 'gfx1100'\nAVAILABLE_TARGET_FAMILIES.append('gfx1100')\nAVAILABLE_TARGET_FAMILIES.append('gfx942')\n"
+    )
+    info = parse_dist_info(source)
+    assert info.available_families == ("gfx1100", "gfx942")
+    assert {e.logical_name: e.template for e in info.packages}["libraries"] == "rocm-sdk-libraries"
+
+
+def test_short_family_tag_resolves_against_the_sdist(tmp_path: Path) -> None:
+    """``--gpu-family gfx103X`` picks what the sdist lists, in TheRock's suffix order (-all, -dgpu, …)."""
+    one = gw.rocm_sdist(tmp_path / "one", families=["gfx103X-dgpu"])
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(one, family="gfx103X")] == ["gfx103X-dgpu"]
+    both = gw.rocm_sdist(tmp_path / "both", families=["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"])
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X")] == ["gfx103X-all"]
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X-dgpu")] == ["gfx103X-dgpu"]
+    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both)] == ["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"]
 
 
 def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
@@ -177,7 +230,7 @@ def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
         ("rocm", gw.ROCM, "py_gfx103X_0", "noarch"),
         ("rocm", gw.ROCM, "py_gfx110X_0", "noarch"),
     ]
-    assert pkgs[0].depends == ["python", f"rocm-sdk-core =={gw.ROCM}", f"rocm-sdk-libraries-gfx103x-dgpu =={gw.ROCM}"]
+    assert pkgs[0].depends == ["python", f"rocm-sdk-core =={gw.ROCM} *gfx103X*", f"rocm-sdk-libraries-gfx103x-dgpu =={gw.ROCM}"]
     assert pkgs[1].depends[-1] == f"rocm-sdk-libraries-gfx110x-all =={gw.ROCM}"
     assert pkgs[0].link["noarch"]["entry_points"] == ["rocm-sdk = rocm_sdk.__main__:main"]
     paths = [f.path for f in pkgs[0].files]
@@ -206,7 +259,7 @@ def test_meta_package_family_selection(tmp_path: Path) -> None:
     (devel, *_) = rocm_meta_distributions(sdist, family="gfx103X", extras=["devel"])
     (pkg,) = plan_packages(devel, ConversionOptions(gpu_family="gfx103X-dgpu", extras=NO_EXTRAS))
     assert (pkg.version, pkg.build) == (gw.ROCM, "py_devel_gfx103X_0")
-    assert f"rocm-sdk-devel =={gw.ROCM}" in pkg.depends
+    assert f"rocm-sdk-devel =={gw.ROCM} *gfx103X*" in pkg.depends
 
 
 def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
@@ -215,14 +268,14 @@ def test_meta_package_of_a_labelled_rocm_version(tmp_path: Path) -> None:
     assert (pkg.version, pkg.build) == ("10.1.0a20260811", "py_bkc.20260813.devel_gfx1151_0")
     torch = build_wheel(tmp_path, "torch", "2.9.1+rocm10.1.0a20260811.bkc.20260813", tag="cp312-cp312-linux_x86_64", requires_dist=["rocm[libraries]==10.1.0a20260811+bkc.20260813"])
     (t,) = plan_wheel(torch, ConversionOptions(gpu_family="gfx1151"))
-    assert t.build == "py312_rocm10.1_gfx1151_0"
+    assert t.build == "py312_rocm10.1_gfx1151_20260811000"
     assert "rocm ==10.1.0a20260811 *bkc.20260813*gfx1151*" in t.depends  # matches the meta build above
 
 
 def test_meta_package_from_options_only(tmp_path: Path) -> None:
     (dist,) = rocm_meta_distributions(None, version=gw.ROCM, family="gfx1151")
     (pkg,) = plan_packages(dist, ConversionOptions(gpu_family="gfx1151", extras=NO_EXTRAS))
-    assert (pkg.build, pkg.depends) == ("py_gfx1151_0", ["python", f"rocm-sdk-core =={gw.ROCM}", f"rocm-sdk-libraries-gfx1151 =={gw.ROCM}"])
+    assert (pkg.build, pkg.depends) == ("py_gfx1151_0", ["python", f"rocm-sdk-core =={gw.ROCM} *gfx1151*", f"rocm-sdk-libraries-gfx1151 =={gw.ROCM}"])
     assert sorted(f.path for f in pkg.files) == [f"site-packages/rocm-{gw.ROCM}.dist-info/{n}" for n in ("INSTALLER", "METADATA", "RECORD")]
 
 
@@ -283,7 +336,7 @@ def test_cli_reports_decisions_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     doc = json.loads(capsys.readouterr().out)
     assert code == 0, doc
     builds = sorted((i["name"], i["build"]) for i in doc["items"])
-    assert builds == [("rocm", "py_gfx103X_0"), ("torch", f"py{gw.PY}_rocm7.11_gfx103X_0"), ("torch-with-opt-einsum", f"py{gw.PY}_rocm7.11_gfx103X_0")]
+    assert builds == [("rocm", "py_gfx103X_0"), ("torch", f"py{gw.PY}_rocm7.11_gfx103X_20260104000"), ("torch-with-opt-einsum", f"py{gw.PY}_rocm7.11_gfx103X_20260104000")]
     assert any(w.startswith("skipped ") and "numpy-2.0.0.tar.gz: not a wheel" in w and "pip wheel --no-deps" in w for w in doc["warnings"])
     torch = next(i for i in doc["items"] if i["name"] == "torch")
     assert torch["track_features"] == "rocm"

@@ -89,3 +89,64 @@ def test_bad_channel_and_package(tmp_path: Path, capsys) -> None:
     broken.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(BadInput, match="not a readable conda package"):
         list(shared_libraries(broken))
+
+
+@pytest.fixture(scope="module")
+def nvidia_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real wheel shapes (shared/docs/gpu-wheels.md §12): nvidia-cuda-runtime-cu12 and
+    nvidia-cuda-cupti-cu12 12.8.90 both ship ``nvidia/__init__.py``; converted as py3-none
+    platform wheels they land in ``lib/python3.X/site-packages``; a noarch package shipping the
+    same path clashes with them too."""
+    from tests.support.gpu_wheels import MANYLINUX
+    from tests.support.wheels import build_wheel
+
+    tmp = tmp_path_factory.mktemp("nvidia")
+    wheels = tmp / "wheels"
+    for name, component, lib in (("nvidia-cuda-runtime-cu12", "cuda_runtime", "libcudart.so.12"), ("nvidia-cuda-cupti-cu12", "cuda_cupti", "libcupti.so.12")):
+        build_wheel(
+            wheels, name, "12.8.90", tag=f"py3-none-{MANYLINUX}", root_is_purelib=True,
+            files={"nvidia/__init__.py": "", f"nvidia/{component}/__init__.py": "", f"nvidia/{component}/lib/{lib}": b"stand-in for " + lib.encode()},
+        )
+    build_wheel(wheels, "nvidia-shim", "1.0", files={"nvidia/__init__.py": "# not empty\n"})
+    channel = tmp / "channel"
+    assert main(["convert", "-q", "--channel", str(channel), *map(str, sorted(wheels.iterdir()))]) == 0
+    return channel
+
+
+def test_file_clashes_report_plain_files(nvidia_channel: Path, capsys) -> None:
+    from bridge.libreport import file_clashes
+
+    clashes = {(c.subdir, c.path): c for c in file_clashes(nvidia_channel)}
+    clash = clashes[("linux-64", "site-packages/nvidia/__init__.py")]
+    assert clash.names == ["nvidia-cuda-cupti-cu12", "nvidia-cuda-runtime-cu12", "nvidia-shim"] and not clash.identical
+    assert {c.path for c in clash.copies} == {"site-packages/nvidia/__init__.py", *(c.path for c in clash.copies if c.path.startswith("lib/"))}
+    assert not [c for c in clashes.values() if "dist-info" in c.path]  # each package's own metadata is its own
+
+    assert main(["libs", str(nvidia_channel), "--check"]) == 1
+    text = capsys.readouterr().out
+    assert "linux-64 site-packages/nvidia/__init__.py: 3 packages ship this file (the client lets the last one win; different contents)" in text
+    assert main(["libs", str(nvidia_channel), "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)["items"]
+    assert any(i["kind"] == "file-clash" and i["path"] == "site-packages/nvidia/__init__.py" for i in items)
+
+    assert main(["channel", "verify", str(nvidia_channel)]) == 0  # not a broken channel: warned
+    captured = capsys.readouterr()
+    assert "linux-64 site-packages/nvidia/__init__.py: shipped by nvidia-cuda-cupti-cu12, nvidia-cuda-runtime-cu12, nvidia-shim" in captured.err
+    assert "1 file shipped by more than one package" in captured.out
+
+
+def test_packages_of_different_rocm_families_do_not_clash(tmp_path: Path) -> None:
+    """Every family's libraries ship rocm_sdk_libraries/__init__.py, but no environment holds two families."""
+    from bridge.libreport import file_clashes
+    from tests.support import gpu_wheels as gw
+
+    wheels = tmp_path / "wheels"
+    for family in ("gfx103X-dgpu", "gfx110X-all"):
+        gw.rocm_libraries(wheels, family)
+    channel = tmp_path / "channel"
+    assert main(["convert", "-q", "--channel", str(channel), *map(str, sorted(wheels.iterdir()))]) == 0
+    assert [c.path for c in file_clashes(channel)] == []
+    build_conda_package(channel / "linux-64", {"name": "other", "version": "1", "build": "0"}, {"lib/python3.11/site-packages/rocm_sdk_libraries/__init__.py": "x"})
+    index_channel(channel)
+    (clash,) = file_clashes(channel)  # a family-neutral package clashes with both
+    assert clash.path == "site-packages/rocm_sdk_libraries/__init__.py" and clash.names[0] == "other"

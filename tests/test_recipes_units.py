@@ -337,10 +337,10 @@ def test_emit_per_python_wheels_uses_variants_and_selectors() -> None:
         'target_platform == "linux-64" and match(python, "3.13.*")',
         'target_platform == "win-64" and match(python, "3.12.*")',
     ]
-    assert doc["build"]["string"] == '${{ "py" ~ (python | version_to_buildstring) }}_rocm7.11_gfx103X_0'
+    assert doc["build"]["string"] == '${{ "py" ~ (python | version_to_buildstring) }}_rocm7.11_gfx103X_20260104000'
     assert 'target_platform == "win-64" and match(python, "3.13.*")' in doc["build"]["skip"]
     run = doc["requirements"]["run"]
-    assert run[:2] == ["python", "rocm-sdk-core ==7.11.0a20260104"]
+    assert run[:2] == ["python", "rocm-sdk-core ==7.11.0a20260104 *gfx103X*"]
     assert run[2]["then"] == "triton ==3.5.1" and "linux-64" in run[2]["if"] and "win-64" not in run[2]["if"]
     assert yaml.safe_load(out.variants_yaml) == {"python": ["3.12.*", "3.13.*"]}
 
@@ -351,14 +351,16 @@ def test_emit_pure_and_meta_and_mixed() -> None:
     assert doc["build"]["noarch"] == "python" and "skip" not in doc["build"] and "if" not in doc["source"][0]
     meta = emit(_recipe(name="rocm", version="7.11.0a20260104", kind="meta", meta_requires=("rocm-sdk-core==7.11.0a20260104", "rocm-sdk-libraries-gfx103x-dgpu==7.11.0a20260104")), NameMap())
     doc = yaml.safe_load(meta.recipe_yaml)
-    assert doc["build"] == {"number": 0, "string": "gfx103X_0", "noarch": "generic"}  # the family's tag (docs/gpu.md)
-    assert doc["requirements"]["run"] == ["rocm-sdk-core ==7.11.0a20260104", "rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104"]
+    # as the converter builds it: noarch python, rocm_sdk inside, TheRock's setup.py told the family
+    assert {k: doc["build"][k] for k in ("number", "string", "noarch")} == {"number": 0, "string": "py_gfx103X_0", "noarch": "python"}
+    assert doc["build"]["script"]["env"] == {"ROCM_SDK_TARGET_FAMILY": "gfx103X-dgpu"}
+    assert doc["requirements"]["run"] == ["python", "rocm-sdk-core ==7.11.0a20260104 *gfx103X*", "rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104"]
     mixed = emit(_recipe(files=[SourceFile("t-1-cp312-cp312-linux_x86_64.whl", "u", SHA), SourceFile("t-1-cp39-abi3-win_amd64.whl", "u", SHA)]), NameMap())
     assert mixed.recipe_yaml is None and "mixes" in mixed.reason
 
 
 def test_emitted_recipes_render_with_rattler_build(tmp_path: Path) -> None:
-    rattler_build = pytest.importorskip("rattler_build")  # optional: not a project dependency
+    rattler_build = pytest.importorskip("rattler_build")  # py-rattler-build: a test dependency
     files = [SourceFile("n-1.0-py3-none-manylinux2014_x86_64.whl", "https://i/n.whl", SHA), SourceFile("n-1.0-py3-none-win_amd64.whl", "https://i/nw.whl", SHA)]
     (tmp_path / "recipe.yaml").write_text(emit(_recipe(name="n", version="1.0", files=files), NameMap()).recipe_yaml)
     recipe = rattler_build.Stage0Recipe.from_file(str(tmp_path / "recipe.yaml"))
@@ -459,9 +461,11 @@ def test_nightlies_dated_only_in_the_label_get_distinct_build_numbers(tmp_path: 
     )
     assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0
     numbers = sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml"))
-    assert numbers == [20260104000, 20260105000]
+    assert numbers == [0, 0]  # the recipe counts rebuilds; the date is added by the converter's rule
     assert main(["recipes", "regenerate", "-q", "--config", str(config)]) == 0  # stable on the next run
     assert sorted(Recipe.load(p).build_number for p in config.parent.rglob("wheel2conda.yaml")) == numbers
+    rattler = sorted((p.parent / "recipe.yaml").read_text() for p in config.parent.rglob("wheel2conda.yaml"))
+    assert "number: 20260104000" in rattler[0] and "number: 20260105000" in rattler[1]
 
     channel = tmp_path / "channel"
     assert main(["recipes", "build", "-q", "--recipes", str(config.parent), "--channel", str(channel), "--cache", str(tmp_path / "cache")]) == 0
@@ -472,3 +476,8 @@ def test_nightlies_dated_only_in_the_label_get_distinct_build_numbers(tmp_path: 
     prefix = prefix_factory()
     install([channel, base_channel], ["python", "torch"], prefix)  # the newest nightly wins among equal versions
     assert run_in_prefix(prefix, "python", "-c", "import torch; print(torch.NIGHTLY)").stdout.strip() == "20260105"
+
+    # convert gives the same wheel the same package: one rule for both (issue 18)
+    out = tmp_path / "converted"
+    assert main(["convert", "-q", "-o", str(out), *map(str, sorted(wheels.glob("*.whl")))]) == 0
+    assert sorted(p.name for p in (out / "linux-64").glob("*.conda")) == sorted(p.name for p in (channel / "linux-64").glob("*.conda"))

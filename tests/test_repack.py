@@ -171,7 +171,7 @@ def test_repack_to_conda_has_the_gpu_features_of_convert(tmp_path):
     out = tmp_path / "out"
     assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx103X", "-o", str(out)]) == 0
     names = sorted(p.name for p in (out / "linux-64").iterdir())
-    assert names == [f"torch-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda", f"torch-with-opt-einsum-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda"]
+    assert names == [f"torch-2.9.1-py{XY}_rocm7.11_gfx103X_20260104000.conda", f"torch-with-opt-einsum-2.9.1-py{XY}_rocm7.11_gfx103X_20260104000.conda"]
     assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx110X", "--index-url", "https://x/v2/gfx103X-dgpu/", "-o", str(out)]) == 2
 
 

@@ -152,9 +152,9 @@ def test_choose_family() -> None:
     ("local", "name", "family", "parts", "depends", "constrains", "requires", "pins", "features", "offset"),
     [
         # the mission's torch: ROCm label + family
-        ("rocm7.11.0a20260104", "torch", "gfx103X", ("rocm7.11", "gfx103X"), (), (), (), ("rocm==7.11.0a20260104",), "rocm", 0),
+        ("rocm7.11.0a20260104", "torch", "gfx103X", ("rocm7.11", "gfx103X"), (), (), (), ("rocm==7.11.0a20260104", "rocm-sdk-core"), "rocm", 0),
         ("rocm6.4", "torch", None, ("rocm6.4",), (), (), (), ("rocm==6.4.*",), "rocm", 0),
-        ("devrocm7.10.0.dev0.efed3c", "torch", "gfx1151", ("devrocm7.10", "gfx1151"), (), (), (), ("rocm==7.10.0.dev0+efed3c",), "rocm", 0),
+        ("devrocm7.10.0.dev0.efed3c", "torch", "gfx1151", ("devrocm7.10", "gfx1151"), (), (), (), ("rocm==7.10.0.dev0+efed3c", "rocm-sdk-core"), "rocm", 0),
         ("rocm10.1.0a20260811.bkc.20260813", "torch", None, ("rocm10.1",), (), (), (), ("rocm==10.1.0a20260811+bkc.20260813",), "rocm", 0),
         ("cu124", "torch", None, ("cu124",), ("__cuda >=12",), ("cuda-version 12.*",), (), (), None, 100),
         ("cu124torch2.4", "flashinfer", None, ("cu124", "torch2.4"), ("__cuda >=12",), ("cuda-version 12.*",), ("torch>=2.4,<2.5",), (), None, 100),
@@ -163,12 +163,16 @@ def test_choose_family() -> None:
         ("cpu", "torch", None, ("cpu",), (), (), (), (), None, 0),
         ("xpu", "torch", None, ("xpu",), (), (), (), (), "xpu", 0),
         # family-specific by name: the family joins the build, the rocm meta package is pinned
-        (None, "rocm-sdk-libraries-gfx103X-dgpu", None, ("gfx103X",), (), (), (), ("rocm",), None, 0),
-        (None, "rocm-sdk-libraries-gfx103X-dgpu", "gfx103X-all", ("gfx103X",), (), (), (), ("rocm",), None, 0),
+        # (and rocm-sdk-core, which every ROCm stack holds once)
+        (None, "rocm-sdk-libraries-gfx103X-dgpu", None, ("gfx103X",), (), (), (), ("rocm", "rocm-sdk-core"), None, 0),
+        (None, "rocm-sdk-libraries-gfx103X-dgpu", "gfx103X-all", ("gfx103X",), (), (), (), ("rocm", "rocm-sdk-core"), None, 0),
         # the meta package is the mutex itself
-        (None, "rocm", "gfx110X-all", ("gfx110X",), (), (), (), (), None, 0),
+        (None, "rocm", "gfx110X-all", ("gfx110X",), (), (), (), ("rocm-sdk-core",), None, 0),
+        # core and devel are per family when converted for one (each family's CI job builds its own)
+        (None, "rocm-sdk-core", "gfx103X", ("gfx103X",), (), (), (), ("rocm",), None, 0),
+        (None, "rocm-sdk-core", None, (), (), (), (), (), None, 0),
         # family-neutral packages ignore the family
-        (None, "rocm-sdk-core", "gfx103X", (), (), (), (), (), None, 0),
+        (None, "filelock", "gfx103X", (), (), (), (), (), None, 0),
         ("cu124", "torch", "gfx103X", ("cu124",), ("__cuda >=12",), ("cuda-version 12.*",), (), (), None, 100),
         (None, "filelock", None, (), (), (), (), (), None, 0),
     ],
@@ -181,8 +185,15 @@ def test_variant_for(local, name, family, parts, depends, constrains, requires, 
     assert v.label == local
 
 
+def test_family_requirements_from_gpu_yaml() -> None:
+    v = variant_for(None, name="rocm-sdk-libraries-gfx110X-all", version="7.11.0a20260104")
+    assert v.requires == ("rocm-sdk-core==7.11.0a20260104",)
+    assert variant_for(None, name="rocm-sdk-devel", family="gfx110X", version="7.11.0a20260104").requires == ("rocm==7.11.0a20260104",)
+    assert variant_for(None, name="rocm-sdk-devel", version="7.11.0a20260104").requires == ()  # no family: plain
+
+
 def test_variant_notes_an_unused_family_and_refuses_a_contradiction() -> None:
-    assert "not applied" in variant_for(None, name="rocm-sdk-core", family="gfx103X").notes[0]
+    assert "not applied" in variant_for(None, name="filelock", family="gfx103X").notes[0]
     with pytest.raises(FamilyError, match="gfx110X-all"):
         variant_for(None, name="rocm-sdk-libraries-gfx110X-all", family="gfx103X")
 

@@ -172,8 +172,8 @@ def make_variant(wheel: Path, out: Path, properties: list[str], label: str | Non
 @pytest.mark.parametrize(
     ("version", "family", "properties", "label", "build"),
     [
-        ("2.9.1+rocm7.11.0a20260104", "gfx103X", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x", f"py{PY}_rocm7.11_gfx103X_0"),
-        ("2.9.1+rocm7.11.0a20260104", "gfx110X-all", ["amd :: gfx_arch :: gfx1100", "amd :: gfx_arch :: gfx1101", "amd :: gfx_arch :: gfx1102", "amd :: gfx_arch :: gfx1103", "amd :: rocm_version :: 7.11"], None, f"py{PY}_rocm7.11_gfx110X_0"),
+        ("2.9.1+rocm7.11.0a20260104", "gfx103X", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x", f"py{PY}_rocm7.11_gfx103X_20260104000"),
+        ("2.9.1+rocm7.11.0a20260104", "gfx110X-all", ["amd :: gfx_arch :: gfx1100", "amd :: gfx_arch :: gfx1101", "amd :: gfx_arch :: gfx1102", "amd :: gfx_arch :: gfx1103", "amd :: rocm_version :: 7.11"], None, f"py{PY}_rocm7.11_gfx110X_20260104000"),
         ("2.9.1+cu126", None, ["nvidia :: cuda_version_lower_bound :: 12.6", "nvidia :: cuda_version_upper_bound :: 13"], "cu126", f"py{PY}_cu126_100"),
     ],
 )
@@ -262,7 +262,7 @@ def test_inspect_says_the_family_came_from_the_variant(tmp_path: Path, capsys: p
     variant = make_variant(plain, tmp_path / "variant", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x")
     assert main(["inspect", str(variant)]) == 0
     out = capsys.readouterr().out
-    assert f"build py{PY}_rocm7.11_gfx103X_0" in out
+    assert f"build py{PY}_rocm7.11_gfx103X_20260104000" in out
     assert "GPU family gfx103X (wheel variant gfx103x: amd :: gfx_arch :: gfx1030, gfx1031, gfx1032, gfx1034)" in out
 
 

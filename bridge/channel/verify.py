@@ -13,6 +13,10 @@ Independent of the index cache: every listed file is opened and hashed again.  C
 * ``repodata.json.zst``, when present, decompresses to exactly ``repodata.json``, and nothing
   that conda would read instead of it (shards, ``current_repodata.json``) is present.
 
+Files shipped at the same installed path by packages of different names are reported as
+``clashes`` (:func:`bridge.libreport.file_clashes`): not a broken channel, but packages that
+overwrite each other when installed together.
+
 Leftover temporary files of a killed publisher are reported as notes, not problems (the next
 publish or index sweeps them).
 """
@@ -31,6 +35,7 @@ import zstandard
 from ..errors import BridgeError
 from ..fsutil import TEMP_MARK
 from ..model.conda import RepodataRecord
+from ..libreport import FileClash, file_clashes
 from .index import READ_THREADS
 from .gate import check_package
 from .lock import channel_lock
@@ -55,6 +60,7 @@ class VerifyReport:
     checked: int = 0  #: listed package files checked
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+    clashes: list[FileClash] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +98,11 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
         for problem in pool.map(lambda item: _check_file(*item, hashes), to_hash):
             if problem is not None:
                 report.problems.append(problem)
+    if not report.problems and report.subdirs:
+        try:
+            report.clashes = file_clashes(channel, report.subdirs)
+        except BridgeError as exc:
+            report.problems.append(Problem(Path(exc.path or channel), exc.reason))
 
 
 def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[str, Any]]]:

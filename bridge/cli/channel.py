@@ -211,9 +211,14 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
         out.warn(f"{note.path}: {note.reason}; {fix_for(note, args.channel)}")
     for problem in report.problems:
         out.fail(BridgeError(problem.path, problem.reason, hint=fix_for(problem, args.channel)))
+    for clash in report.clashes:
+        same = "identical" if clash.identical else "different contents"
+        out.warn(f"{clash.subdir} {clash.path}: shipped by {', '.join(clash.names)} (installing them together, the last one wins; {same})")
     checked = "sizes" if args.sizes_only else "sizes and hashes"
     summary = f"{len(report.subdirs)} subdirs, {report.checked} packages ({checked}) in {time.monotonic() - started:.2f} s"
-    out.extra["summary"] = {"subdirs": report.subdirs, "checked": report.checked, "problems": len(report.problems)}
+    out.extra["summary"] = {"subdirs": report.subdirs, "checked": report.checked, "problems": len(report.problems), "file_clashes": len(report.clashes)}
+    if report.clashes:
+        summary += f", {len(report.clashes)} file{'s' if len(report.clashes) != 1 else ''} shipped by more than one package"
     if report.ok:
         out.info(f"ok: {summary}")
         return EXIT_OK

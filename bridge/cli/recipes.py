@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     b.add_argument("--cache", type=Path, help="download cache (default: $WHEEL2CONDA_CACHE, else the platform's user cache folder)")
     b.add_argument("--only", action="append", default=[], metavar="RECIPE", help="only this recipe or folder (e.g. torch/cu124; repeatable)")
     b.add_argument("--force", action="store_true", help="rebuild even when the channel is up to date")
+    b.add_argument("--retry-failed", action="store_true", help="retry recipes that failed before with the same content (they are skipped otherwise)")
     b.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="package format (default: conda)")
     b.add_argument(
         "--extras",
@@ -76,14 +77,25 @@ def run_regenerate(args: argparse.Namespace, out: Output) -> int:
         out.item({"recipe": recipe_id, "status": "unchanged"})
     for note in report.notes:
         out.detail(f"note: {note}")
+    for name in report.hashed:
+        out.detail(f"hashed    {name} (the index gives no sha256: fetched and pinned)")
+    for reason in report.skipped:
+        out.warn(f"skipped {reason}")
     for error in report.errors:
         out.fail(error)
     summary = {k: len(getattr(report, k)) for k in ("added", "updated", "removed", "unchanged")}
     summary["errors"] = len(report.errors)
+    summary["hashed"] = len(report.hashed)
+    summary["skipped"] = len(report.skipped)
     out.extra["summary"] = summary
+    extra = ""
+    if report.hashed:
+        extra += f", {len(report.hashed)} file{'s' if len(report.hashed) != 1 else ''} hashed here (the index gives no sha256)"
+    if report.skipped:
+        extra += f", {len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''} skipped (no sha256 and not fetchable)"
     out.info(
         f"regenerate: {summary['added']} added, {summary['updated']} updated, {summary['removed']} removed, "
-        f"{summary['unchanged']} unchanged, {summary['errors']} error{'s' if summary['errors'] != 1 else ''}"
+        f"{summary['unchanged']} unchanged, {summary['errors']} error{'s' if summary['errors'] != 1 else ''}{extra}"
         + (" (--check: nothing written)" if args.check and report.changed else "")
     )
     if report.errors:
@@ -103,6 +115,7 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
         cache_dir=args.cache,
         only=args.only,
         force=args.force,
+        retry_failed=args.retry_failed,
         fmt=args.format,
         zstd=zstd_settings(args),
         extras=args.extras,

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("channel", type=Path, metavar="CHANNEL|DIR", help="a local channel, or a folder of package files ('convert -o')")
     p.add_argument("--subdir", action="append", default=[], help="only this subdir (repeatable)")
-    p.add_argument("--check", action="store_true", help="exit 1 when any duplicate is found")
+    p.add_argument("--check", action="store_true", help="exit 1 when any duplicate library or file clash is found")
     p.set_defaults(func=checked(run_libs))
 
 
@@ -211,14 +211,16 @@ def verify_before_publish(out: Output, args: argparse.Namespace, packages: Seque
 
 
 def run_libs(args: argparse.Namespace, out: Output) -> int:
-    from ..libreport import duplicate_libraries, duplicate_libraries_in
+    from ..libreport import duplicate_libraries, duplicate_libraries_in, file_clashes, file_clashes_in
     from ..verify import is_channel
 
     if args.channel.is_dir() and is_channel(args.channel):
         duplicates = duplicate_libraries(args.channel, args.subdir or None)
+        all_clashes = file_clashes(args.channel, args.subdir or None)
     else:
         files = gather(out, [args.channel], ("conda",), what="conda packages", noun="conda package").files
         duplicates = duplicate_libraries_in(files, args.subdir or None)
+        all_clashes = file_clashes_in(files, args.subdir or None)
     for dup in duplicates:
         how = "same path: the files clash" if dup.kind == "same-path" else "different paths: two copies can load"
         same = "identical" if dup.identical else "different builds"
@@ -228,4 +230,14 @@ def run_libs(args: argparse.Namespace, out: Output) -> int:
         out.item(dup.to_dict())
     if not duplicates:
         out.info("no shared library is shipped by more than one package")
-    return EXIT_PARTIAL if duplicates and args.check else EXIT_OK
+    covered = {(d.subdir, c.path) for d in duplicates for c in d.copies}  # already shown as a library
+    clashes = [c for c in all_clashes if (c.subdir, c.path) not in covered]
+    for clash in clashes:
+        same = "identical" if clash.identical else "different contents"
+        out.info(f"{clash.subdir} {clash.path}: {len(clash.names)} packages ship this file (the client lets the last one win; {same})")
+        for c in clash.copies:
+            out.info(f"  {c.package}  {c.path}" + (f"  {human_size(c.size)}" if c.size is not None else ""))
+        out.item(clash.to_dict())
+    if not clashes:
+        out.info("no other file is shipped by more than one package")
+    return EXIT_PARTIAL if (duplicates or clashes) and args.check else EXIT_OK

@@ -7,6 +7,11 @@ every file converted are the packages handed to :func:`bridge.channel.publish.pu
 places them atomically under the channel lock.  The state is updated after that.  A crash at
 any point leaves at worst unindexed (invisible) files, and the next run picks up where it
 stopped: republishing identical bytes is a no-op.
+
+A recipe that fails for a reason of its own (a wheel that does not convert, a conflict with what
+the channel holds) is remembered with its content hash and reason, and is reported as
+``skipped`` — not retried — until the recipe changes or ``retry_failed`` is given.  Network
+failures are not remembered: the next run tries again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from ..channel.publish import publish
 from ..compression import ZstdSettings
 from ..convert import convert_wheel
 from ..metapackages import convert_rocm_meta
-from ..errors import BadInput, BridgeError
+from ..errors import BadInput, BridgeError, Conflict
 from ..fsutil import atomic_write
 from ..plan import ExtrasChoice, PackageFormat
 from .cachedir import default_cache_dir
@@ -119,6 +124,7 @@ def build(
     cache_dir: Path | None = None,
     only: list[str] | None = None,
     force: bool = False,
+    retry_failed: bool = False,
     fmt: PackageFormat = "conda",
     zstd: ZstdSettings | None = None,
     extras: ExtrasChoice | None = None,
@@ -127,6 +133,7 @@ def build(
     """Build and publish every recipe under ``root`` whose content is not yet in ``channel``.
 
     ``extras`` overrides every recipe's choice of extras packages (and counts as a change).
+    Recipes that failed before with the same content are skipped unless ``retry_failed``.
     """
     if not Path(root).is_dir():
         raise BadInput(root, "no such recipes folder", hint="run 'wheel2conda recipes regenerate' first, or pass --recipes DIR")
@@ -145,11 +152,18 @@ def build(
         if not force and entry.get("hash") == digest and entry.get("packages") and all(p in indexed for p in entry["packages"]):
             report.items.append(BuildItem(recipe_id, "unchanged", list(entry["packages"])))
             continue
+        if not (force or retry_failed) and entry.get("hash") == digest and isinstance(entry.get("failed"), str):
+            reason = f"failed before with the same inputs ({entry['failed']})"
+            hint = "not retried until the recipe changes; --retry-failed tries again"
+            report.items.append(BuildItem(recipe_id, "skipped", error=Conflict(recipe_id, reason, hint=hint)))
+            continue
         started = time.monotonic()
         item = _build_one(recipes[recipe_id].recipe, root, channel, cache, fmt, zstd, log, extras)
         item.seconds = time.monotonic() - started
         if item.status == "built":
             _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
+        elif item.error is not None and not isinstance(item.error, FetchError):  # the recipe's own failure
+            _record_state(channel, recipe_id, {"hash": digest, "failed": item.error.one_line()})
         report.items.append(item)
     return report
 

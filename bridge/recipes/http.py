@@ -109,6 +109,19 @@ class Http:
                     raise
             self.sleep(self.backoff * 2 ** (attempt - 1))
 
+    def hash(self, url: str) -> tuple[str, int]:
+        """``(sha256, size)`` of ``url``, streamed and not kept (for indexes that give no hash)."""
+        digest = hashlib.sha256()
+        size = 0
+        with self.open(url) as (resp, _):
+            try:
+                while chunk := resp.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+            except (OSError, socket.timeout) as exc:
+                raise FetchError(url, f"download interrupted ({_describe(exc)})", hint="run again to retry") from None
+        return digest.hexdigest(), size
+
     def _download_once(self, url: str, dest: Path, sha256: str) -> Path:
         digest = hashlib.sha256()
         with atomic_path(dest) as tmp:

@@ -39,11 +39,16 @@ class SourceFile:
     url: str
     sha256: str
     size: int | None = None
+    # this file's own Requires-Dist (PEP 658), kept only where it differs from the recipe's
+    # ``metadata.requires_dist`` (TheRock's Linux torch requires triton, its Windows torch does not)
+    requires_dist: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "url": self.url, "sha256": self.sha256}
         if self.size is not None:
             data["size"] = self.size
+        if self.requires_dist is not None:
+            data["requires_dist"] = list(self.requires_dist)
         return data
 
 
@@ -67,6 +72,15 @@ class Recipe:
     meta_requires: tuple[str, ...] = ()
     metadata: dict[str, Any] | None = None  # PEP 658 core metadata, when the index offers it
     notes: list[str] = field(default_factory=list)  # files left out and why
+
+    def requires_dist(self, filename: str) -> tuple[str, ...] | None:
+        """The Requires-Dist of one file: its own when recorded, else the recipe's (None: unknown)."""
+        for f in self.files:
+            if f.name == filename and f.requires_dist is not None:
+                return f.requires_dist
+        if self.metadata is None:
+            return None
+        return tuple(self.metadata.get("requires_dist") or ())
 
     @property
     def id(self) -> str:
@@ -124,7 +138,13 @@ class Recipe:
                 variant=str(data["variant"]),
                 source=str(origin.get("source", "")),
                 index=str(origin.get("index", "")),
-                files=[SourceFile(str(f["name"]), str(f["url"]), str(f["sha256"]).lower(), f.get("size")) for f in data.get("files") or []],
+                files=[
+                    SourceFile(
+                        str(f["name"]), str(f["url"]), str(f["sha256"]).lower(), f.get("size"),
+                        tuple(str(r) for r in f["requires_dist"]) if f.get("requires_dist") is not None else None,
+                    )
+                    for f in data.get("files") or []
+                ],
                 build_number=int(conversion.get("build_number", 0)),
                 gpu_family=conversion.get("gpu_family"),
                 index_family=conversion.get("index_family", conversion.get("gpu_family")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from .http import FetchError, Http
 from .index import Index, IndexFile, dist_identity
 from .model import RATTLER_FILE, RECIPE_FILE, VARIANTS_FILE, Recipe, SourceFile
 from .rattler import emit
-from .select import group_by_version, label_nightly_date, select_files, select_versions
+from .select import group_by_version, select_files, select_versions
 
 Log = Callable[[str], None]
 
@@ -40,6 +40,8 @@ class RegenerateReport:
     errors: list[BridgeError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    hashed: list[str] = field(default_factory=list)  # files the index gave no sha256 for, fetched and hashed here
+    skipped: list[str] = field(default_factory=list)  # "<file>: <reason>": files left out of their recipe
 
     @property
     def changed(self) -> bool:
@@ -127,10 +129,6 @@ def _recipes_for(
     index: Index, source: Source, rule: PackageRule, target: IndexTarget, project: str, existing: dict[str, _Existing], report: RegenerateReport
 ) -> list[Recipe]:
     files = index.files(project)
-    missing_hash = [f.filename for f in files if not f.sha256]
-    files = [f for f in files if f.sha256]
-    for name in missing_hash:
-        report.notes.append(f"{name}: the index gives no sha256, so it cannot be pinned")
     groups = group_by_version(f for f in files if _same_project(f, project))
     recipes = []
     variant = target.family or source.variant or source.name
@@ -159,13 +157,15 @@ def _recipes_for(
             candidates, notes = select_files(groups[version], rule.python, rule.platforms)
             chosen = [c.file for c in candidates]
             recipe.notes = notes
+        previous = existing.get(recipe.id)
+        chosen = _pinned(chosen, index.http, previous.recipe if previous else None, report)
         if not chosen:
             report.notes.append(f"{project} {version} on {target.url}: no {'sdist' if recipe.kind == 'meta' else 'wheel'} for the selected platforms/Pythons")
             continue
         recipe.files = [SourceFile(f.filename, f.url, f.sha256 or "", f.size) for f in chosen]
-        previous = existing.get(recipe.id)
         recipe.metadata = _metadata(index, chosen, previous.recipe if previous else None)
-        recipe.build_number = _base_build_number(source.build_number, version)
+        recipe.files = _per_file_requirements(index, chosen, recipe, previous.recipe if previous else None)
+        recipe.build_number = source.build_number  # convert adds the nightly date (translate.versions.nightly_build_offset)
         if previous is not None:
             old = {(f.name, f.sha256) for f in previous.recipe.files}
             new = {(f.name, f.sha256) for f in recipe.files}
@@ -175,16 +175,26 @@ def _recipes_for(
     return recipes
 
 
-def _base_build_number(configured: int, version: Version) -> int:
-    """The configured build number, plus ``YYYYMMDD × 1000`` for nightlies dated only in the label.
-
-    ``torch 2.9.1+rocm7.11.0a20260104`` and ``…0105`` are both conda version ``2.9.1`` with the
-    same build string; the date keeps their file names apart, stays the same on every run, and
-    makes the newest nightly win among equal versions.  The factor leaves room for rebuilds of
-    one nightly (+1 each) and the CUDA build-number offset (+100).
-    """
-    date = label_nightly_date(version)
-    return configured + date * 1000 if date is not None else configured
+def _pinned(chosen: list[IndexFile], http: Http, previous: Recipe | None, report: RegenerateReport) -> list[IndexFile]:
+    """``chosen`` with a sha256 for every file: the index's, else the previous recipe's for the same
+    URL, else computed by fetching the file.  A file that cannot be fetched is left out and counted
+    as skipped (with the reason) — an index without hashes never yields a silent nothing."""
+    known = {(f.name, f.url): (f.sha256, f.size) for f in previous.files} if previous else {}
+    result = []
+    for f in chosen:
+        if f.sha256:
+            result.append(f)
+            continue
+        sha256, size = known.get((f.filename, f.url), (None, f.size))
+        if sha256 is None:
+            try:
+                sha256, size = http.hash(f.url)
+            except FetchError as exc:
+                report.skipped.append(f"{f.filename}: the index gives no sha256 and fetching it to compute one failed ({exc.reason})")
+                continue
+            report.hashed.append(f.filename)
+        result.append(replace(f, hashes={**f.hashes, "sha256": sha256}, size=size))
+    return result
 
 
 def _same_project(f: IndexFile, project: str) -> bool:
@@ -232,6 +242,35 @@ def _metadata(index: Index, chosen: list[IndexFile], previous: Recipe | None) ->
     except Exception as exc:  # packaging raises ExceptionGroup/InvalidMetadata lazily for bad fields
         raise BadInput(f"{first.url}.metadata", f"invalid core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None
     return data
+
+
+def _per_file_requirements(index: Index, chosen: list[IndexFile], recipe: Recipe, previous: Recipe | None) -> list[SourceFile]:
+    """The recipe's files, each with its own Requires-Dist where it differs from the recipe's.
+
+    Wheels of one version need not agree: TheRock's Linux torch requires triton, its Windows
+    torch does not, and the PEP 658 metadata of every file is what a recipe for its platform
+    must follow.  Reused from the previous recipe for unchanged files (a quiet night fetches nothing).
+    """
+    if recipe.metadata is None:
+        return recipe.files
+    common = tuple(recipe.metadata.get("requires_dist") or ())
+    by_name = {f.filename: f for f in chosen}
+    result = []
+    for f in recipe.files:
+        source = by_name[f.name]
+        own: tuple[str, ...] | None
+        if source.metadata_hashes is None or f.name == recipe.metadata.get("from"):
+            own = None
+        elif previous is not None and any(p.name == f.name and p.sha256 == f.sha256 for p in previous.files):
+            own = previous.requires_dist(f.name)
+        else:
+            md = index.metadata(source)
+            try:
+                own = tuple(str(r) for r in md.requires_dist or ())
+            except Exception as exc:  # packaging raises lazily for bad fields
+                raise BadInput(f"{source.url}.metadata", f"invalid core metadata ({exc})", hint="the index serves broken metadata: report it to the index owner") from None
+        result.append(replace(f, requires_dist=own if own is not None and own != common else None))
+    return result
 
 
 def _write_recipe(recipe: Recipe, root: Path, names: NameMap, check: bool, report: RegenerateReport) -> bool:

@@ -8,7 +8,6 @@ Ordering uses that date first and :class:`packaging.version.Version` second, so 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,35 +16,9 @@ from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from ..translate.tags import TagError, Target, targets_for_tags
+from ..translate.versions import nightly_date
 from .config import VersionPolicy
 from .index import IndexFile, dist_identity
-
-_DATE = r"(20\d{6})"
-_LOCAL_NIGHTLY = re.compile(rf"a{_DATE}(?![0-9])")
-
-
-def nightly_date(version: Version) -> int | None:
-    """``YYYYMMDD`` of a nightly build, from ``aYYYYMMDD``/``.devYYYYMMDD`` or the local label."""
-    for number in (version.pre[1] if version.pre and version.pre[0] == "a" else None, version.dev):
-        if number is not None and re.fullmatch(_DATE, str(number)):
-            return number
-    if version.local:
-        m = _LOCAL_NIGHTLY.search(version.local)
-        if m:
-            return int(m.group(1))
-    return None
-
-
-def label_nightly_date(version: Version) -> int | None:
-    """The nightly date when only the local label carries it (``2.9.1+rocm7.11.0a20260104``).
-
-    Such nightlies share one conda version (the label moves into the build string), so the
-    date must tell them apart; versions with the date in their public part do not need it.
-    """
-    if nightly_date(Version(version.public)) is not None:
-        return None
-    return nightly_date(version)
-
 
 def accepts(version: Version, policy: VersionPolicy) -> bool:
     if policy.match is not None and not policy.match.contains(version, prereleases=True):

@@ -39,7 +39,7 @@ from ..data import load
 from .names import NameMap
 from .regions import IMPLEMENTATIONS, PythonRegion, Signature, python_regions
 from .tags import Target, marker_environment
-from .variants import GpuFamily, family_specific_names, parse_local
+from .variants import GpuFamily, family_mutex, family_specific_names, parse_local
 from .versions import translate_specifier_set
 
 Action = Literal["kept", "excluded", "extra"]
@@ -352,7 +352,7 @@ def requirement_specs(req: Requirement, context: DependencyContext, build_parts:
             glob_parts.append(context.family.tag)
         else:
             notes.append(f"{req.name} is built per GPU family and this package has none (see --gpu-family): any family satisfies it")
-            loud = True
+            loud = loud or str(canonicalize_name(req.name)) == family_mutex()  # core/devel may be plain builds
     build = "*" + "*".join(glob_parts) + "*" if glob_parts else None
     if req.url:
         notes.append(f"direct reference {req.url} dropped: depends on {mapped.name} from the channel")

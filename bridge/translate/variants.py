@@ -282,12 +282,28 @@ def _rocm_requirement(groups: Mapping[str, str]) -> str:
 # -- variants --------------------------------------------------------------------------------
 
 
-def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | None = None) -> Variant:
-    """The variant of distribution ``name`` with local label ``local``, built for ``family``.
+def family_pins() -> tuple[str, ...]:
+    """Names every family-specific package constrains to its family besides the mutex."""
+    return tuple(str(canonicalize_name(n)) for n in _rocm().get("family_pins") or ())
+
+
+def family_requirements(name: str, version: str) -> tuple[str, ...]:
+    """PEP 508 run requirements gpu.yaml adds to a family's SDK package (``{version}`` filled in)."""
+    table = {str(canonicalize_name(k)): tuple(v) for k, v in (_rocm().get("family_requires") or {}).items()}
+    m = re.match(_rocm()["name_pattern"], name.strip(), re.IGNORECASE)
+    key = str(canonicalize_name(m.group("base") if m else name))
+    return tuple(r.format(version=version) for r in table.get(key, ()))
+
+
+def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | None = None, version: str | None = None) -> Variant:
+    """The variant of distribution ``name`` (public version ``version``) with local label ``local``, built for ``family``.
 
     The family applies to family-specific packages only: a ROCm-labelled wheel, a name ending
-    in a family, or the per-family meta package.  Raises :class:`FamilyError` when ``family``
-    contradicts the family in the name.
+    in a family, the per-family meta package and the SDK packages each family's CI job builds
+    (``rocm-sdk-core``, ``rocm-sdk-devel``).  Such a package also constrains the
+    ``family_pins`` names to its family and, with ``version``, gets gpu.yaml's
+    ``family_requires``.  Raises :class:`FamilyError` when ``family`` contradicts the family in
+    the name.
     """
     parsed = parse_local(local) if local else LocalLabel("")
     wanted = resolve_family(family) if isinstance(family, str) else family
@@ -320,6 +336,10 @@ def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | 
         pins.append(_rocm_requirement(parsed.groups))
     elif chosen is not None and normalized != str(canonicalize_name(family_mutex())):
         pins.append(family_mutex())  # only this family's meta package may sit beside it
+    if chosen is not None:
+        pins.extend(n for n in family_pins() if n != normalized)  # ... and only its core
+        if version is not None:
+            requires.extend(family_requirements(name, version))
     return Variant(
         label=local or None,
         backend=backend,

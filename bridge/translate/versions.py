@@ -12,6 +12,7 @@ conda orders versions differently from PEP 440 in a few places (``shared/docs/co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from packaging.specifiers import Specifier, SpecifierSet
@@ -102,3 +103,47 @@ def translate_specifier_set(specs: SpecifierSet) -> SpecTranslation:
         local = local or t.local
         pinned = pinned or t.pinned
     return SpecTranslation(",".join(parts), local=local, notes=notes, pinned=pinned)
+
+
+# -- nightlies -------------------------------------------------------------------------------
+
+_DATE = r"(20\d{6})"
+_LOCAL_NIGHTLY = re.compile(rf"a{_DATE}(?![0-9])")
+#: Room per nightly for rebuilds (+1 each) and the CUDA build-number offset (+100).
+NIGHTLY_BUILD_FACTOR = 1000
+
+
+def nightly_date(version: Version) -> int | None:
+    """``YYYYMMDD`` of a nightly build, from ``aYYYYMMDD``/``.devYYYYMMDD`` or the local label."""
+    for number in (version.pre[1] if version.pre and version.pre[0] == "a" else None, version.dev):
+        if number is not None and re.fullmatch(_DATE, str(number)):
+            return number
+    if version.local:
+        m = _LOCAL_NIGHTLY.search(version.local)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def label_nightly_date(version: Version) -> int | None:
+    """The nightly date when only the local label carries it (``2.9.1+rocm7.11.0a20260104``).
+
+    Such nightlies share one conda version (the label moves into the build string), so the
+    date must tell them apart; versions with the date in their public part do not need it.
+    """
+    if nightly_date(Version(version.public)) is not None:
+        return None
+    return nightly_date(version)
+
+
+def nightly_build_offset(version: Version | str) -> int:
+    """What a nightly dated only in its local label adds to its build number: ``YYYYMMDD × 1000``.
+
+    The one build-number rule of ``convert`` and ``recipes`` (``docs/recipes.md``): the build
+    number of ``torch 2.9.1+rocm7.11.0a20260104`` is ``20260104000 + N`` (N: ``--build-number``,
+    the wheel's build tag or the recipe's rebuild count), so successive nights never share a
+    file name and the newest wins among equal versions; any other version adds 0.
+    """
+    v = version if isinstance(version, Version) else Version(version)
+    date = label_nightly_date(v)
+    return date * NIGHTLY_BUILD_FACTOR if date is not None else 0

@@ -55,9 +55,9 @@ ELLIPSIS = "..."
 def _rocm_windows(out: Path) -> None:
     """TheRock's Windows nightly for gfx103X-dgpu: the five files a user downloads."""
     tag = "py3-none-win_amd64"
-    gw.rocm_sdist(out)
-    gw.rocm_core(out, tag=tag)
-    gw.rocm_devel(out, tag=tag)
+    gw.rocm_sdist(out, families=["gfx103X-dgpu"])  # the family's CI job lists only its family
+    gw.rocm_core(out, tag=tag, family="gfx103X-dgpu")
+    gw.rocm_devel(out, tag=tag, family="gfx103X-dgpu")
     gw.rocm_libraries(out, "gfx103X-dgpu", tag=tag)
     gw.torch_rocm(out, "gfx103X-dgpu", tag="cp312-cp312-win_amd64")
     gw.filelock(out)  # the index also serves torch's pure-Python dependencies
@@ -65,8 +65,8 @@ def _rocm_windows(out: Path) -> None:
 
 def _rocm_linux(out: Path) -> None:
     """The Linux nightly for gfx103X-dgpu, for this machine's Python (installable and runnable here)."""
-    gw.rocm_sdist(out)
-    gw.rocm_core(out)
+    gw.rocm_sdist(out, families=["gfx103X-dgpu"])
+    gw.rocm_core(out, family="gfx103X-dgpu")
     gw.rocm_libraries(out, "gfx103X-dgpu")
     gw.torch_rocm(out, "gfx103X-dgpu")
     gw.triton_rocm(out)

@@ -33,8 +33,11 @@ def _metadata_of(path: Path) -> bytes | None:
     return None
 
 
-def write_simple_index(prefix: Path, files: Iterable[Path], *, metadata: bool = True) -> Path:
-    """Copy ``files`` into ``prefix`` and (re)write its PEP 503 pages for every file there."""
+def write_simple_index(prefix: Path, files: Iterable[Path], *, metadata: bool = True, hashes: bool = True) -> Path:
+    """Copy ``files`` into ``prefix`` and (re)write its PEP 503 pages for every file there.
+
+    ``hashes=False`` writes links without ``#sha256=`` (a plain directory listing, which PEP 503
+    allows)."""
     prefix.mkdir(parents=True, exist_ok=True)
     for f in files:
         (prefix / f.name).write_bytes(f.read_bytes())
@@ -56,7 +59,8 @@ def write_simple_index(prefix: Path, files: Iterable[Path], *, metadata: bool = 
             if md is not None:
                 (prefix / f"{f.name}.metadata").write_bytes(md)
                 attrs = f' data-dist-info-metadata="sha256={hashlib.sha256(md).hexdigest()}" data-core-metadata="sha256={hashlib.sha256(md).hexdigest()}"'
-            links.append(f'<a href="../{html.escape(f.name)}#sha256={sha}" data-requires-python="&gt;=3.9"{attrs}>{html.escape(f.name)}</a><br/>')
+            fragment = f"#sha256={sha}" if hashes else ""
+            links.append(f'<a href="../{html.escape(f.name)}{fragment}" data-requires-python="&gt;=3.9"{attrs}>{html.escape(f.name)}</a><br/>')
         (prefix / project).mkdir(exist_ok=True)
         (prefix / project / "index.html").write_text(
             f"<!DOCTYPE html>\n<html><body><h1>Links for {project}</h1>\n" + "\n".join(links) + "\n</body></html>\n"

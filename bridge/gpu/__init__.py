@@ -1,0 +1,1 @@
+"""Detecting GPUs on the machine a conda client runs on (virtual packages)."""
