@@ -6,10 +6,11 @@ frame's window, and a client extracts several packages at once, so a package ask
 8 MiB get a window just large enough to hold them.  For larger payloads one cheap trial pass
 decides: the payload is fed once through two level-1 compressors with long-distance matching, one
 with the 8 MiB window and one with the long window (up to 2**27 = 128 MiB, the largest window stock
-conda, mamba and rattler decoders accept); the long window is used when it makes the trial output
-at least 3 % smaller.  Level 1 predicts the real level's gain well (level 8, measured: NVRTC 33.5 %
-predicted / 35 % real, pyarrow 9.4 / 10.4 %, scipy 0.7 / 0.6 %) at about a tenth of its CPU; the
-trial reads the payload once more (inflating a wheel's members again).  ``window_log`` forces a
+conda, mamba and rattler decoders accept, lowered to what holds the payload); the long window is used
+when each doubling of the window beyond 8 MiB buys at least 3 % of the trial output (2**27: 12 %,
+2**25: 6 %), since every installer pays the window in memory.  Level 1 predicts the real level's
+gain well (level 8, measured: NVRTC 33.5 % predicted / 35 % real, pyarrow 9.4 / 10.4 %, scipy
+0.7 / 0.6 %) at about a tenth of its CPU; the trial reads the payload once more (inflating a wheel's members again).  ``window_log`` forces a
 window and skips the trial.  The decision depends only on the bytes, so output stays reproducible.
 
 Multi-threaded zstd output does not depend on the number of threads (as long as there is at least one worker), so packages stay reproducible
@@ -107,7 +108,7 @@ def choose_window_log(settings: ZstdSettings, payload_size: int, chunks: Callabl
     if long <= short:
         return short
     short_size, long_size = trial_sizes(chunks(), (short, long), 1)  # two compressors: two workers
-    return long if long_size <= short_size * (1 - LONG_WINDOW_GAIN) else short
+    return long if long_size <= short_size * (1 - LONG_WINDOW_GAIN * (long - short)) else short
 
 
 class _Counter:

@@ -88,6 +88,16 @@ def test_a_small_long_distance_share_is_not_worth_the_window() -> None:
     assert choose_window_log(ZstdSettings(), len(payload), lambda: chunked(payload)) == SHORT_WINDOW_LOG
 
 
+def test_each_doubling_of_the_window_must_save_three_percent() -> None:
+    first = noise(12 * MiB, 13)
+    # ~4 % of the payload repeats 12 MiB later: worth it for a flat 3 %, not for a window 4x the
+    # short one (log 25 for this 24 MiB payload: two doublings, 6 %)
+    payload = first + first[: MiB] + noise(11 * MiB, 14)
+    assert choose_window_log(ZstdSettings(), len(payload), lambda: chunked(payload)) == SHORT_WINDOW_LOG
+    payload = first + first[: 3 * MiB] + noise(9 * MiB, 15)  # ~12 %: pays for two doublings
+    assert choose_window_log(ZstdSettings(), len(payload), lambda: chunked(payload)) == 25
+
+
 def test_decision_does_not_depend_on_threads() -> None:
     first = noise(10 * MiB, 8)
     payload = first + noise(1 * MiB, 9) + first
