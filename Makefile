@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test bench corpus nightly clean
+.PHONY: install demo lint test bench corpus nightly clean
 
 install: $(VENV)/.installed
 
@@ -33,10 +33,15 @@ nightly: install
 	$(BIN)/wheel2conda recipes build --recipes $(RECIPES) --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
 	exit $$rc
 
+# Lint and type checks (rules and checked modules in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 # The suite, after a check that the dependency floors in pyproject.toml are true (the core tests
 # run again in .work/min-venv with every dependency at its lower bound: scripts/min-versions.py).
 # The full suite runs last, so its summary is the run's closing line.
-test: install
+test: install lint
 	$(BIN)/python scripts/min-versions.py
 	$(BIN)/python -m pytest -n auto -q
 

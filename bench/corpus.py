@@ -33,7 +33,6 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from conda_package_streaming.package_streaming import stream_conda_component
 
-from bridge.client import HOST_SUBDIR, SolveError, install, run_in_prefix
+from bridge.client import HOST_SUBDIR, install, run_in_prefix
 from bridge.standin import HOST_PY, build_base_channel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -129,7 +129,7 @@ def trial_sizes(chunks: Iterable[bytes], window_logs: tuple[int, ...], threads: 
     """
     counters = [_Counter() for _ in window_logs]
     writers = [
-        _compressor(TRIAL_LEVEL, log, max(1, threads), True, JOB_SIZE).stream_writer(counter, closefd=False)
+        _compressor(TRIAL_LEVEL, log, max(1, threads), True, JOB_SIZE).stream_writer(counter, closefd=False)  # type: ignore[arg-type]  # any object with write()
         for log, counter in zip(window_logs, counters)
     ]
     for chunk in chunks:

@@ -158,7 +158,7 @@ def is_inspectable(path: Path) -> bool:
 
 def inspect_path(
     path: str | Path,
-    options: ConversionOptions = ConversionOptions(),
+    options: ConversionOptions = ConversionOptions(),  # noqa: B008  (frozen: one shared default is safe)
     *,
     fmt: PackageFormat = "conda",
     family_origin: str | None = None,

@@ -318,12 +318,10 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     if target.noarch_python:
         for ep in dist.entry_points:  # conda makes these launchers at install time: checked as strictly
             _check_entry_point(ep, where)
-        link = {
-            "noarch": {"type": "python", "entry_points": [f"{ep.name} = {ep.value}" for ep in dist.entry_points]},
-            "package_metadata_version": 1,
-        }
-        if not dist.entry_points:
-            del link["noarch"]["entry_points"]
+        noarch: dict[str, Any] = {"type": "python"}
+        if dist.entry_points:
+            noarch["entry_points"] = [f"{ep.name} = {ep.value}" for ep in dist.entry_points]
+        link = {"noarch": noarch, "package_metadata_version": 1}
     pkg = CondaPackage(
         name=name,
         version=conda_version(dist.version),

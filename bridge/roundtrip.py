@@ -95,7 +95,7 @@ def resolve_links(links: Mapping[str, str], files: Collection[str], *, directori
     resolved: dict[str, str] = {}
     problems: list[str] = []
     for link in sorted(links):
-        current, seen = link, []
+        current, seen = link, list[str]()
         while True:
             if current in seen:
                 problems.append(f"{link}: link loop ({' -> '.join([*seen, current])})")
@@ -198,7 +198,7 @@ def _uncopied_link(where: str, dist_info: str, arcname: str, target: str, member
 # --------------------------------------------------------------------------- planner hook
 
 
-def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOptions") -> None:
+def finish_plan(pkg: CondaPackage, dist: Distribution, options: ConversionOptions) -> None:
     """Check links, record scheme exceptions, restore a recorded conda identity (in place)."""
     where = dist.provenance.path
     # links the source itself holds (a round-trip wheel's LINKS, an installed tree); the links
@@ -218,7 +218,7 @@ def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOpt
         _restore(pkg, dist, record, options)
 
 
-def _scheme_exceptions(pkg: "CondaPackage", dist: Distribution) -> dict[str, str]:
+def _scheme_exceptions(pkg: CondaPackage, dist: Distribution) -> dict[str, str]:
     target = pkg.target
     layout = ReverseLayout.create(pkg.layout.site_packages, target.noarch_python, target.windows, dist.name, dist.root_is_purelib)
     placeholders = {f.path for f in pkg.files if f.placeholder}
@@ -229,7 +229,7 @@ def _scheme_exceptions(pkg: "CondaPackage", dist: Distribution) -> dict[str, str
     return scheme_exceptions(layout, items)
 
 
-def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, options: "ConversionOptions") -> None:
+def _restore(pkg: CondaPackage, dist: Distribution, record: CondaRecord, options: ConversionOptions) -> None:
     index = record.index
     if options.name or options.build_number is not None or options.extra_depends:
         pkg.warnings.append("the wheel records its conda package; --name/--build-number/--depends given, so it is not restored")
@@ -262,7 +262,7 @@ def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, optio
             pkg.warnings.append(f"{f.path}: differs from the recorded conda file; written as converted")
 
 
-def _restore_dist_info(pkg: "CondaPackage", prefix: str, record: CondaRecord) -> None:
+def _restore_dist_info(pkg: CondaPackage, prefix: str, record: CondaRecord) -> None:
     """Leave out dist-info files the package did not have; put back the ones the wheel changed."""
     from .plan import PlannedFile
 
@@ -278,7 +278,7 @@ def _restore_dist_info(pkg: "CondaPackage", prefix: str, record: CondaRecord) ->
     pkg.files = sorted(files.values(), key=lambda f: f.path)
 
 
-def _apply_entry(f: "PlannedFile", entry: Mapping[str, Any]) -> bool:
+def _apply_entry(f: PlannedFile, entry: Mapping[str, Any]) -> bool:
     """Put back placeholder, file mode, no_link and original interpreter line; False on mismatch."""
     interpreter = entry.get("interpreter")
     if interpreter is not None and f.content is not None and f.placeholder:

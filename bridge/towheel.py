@@ -55,7 +55,7 @@ class ExtraOf:
     pypi_name: str  # the distribution whose extra it is
 
     @classmethod
-    def of(cls, source: CondaSource) -> "ExtraOf | None":
+    def of(cls, source: CondaSource) -> ExtraOf | None:
         """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
         origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
         extra, pypi_name = origin.get("extra"), origin.get("extra_of")

@@ -126,7 +126,7 @@ def test_arch_gpu_package(tmp_path: Path) -> None:
     assert "Requires-Dist: numpy<3.0,>=1.21\n" in metadata and "libgcc" not in metadata
     assert "Root-Is-Purelib: false" in members[f"{di}/WHEEL"].decode()
     record = json.loads(members[f"{di}/conda-package.json"])
-    assert record["index"]["build"] == "py%s_rocm7.11_gfx103X_0" % CP[2:]
+    assert record["index"]["build"] == f"py{CP[2:]}_rocm7.11_gfx103X_0"
     assert record["paths"]["bin/gpulib-tool"]["interpreter"] == f"#!{PLACEHOLDER}/bin/python{HOST_PY}"
     assert any("libgcc-ng" in w for w in result.warnings)
     assert list(members)[-1] == f"{di}/RECORD"

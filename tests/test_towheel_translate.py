@@ -286,7 +286,7 @@ def test_resolve_links_refusals(links: dict[str, str], problem: str) -> None:
 
 def test_resolve_links_chains() -> None:
     links = {"lib/libz.so": "libz.so.1", "lib/libz.so.1": "libz.so.1.3", "bin/z": "../lib/libz.so"}
-    assert resolve_links(links, {"lib/libz.so.1.3"}) == {l: "lib/libz.so.1.3" for l in links}
+    assert resolve_links(links, {"lib/libz.so.1.3"}) == {link: "lib/libz.so.1.3" for link in links}
 
 
 def test_conda_record_round_trip() -> None:

@@ -22,7 +22,7 @@ import json
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import zstandard
 
@@ -52,7 +52,7 @@ SHADOWING_FILES = (
 SHADOWING_DIRS = ("shards",)
 
 
-Record = Union[Entry, dict[str, Any]]  #: a cached entry (decoded only when needed) or a plain record
+Record = Entry | dict[str, Any]  #: a cached entry (decoded only when needed) or a plain record
 
 
 def as_dict(record: Record) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from .records import SUBDIR_RE, file_digests, is_package, package_stem
 from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
 
 
-ProblemKind = Literal["not-a-channel", "no-repodata", "bad-repodata", "stale", "unlisted", "misfiled", "missing-file", "changed-file", "temporary", "unsafe-package"]
+ProblemKind = Literal["not-a-channel", "no-repodata", "bad-repodata", "stale", "unlisted", "misfiled", "missing-file", "changed-file", "temporary", "unsafe-package", "unreadable"]
 
 
 @dataclass
@@ -95,14 +95,14 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
         to_hash += _verify_subdir(folder, report)
     report.checked = len(to_hash)
     with ThreadPoolExecutor(READ_THREADS) as pool:
-        for problem in pool.map(lambda item: _check_file(*item, hashes), to_hash):
+        for problem in pool.map(lambda item: _check_file(item[0], item[1], hashes), to_hash):
             if problem is not None:
                 report.problems.append(problem)
     if not report.problems and report.subdirs:
         try:
             report.clashes = file_clashes(channel, report.subdirs)
         except BridgeError as exc:
-            report.problems.append(Problem(Path(exc.path or channel), exc.reason))
+            report.problems.append(Problem(Path(exc.path or channel), exc.reason, "unreadable"))
 
 
 def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[str, Any]]]:

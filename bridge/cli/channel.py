@@ -238,6 +238,7 @@ def fix_for(problem: Problem, channel: Path) -> str:
         "stale": f"delete it, then run 'wheel2conda index {ch}'",
         "misfiled": "move the file into the folder of its own subdir (or delete it), then run 'wheel2conda index " + ch + "'",
         "temporary": "nothing was published from it: delete it when no publish is running",
+        "unreadable": f"the file is damaged: remove it with 'wheel2conda channel remove {ch} FILE' and publish it again",
         "unsafe-package": f"the package is unsafe to install (docs/security.md): remove it with 'wheel2conda channel remove {ch} FILE' and rebuild it",
         "not-a-channel": "give the channel's folder (it holds noarch/repodata.json)",
     }.get(problem.kind, f"run 'wheel2conda index {ch} --rehash'")

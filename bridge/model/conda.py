@@ -127,7 +127,7 @@ class _Fields:
     def fail(self, key: str, why: str) -> BadInput:
         return InvalidField(self.where, f"{self.label}: {self.prefix}{key}: {why}")
 
-    def str(self, key: str, *, required: bool = False) -> str | None:
+    def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.raw.get(key)
         if value is None:
             if required:
@@ -139,7 +139,7 @@ class _Fields:
             raise self.fail(key, "contains a NUL character")
         return value
 
-    def int(self, key: str, *, low: int = 0, high: int = MAX_BUILD_NUMBER, required: bool = False) -> int | None:
+    def integer(self, key: str, *, low: int = 0, high: int = MAX_BUILD_NUMBER, required: bool = False) -> int | None:
         value = self.raw.get(key)
         if value is None:
             if required:
@@ -151,7 +151,7 @@ class _Fields:
             raise self.fail(key, f"{value} is out of range ({low}..{high})")
         return value
 
-    def bool(self, key: str) -> bool | None:
+    def flag(self, key: str) -> bool | None:
         value = self.raw.get(key)
         if value is None:
             return None
@@ -176,13 +176,13 @@ class _Fields:
         return value
 
     def choice(self, key: str, choices: Iterable[str], *, required: bool = False) -> str | None:
-        value = self.str(key, required=required)
+        value = self.text(key, required=required)
         if value is not None and value not in choices:
             raise self.fail(key, f"{value!r} is not one of {', '.join(sorted(choices))}")
         return value
 
     def hexdigest(self, key: str, pattern: re.Pattern[str] = _SHA256) -> str | None:
-        value = self.str(key)
+        value = self.text(key)
         if value is not None and not pattern.match(value):
             raise self.fail(key, f"{value!r} is not a hex digest")
         return value
@@ -251,7 +251,7 @@ class IndexJson:
     def from_raw(cls, raw: object, where: str, label: str = "info/index.json", *, default_subdir: bool = False) -> IndexJson:
         """Parse and check; ``default_subdir`` fills a missing subdir (``noarch`` for noarch packages)."""
         f = _Fields(raw, where, label)
-        name, version, build = f.str("name", required=True), f.str("version", required=True), f.str("build", required=True)
+        name, version, build = f.text("name", required=True), f.text("version", required=True), f.text("build", required=True)
         check_conda_identity(where, label, name, version, build)
         assert name is not None and version is not None and build is not None
         noarch = f.raw.get("noarch")
@@ -259,7 +259,7 @@ class IndexJson:
             noarch = "generic" if noarch else None
         elif noarch is not None:
             noarch = f.choice("noarch", NOARCH_KINDS)
-        subdir = f.str("subdir")
+        subdir = f.text("subdir")
         if subdir is None and default_subdir and noarch:
             subdir = "noarch"
         if subdir is None:
@@ -269,19 +269,19 @@ class IndexJson:
         track = f.raw.get("track_features")
         if track is not None and not isinstance(track, str):
             raise f.fail("track_features", f"must be a string, not {_kind(track)}")
-        f.str("license")
-        f.str("arch"), f.str("platform")
+        f.text("license")
+        f.text("arch"), f.text("platform")
         return cls(
             name=name,
             version=version,
             build=build,
-            build_number=f.int("build_number") or 0,
+            build_number=f.integer("build_number") or 0,
             subdir=subdir,
             depends=f.strings("depends"),
             constrains=f.strings("constrains"),
             noarch=noarch,
-            timestamp=f.int("timestamp", high=MAX_TIMESTAMP),
-            license=f.str("license"),
+            timestamp=f.integer("timestamp", high=MAX_TIMESTAMP),
+            license=f.text("license"),
             track_features=track,
             raw=f.raw,
         )
@@ -318,7 +318,7 @@ class PathEntry:
     @classmethod
     def from_raw(cls, raw: object, where: str, label: str = "info/paths.json", index: int = 0) -> PathEntry:
         f = _Fields(raw, where, label, prefix=f"paths[{index}].")
-        path = f.str("_path", required=True)
+        path = f.text("_path", required=True)
         assert path is not None
         problem = check_relative_path(path)
         if problem:
@@ -327,10 +327,10 @@ class PathEntry:
             path=path,
             path_type=f.choice("path_type", ("hardlink", "softlink", "directory")) or "hardlink",  # type: ignore[arg-type]
             sha256=f.hexdigest("sha256"),
-            size_in_bytes=f.int("size_in_bytes", high=MAX_SIZE),
+            size_in_bytes=f.integer("size_in_bytes", high=MAX_SIZE),
             file_mode=f.choice("file_mode", ("text", "binary")),  # type: ignore[arg-type]
-            prefix_placeholder=f.str("prefix_placeholder"),
-            no_link=bool(f.bool("no_link")),
+            prefix_placeholder=f.text("prefix_placeholder"),
+            no_link=bool(f.flag("no_link")),
             raw=f.raw,
         )
 
@@ -433,11 +433,11 @@ class ProvenanceRecord:
     @classmethod
     def from_raw(cls, raw: object, where: str, label: str = "info/about.json") -> ProvenanceRecord:
         f = _Fields(raw, where, label, prefix="extra.wheel2conda.")
-        values: dict[str, Any] = {k: f.str(k) for k in cls._STRINGS}
-        values["source_size"] = f.int("source_size", high=MAX_SIZE)
+        values: dict[str, Any] = {k: f.text(k) for k in cls._STRINGS}
+        values["source_size"] = f.integer("source_size", high=MAX_SIZE)
         values["wheel_tags"] = f.strings("wheel_tags")
         values["requires_dist"] = f.strings("requires_dist")
-        values["conda_record"] = bool(f.bool("conda_record"))
+        values["conda_record"] = bool(f.flag("conda_record"))
         schemes: dict[str, Scheme] = {}
         for path, scheme in (f.obj("schemes") or {}).items():
             problem = check_relative_path(path)
@@ -465,7 +465,7 @@ class ProvenanceRecord:
             if isinstance(value, tuple):
                 value = list(value)
             elif key == "schemes":
-                value = {p: s.value for p, s in value.items()}
+                value = {p: s.value for p, s in self.schemes.items()}
             raw[key] = value
         return raw
 
@@ -485,11 +485,11 @@ class AboutJson:
         extra = f.obj("extra") or {}
         provenance = ProvenanceRecord.from_raw(extra["wheel2conda"], where, label) if extra.get("wheel2conda") is not None else None
         for key in ("summary", "home", "dev_url", "doc_url", "description"):
-            f.str(key)
+            f.text(key)
         license = f.raw.get("license")
         if license is not None and not isinstance(license, str):
             raise f.fail("license", f"must be a string, not {_kind(license)}")
-        return cls(summary=f.str("summary"), license=license, provenance=provenance, raw=f.raw)
+        return cls(summary=f.text("summary"), license=license, provenance=provenance, raw=f.raw)
 
     def to_raw(self) -> dict[str, Any]:
         raw = dict(self.raw)
@@ -544,7 +544,7 @@ class LinkJson:
     @classmethod
     def from_raw(cls, raw: object, where: str, label: str = "info/link.json") -> LinkJson:
         f = _Fields(raw, where, label)
-        f.int("package_metadata_version", high=1000)
+        f.integer("package_metadata_version", high=1000)
         noarch = _Fields(f.obj("noarch") or {}, where, label, prefix="noarch.")
         kind = noarch.choice("type", NOARCH_KINDS)
         points = tuple(parse_entry_point_spec(t, where, f"{label}: noarch.entry_points") for t in noarch.strings("entry_points"))
@@ -656,7 +656,7 @@ class CondaRecord:
         if f.raw.get("format") != RECORD_FORMAT or isinstance(f.raw.get("format"), bool):
             raise f.fail("format", f"unknown format {f.raw.get('format')!r}")
         index = IndexJson.from_raw(f.obj("index"), where, f"{label}: index")
-        package = f.str("package") or ""
+        package = f.text("package") or ""
         if package:
             problem = check_file_name(package, "package file name")
             if problem:
@@ -674,7 +674,7 @@ class CondaRecord:
             if problem:
                 raise f.fail("paths", f"unsafe path {path!r}: {problem}")
             e = _Fields(entry, where, label, prefix=f"paths[{path!r}].")
-            e.str("prefix_placeholder"), e.choice("file_mode", ("text", "binary")), e.bool("no_link"), e.hexdigest("sha256"), e.str("interpreter")
+            e.text("prefix_placeholder"), e.choice("file_mode", ("text", "binary")), e.flag("no_link"), e.hexdigest("sha256"), e.text("interpreter")
             paths[path] = e.raw
         files = f.strings("dist_info_files")
         texts = f.obj("dist_info_text") or {}
@@ -714,7 +714,7 @@ class RepodataRecord:
     def from_raw(cls, raw: object, where: str, label: str, *, subdir: str | None = None) -> RepodataRecord:
         f = _Fields(raw, where, label)
         index = IndexJson.from_raw({**({"subdir": subdir} if subdir else {}), **f.raw}, where, label)
-        return cls(index, f.hexdigest("md5", _MD5), f.hexdigest("sha256"), f.int("size", high=MAX_SIZE), raw=f.raw)
+        return cls(index, f.hexdigest("md5", _MD5), f.hexdigest("sha256"), f.integer("size", high=MAX_SIZE), raw=f.raw)
 
     def to_raw(self) -> dict[str, Any]:
         return dict(self.raw)

@@ -163,7 +163,7 @@ def zip_overlap(infos: list[zipfile.ZipInfo], end: int) -> str | None:
     directory starts.  Local extra fields are not counted, so only definite overlaps are reported.
     """
     spans = sorted((i.header_offset, i.header_offset + 30 + len(i.orig_filename.encode("utf-8", "surrogateescape")) + i.compress_size, i.orig_filename) for i in infos)
-    for (start, stop, name), (next_start, _, next_name) in zip(spans, [*spans[1:], (end, end, "the central directory")]):
+    for (_start, stop, name), (next_start, _, next_name) in zip(spans, [*spans[1:], (end, end, "the central directory")]):
         if stop > next_start:
             return f"zip entries {name!r} and {next_name!r} overlap"
     return None

@@ -14,7 +14,8 @@ import enum
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, ContextManager, Protocol
+from typing import Any, BinaryIO, ContextManager, Protocol  # noqa: UP035  (ContextManager: the alias OpenFn documents)
+from collections.abc import Callable
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet

@@ -180,7 +180,7 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
     return SourcesConfig(path, tuple(sources), aliases)
 
 
-def _package(where: "_Where", raw: Any, at: str, base: PackageRule) -> PackageRule:
+def _package(where: _Where, raw: Any, at: str, base: PackageRule) -> PackageRule:
     if isinstance(raw, str):
         return replace(base, pattern=raw)
     entry = where.mapping(raw, at, {"name", "versions", "python", "platforms", "meta"})
@@ -197,7 +197,7 @@ def _package(where: "_Where", raw: Any, at: str, base: PackageRule) -> PackageRu
     return rule
 
 
-def _versions(where: "_Where", raw: Any, at: str, base: VersionPolicy) -> VersionPolicy:
+def _versions(where: _Where, raw: Any, at: str, base: VersionPolicy) -> VersionPolicy:
     if raw is None:
         return base
     data = where.mapping(raw, at, {"policy", "keep", "match"})
@@ -216,7 +216,7 @@ def _versions(where: "_Where", raw: Any, at: str, base: VersionPolicy) -> Versio
     return VersionPolicy(policy, keep, match)
 
 
-def _strings(where: "_Where", raw: Any, at: str) -> tuple[str, ...]:
+def _strings(where: _Where, raw: Any, at: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if isinstance(raw, (str, int, float)):

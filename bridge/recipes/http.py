@@ -118,7 +118,7 @@ class Http:
                 while chunk := resp.read(CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
-            except (OSError, socket.timeout) as exc:
+            except (TimeoutError, OSError) as exc:
                 raise FetchError(url, f"download interrupted ({_describe(exc)})", hint="run again to retry") from None
         return digest.hexdigest(), size
 
@@ -130,7 +130,7 @@ class Http:
                     while chunk := resp.read(CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
-                except (OSError, socket.timeout) as exc:
+                except (TimeoutError, OSError) as exc:
                     raise FetchError(url, f"download interrupted ({_describe(exc)})", hint="run again to retry") from None
             if digest.hexdigest() != sha256:
                 raise FetchError(url, f"sha256 mismatch: expected {sha256}, got {digest.hexdigest()}", hint="the file changed upstream; run `wheel2conda recipes regenerate`")

@@ -125,7 +125,7 @@ class Recipe:
         return HEADER + dump_yaml(self.to_dict())
 
     @classmethod
-    def from_dict(cls, data: Any, where: Path | str) -> "Recipe":
+    def from_dict(cls, data: Any, where: Path | str) -> Recipe:
         try:
             if data.get("format") != FORMAT:
                 raise BadInput(where, f"unsupported recipe format {data.get('format')!r} (expected {FORMAT})", hint="regenerate it with this wheel2conda ('wheel2conda recipes regenerate')")
@@ -163,7 +163,7 @@ class Recipe:
             raise BadInput(where, f"malformed recipe ({type(exc).__name__}: {exc})", hint="regenerate it ('wheel2conda recipes regenerate') or fix it by hand") from None
 
     @classmethod
-    def load(cls, path: Path) -> "Recipe":
+    def load(cls, path: Path) -> Recipe:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:

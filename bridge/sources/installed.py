@@ -56,7 +56,7 @@ class EnvironmentLayout:
     windows: bool = False
 
     @classmethod
-    def from_site_packages(cls, site: Path) -> "EnvironmentLayout":
+    def from_site_packages(cls, site: Path) -> EnvironmentLayout:
         """Derive the layout from ``…/lib/pythonX.Y/site-packages`` or ``…/Lib/site-packages``."""
         site = Path(os.path.abspath(site))
         if site.parent.name.lower() == "lib" and site.name == "site-packages":  # Windows
@@ -71,7 +71,7 @@ class EnvironmentLayout:
         raise BadInput(site, "not a site-packages directory (expected …/lib/pythonX.Y/site-packages or …/Lib/site-packages)", hint="give --path the site-packages directory itself, or --python the environment's interpreter")
 
     @classmethod
-    def from_python(cls, python: str) -> "EnvironmentLayout":
+    def from_python(cls, python: str) -> EnvironmentLayout:
         """Ask an interpreter where its environment keeps things."""
         code = (
             "import json, sys, sysconfig; p = sysconfig.get_paths(); "

@@ -50,7 +50,7 @@ class NameMap:
     entries: Mapping[str, CondaName] = field(default_factory=lambda: _section("common"))
 
     @classmethod
-    def create(cls, mode: NameMode = "pypi", overrides: str | Path | None = None) -> "NameMap":
+    def create(cls, mode: NameMode = "pypi", overrides: str | Path | None = None) -> NameMap:
         """The built-in map for ``mode`` with a user's YAML overrides on top.
 
         Raises :class:`NameMapError` for a malformed overrides file (the caller names the file).

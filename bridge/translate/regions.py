@@ -116,7 +116,7 @@ class PythonRegion:
         release = _norm(Version(version).release)
         return not self.runs or any((not r.lo or release >= _norm(r.lo)) and (not r.hi or release < _norm(r.hi)) for r in self.runs)
 
-    def covers(self, other: "PythonRegion") -> bool:
+    def covers(self, other: PythonRegion) -> bool:
         """Whether every Python ``other`` serves is served here (``other`` from a finer split)."""
         return all(self.contains(s, other.implementation) for s in other.samples)
 
@@ -264,7 +264,7 @@ def python_regions(
         groups: dict[Signature, list[Piece]] = {}
         for p in kept:
             groups.setdefault(signatures[(impl, p)], []).append(p)
-        for signature, members in groups.items():
+        for members in groups.values():
             runs = _runs(members, kept, all_pieces) if len(groups) > 1 else (Run(),)
             regions.append(
                 PythonRegion(

@@ -164,7 +164,7 @@ def python_pins(index: Mapping[str, object], site_python: tuple[int, int] | None
     package names no interpreter pin.
     """
     specs = {}
-    for raw in index.get("depends") or ():  # type: ignore[union-attr]
+    for raw in index.get("depends") or ():  # type: ignore[union-attr,attr-defined]
         try:
             parsed = parse_match_spec(str(raw))
         except ReverseError:
@@ -357,7 +357,7 @@ class ReverseLayout:
     scripts_verbatim: bool = False  # python-scripts/: every file is a script
 
     @classmethod
-    def create(cls, site_packages: str | None, noarch_python: bool, windows: bool, dist_name: str, root_is_purelib: bool) -> "ReverseLayout":
+    def create(cls, site_packages: str | None, noarch_python: bool, windows: bool, dist_name: str, root_is_purelib: bool) -> ReverseLayout:
         name = str(canonicalize_name(dist_name))
         root = Scheme.PURELIB if root_is_purelib else Scheme.PLATLIB
         if site_packages is None:
@@ -457,7 +457,7 @@ class SynthesizedMetadata:
 
 def synthesize_metadata(name: str, version: Version, about: Mapping[str, object], index: Mapping[str, object], names: NameMap) -> SynthesizedMetadata:
     """Core metadata 2.1 from ``index.json``/``about.json``: depends → Requires-Dist."""
-    decisions = [translate_depends(str(d), names) for d in index.get("depends") or ()]  # type: ignore[union-attr]
+    decisions = [translate_depends(str(d), names) for d in index.get("depends") or ()]  # type: ignore[union-attr,attr-defined]
     headers: list[tuple[str, str]] = [("Metadata-Version", "2.1"), ("Name", name), ("Version", str(version))]
     summary = " ".join(str(about.get("summary") or "").split())
     if summary:
@@ -472,7 +472,7 @@ def synthesize_metadata(name: str, version: Version, about: Mapping[str, object]
         headers.append(("License", " ".join(str(license).split())))
     keywords = about.get("keywords")
     if keywords:
-        headers.append(("Keywords", ",".join(str(k) for k in keywords)))  # type: ignore[union-attr]
+        headers.append(("Keywords", ",".join(str(k) for k in keywords)))  # type: ignore[union-attr,attr-defined]
     python = [d.requirement for d in decisions if d.action == "python" and d.requirement]
     if python:
         headers.append(("Requires-Python", str(SpecifierSet(",".join(python)))))

@@ -95,7 +95,7 @@ class MarkerContext:
     pythons: tuple[str, ...] = ()  # candidate "X.Y" or "X.Y.Z", ascending
 
     @classmethod
-    def for_target(cls, target: Target, requires_python: SpecifierSet | None = None) -> "MarkerContext":
+    def for_target(cls, target: Target, requires_python: SpecifierSet | None = None) -> MarkerContext:
         known = marker_environment(target)
         platforms: tuple[tuple[str, Mapping[str, str]], ...] = ()
         if "sys_platform" not in known:
@@ -120,7 +120,7 @@ class MarkerContext:
             ) or PYTHON_CANDIDATES
         return cls(dict(known), platforms, pythons)
 
-    def for_os(self, os_virtual: str) -> "MarkerContext":
+    def for_os(self, os_virtual: str) -> MarkerContext:
         """This context restricted to one OS (``__win``, ``__unix``, ``__linux``, ``__osx``)."""
         prefixes = OS_VIRTUALS[os_virtual]
         return replace(self, platforms=tuple(p for p in self.platforms if p[0].startswith(prefixes)))

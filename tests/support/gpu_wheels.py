@@ -157,7 +157,7 @@ def core_files(version: str, family: str | None, windows: bool = False) -> dict[
         "rocm_sdk_core/__init__.py": "",
         "rocm_sdk_core/_dist_info.py": therock_dist_info(version, families, "core", None),
         "_rocm_sdk_core/__init__.py": "",
-        "_rocm_sdk_core/share/therock/dist_info.json": '{"dist_amdgpu_targets":"%s"}' % targets,
+        "_rocm_sdk_core/share/therock/dist_info.json": f'{{"dist_amdgpu_targets":"{targets}"}}',
         **platform,
     }
 
@@ -330,7 +330,7 @@ CUDA_TOOLKIT_13 = {  # extra → (component, pin, marker) as in cuda_toolkit-13.
 def cuda_toolkit(out: Path, version: str = "13.0.2") -> Path:
     requires = []
     fields = [("Provides-Extra", "all")]
-    for extra, (name, pin, marker) in CUDA_TOOLKIT_13.items():
+    for name, pin, marker in CUDA_TOOLKIT_13.values():
         requires.append(f"{name}=={pin}; ({marker}) and extra == 'all'")
     for extra, (name, pin, marker) in CUDA_TOOLKIT_13.items():
         fields.append(("Provides-Extra", extra))

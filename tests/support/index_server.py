@@ -87,7 +87,7 @@ def build_sdist(out_dir: Path, name: str, version: str) -> Path:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
@@ -119,7 +119,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
-    owner: "IndexServer"
+    owner: IndexServer
 
 
 class IndexServer:
@@ -137,7 +137,7 @@ class IndexServer:
         self._thread: threading.Thread | None = None
         self.url = ""
 
-    def start(self) -> "IndexServer":
+    def start(self) -> IndexServer:
         self._server = _Server(("127.0.0.1", self.port), partial(_Handler, directory=str(self.root)))
         self._server.owner = self
         host, self.port = self._server.server_address[:2]
@@ -156,7 +156,7 @@ class IndexServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "IndexServer":
+    def __enter__(self) -> IndexServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -139,7 +139,7 @@ def discover_current_target_family() -> str | None:
         print(f"[WARNING] offload-arch failed with return code {e.returncode}")
         print(f"[stderr] {e.output}")
     except FileNotFoundError:
-        print(f"[WARNING] failed to run offload-arch: binary not found.")
+        print("[WARNING] failed to run offload-arch: binary not found.")
     except Exception as e:
         print(f"[WARNING] Unexpected error running offload-arch: {e}")
     return None
