@@ -306,7 +306,7 @@ def wheel_members(wheel: Path) -> dict[str, str]:
         return {
             i.filename: hashlib.sha256(zf.read(i)).hexdigest()
             for i in zf.infolist()
-            if not i.is_dir() and not i.filename.endswith(("/RECORD", "/conda-record.json"))
+            if not i.is_dir() and not i.filename.endswith(("/RECORD", "/conda-package.json"))
         }
 
 
