@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_MARK = ".w2c-tmp-"
+#: Prefix of the staging folders ``convert --channel`` and ``recipes build`` convert into
+#: (``.w2c-stage-<pid>-<random>``, inside the channel so that publishing is a rename).
+STAGE_MARK = ".w2c-stage-"
+#: A temporary file or staging folder whose writer may still be alive is left alone this long.
+STALE_SECONDS = 3600.0
 
 
 def temp_name(final: Path) -> Path:
@@ -42,3 +48,62 @@ def atomic_write(final: Path, data: bytes) -> None:
 
 def is_temp(path: Path) -> bool:
     return TEMP_MARK in path.name
+
+
+@contextmanager
+def staging_dir(parent: Path) -> Iterator[Path]:
+    """A fresh ``.w2c-stage-<pid>-<random>`` folder in ``parent``, removed on exit.
+
+    A run killed inside leaves it behind; :func:`is_abandoned` tells the next publish or index
+    (which sweep it) and ``channel verify`` (which reports it) that its writer is gone.
+    """
+    path = parent / f"{STAGE_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def is_stage(path: Path) -> bool:
+    return path.name.startswith(STAGE_MARK)
+
+
+def _writer_pid(name: str) -> int | None:
+    if TEMP_MARK in name:
+        text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
+    elif name.startswith(STAGE_MARK):
+        text = name[len(STAGE_MARK) :].split("-", 1)[0]
+    else:
+        return None
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def is_abandoned(path: Path, now: float | None = None, max_age: float = STALE_SECONDS) -> bool:
+    """A temporary file or staging folder older than ``max_age``, or (POSIX) whose writer's pid
+    (in its name) is no longer running on this host."""
+    try:
+        if (now if now is not None else time.time()) - path.lstat().st_mtime > max_age:
+            return True
+    except FileNotFoundError:
+        return False
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would terminate the process on Windows
+    pid = _writer_pid(path.name)
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def remove_abandoned(path: Path) -> None:
+    """Delete an abandoned temporary file or staging folder (never following a link out)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

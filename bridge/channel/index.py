@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput, BridgeError
-from ..fsutil import TEMP_MARK
+from ..fsutil import TEMP_MARK, is_abandoned, is_stage, remove_abandoned
 from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
 from .hooks import run_post_index_hooks
 from .pypi_map import write_mapping_files
@@ -213,35 +213,22 @@ def _read_all(folder: Path, names: list[tuple[str, Any]]) -> Iterable[tuple[str,
 
 
 def sweep_temps(channel: Path) -> list[Path]:
-    """Delete stale temporary files at the channel root and in the subdirs' ``.cache/`` (the
-    caller holds the lock; ``index_subdir`` sweeps the subdirs themselves while it scans them)."""
+    """Delete stale temporary files at the channel root and in the subdirs' ``.cache/``, and
+    staging folders (``.w2c-stage-*``) of killed ``convert --channel``/``recipes build`` runs
+    (the caller holds the lock; ``index_subdir`` sweeps the subdirs themselves while it scans them)."""
     swept = []
     caches = [p / CACHE_DIR for p in channel.iterdir() if SUBDIR_RE.match(p.name) and (p / CACHE_DIR).is_dir()]
     now = time.time()
     for folder in [channel, *caches]:
         for path in folder.iterdir():
-            if TEMP_MARK in path.name and path.is_file() and _is_stale(path, now):
-                path.unlink(missing_ok=True)
+            stale_file = TEMP_MARK in path.name and path.is_file() and not path.is_symlink()
+            stale_stage = folder == channel and is_stage(path)
+            if (stale_file or stale_stage) and _is_stale(path, now):
+                remove_abandoned(path)
                 swept.append(path)
     return swept
 
 
 def _is_stale(path: Path, now: float) -> bool:
     """Older than an hour, or (POSIX) its writer's pid is no longer running on this host."""
-    try:
-        if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
-            return True
-    except FileNotFoundError:
-        return False
-    if os.name == "nt":
-        return False  # os.kill(pid, 0) would terminate the process on Windows
-    pid_text = path.name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-    if not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+    return is_abandoned(path, now, STALE_TEMP_SECONDS)

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from conda_package_streaming.package_streaming import stream_conda_info
 
 from ..digest import CHUNK
+from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..errors import BadInput
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
@@ -71,17 +72,21 @@ class PackageInfo:
 def read_package_info(path: Path) -> PackageInfo:
     """``info/index.json`` (required) and ``info/about.json`` (optional) in one pass over ``info/``."""
     found: dict[str, Any] = {}
+    require_regular_file(path, "conda package")
     try:
         with closing(stream_conda_info(str(path))) as members:
             for tar, member in members:
                 if not member.name.startswith("info/"):
                     break  # .tar.bz2: info/ comes first; the rest is payload
                 if member.name in ("info/index.json", "info/about.json"):
+                    check_metadata_size(path, member.name, member.size)
                     fh = tar.extractfile(member)
                     assert fh is not None
-                    found[member.name] = json.loads(fh.read())
+                    found[member.name] = json.loads(read_capped(fh, path, member.name))
                     if len(found) == 2:
                         break
+    except BadInput:
+        raise
     except LookupError:  # cps looks up the components by the file's stem
         raise BadInput(path, "its info-/pkg- components are named for another file (renamed?)", hint=RENAME_HINT) from None
     except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors

@@ -27,7 +27,7 @@ from typing import Any
 import zstandard
 
 from ..errors import BridgeError
-from ..fsutil import TEMP_MARK
+from ..fsutil import TEMP_MARK, is_abandoned, is_stage
 from .index import READ_THREADS
 from .lock import channel_lock
 from .records import SUBDIR_RE, file_digests, is_package, package_stem
@@ -75,6 +75,11 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
     if not (channel / "noarch" / REPODATA).is_file():
         report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)"))
     report.notes += [Problem(p, "temporary file left by an interrupted publish") for p in channel.iterdir() if TEMP_MARK in p.name]
+    report.notes += [
+        Problem(p, "staging folder of an interrupted 'convert --channel' or 'recipes build'" + ("; the next publish or index removes it" if is_abandoned(p) else " (still running?)"))
+        for p in sorted(channel.iterdir())
+        if is_stage(p)
+    ]
     folders = sorted(p for p in channel.iterdir() if p.is_dir() and SUBDIR_RE.match(p.name))
     to_hash: list[tuple[Path, dict[str, Any]]] = []
     for folder in folders:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
 from ..convert import Converted, convert_all, expand_inputs
 from ..errors import EXIT_PARTIAL, BridgeError
+from ..fsutil import staging_dir
 from ..links import LinkOptions
 from ..metapackages import convert_rocm_meta, is_rocm_sdist
 from ..plan import ConversionOptions
@@ -157,11 +158,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return report_plans(out, args, inputs, options, out_dir=args.output_dir, dry_run=True)
     staging = None
     out_dir = args.output_dir
+    made_channel = args.channel is not None and not args.channel.exists()  # removed again if nothing lands in it
     if out_dir is None:
         if args.channel is not None:
             args.channel.mkdir(parents=True, exist_ok=True)
-            staging = tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=args.channel)
-            out_dir = Path(staging.name)
+            staging = ExitStack()
+            out_dir = staging.enter_context(staging_dir(args.channel))
         else:
             out_dir = Path.cwd()
     mode: Mode = "none" if (out.quiet or out.json) else args.progress
@@ -181,7 +183,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
                     item["source"] = made_from.get(item["source"], item["source"])
     finally:
         if staging is not None:
-            staging.cleanup()
+            staging.close()
+        if made_channel and args.channel.is_dir() and not any(args.channel.iterdir()):
+            args.channel.rmdir()
     return exit_code_for([r.error for r in results])
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from ..compression import ZstdSettings
 from ..convert import convert_wheel
 from ..metapackages import convert_rocm_meta
 from ..errors import BadInput, BridgeError
-from ..fsutil import atomic_write
+from ..fsutil import atomic_write, staging_dir
 from ..plan import PackageFormat
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
@@ -144,7 +143,7 @@ def build(
     recipes = load_recipes(root, report.errors)
     if only:
         recipes = {i: e for i, e in recipes.items() if any(i == o or i.startswith(o.rstrip("/") + "/") for o in only)}
-    channel.mkdir(parents=True, exist_ok=True)
+    created = not channel.exists()  # made only when a recipe is built; removed again if left empty
     state = read_state(channel)
     indexed = _indexed(channel)
     cache = DownloadCache(cache_dir or default_cache_dir(), http)
@@ -161,6 +160,8 @@ def build(
         if item.status == "built":
             _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
         report.items.append(item)
+    if created and channel.is_dir() and not any(channel.iterdir()):
+        channel.rmdir()
     return report
 
 
@@ -174,7 +175,8 @@ def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, 
             path, fetched = cache.fetch(f)
             item.downloaded += fetched
             sources.append((f, path))
-        with tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=channel) as stage:
+        channel.mkdir(parents=True, exist_ok=True)
+        with staging_dir(channel) as stage:
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
