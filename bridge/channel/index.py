@@ -92,11 +92,14 @@ def index_channel(
     *,
     rehash: bool = False,
     fresh: Mapping[str, Mapping[str, Entry]] | None = None,
+    unlist: Mapping[str, Iterable[str]] | None = None,
 ) -> IndexResult:
     """Bring repodata of every subdir present (plus ``subdirs`` and ``noarch``) up to date.
 
     ``rehash`` re-reads every package instead of trusting the cache.  ``fresh`` maps subdir →
     file name → :class:`Entry` for packages whose record the caller already computed (publish).
+    ``unlist`` maps subdir → file names to leave out although present (publish, before it
+    replaces their bytes: repodata never lists a file with another file's size and sha256).
     Takes the channel lock (re-entrant: callers holding it may call this).
     """
     channel = Path(channel)
@@ -110,14 +113,18 @@ def index_channel(
         result = IndexResult(channel, {})
         result.removed_temps += sweep_temps(channel)
         for subdir in wanted:
-            result.subdirs[subdir] = index_subdir(channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}))
+            result.subdirs[subdir] = index_subdir(
+                channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}), unlist=frozenset((unlist or {}).get(subdir, ()))
+            )
         result.written += write_site(channel, result.subdirs, refresh=rehash)
         write_mapping_files(result)
         run_post_index_hooks(result)
     return result
 
 
-def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}) -> SubdirIndex:
+def index_subdir(
+    channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}, unlist: frozenset[str] = frozenset()
+) -> SubdirIndex:
     """Index one subdir (the caller holds the channel lock); sweeps its stale temporary files
     into ``result.removed_temps`` and adds what it writes to ``result.written``."""
     folder = channel / subdir
@@ -129,6 +136,8 @@ def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: boo
     with os.scandir(folder) as it:
         for dirent in it:
             name = dirent.name
+            if name in unlist:
+                continue
             if not is_package(name) or not dirent.is_file():
                 if TEMP_MARK in name and dirent.is_file() and _is_stale(Path(dirent.path), now):
                     Path(dirent.path).unlink(missing_ok=True)

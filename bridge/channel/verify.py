@@ -27,6 +27,7 @@ from typing import Any
 import zstandard
 
 from ..errors import BridgeError
+from ..limits import special_kind
 from ..fsutil import TEMP_MARK, is_abandoned, is_stage
 from .index import READ_THREADS
 from .lock import channel_lock
@@ -130,9 +131,13 @@ def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[
 
 def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | None:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         return Problem(path, "listed in repodata.json but missing")
+    kind = special_kind(st.st_mode)
+    if kind is not None:
+        return Problem(path, f"is {kind}, not a package file")
+    size = st.st_size
     if size != record.get("size"):
         return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}")
     if hashes:
@@ -147,6 +152,9 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
 def _check_zst(folder: Path, report: VerifyReport) -> None:
     zst = folder / REPODATA_ZST
     if not zst.exists():
+        return
+    if special_kind(zst.stat().st_mode) is not None:
+        report.problems.append(Problem(zst, "not a regular file"))
         return
     try:
         same = zstandard.ZstdDecompressor().decompress(zst.read_bytes(), max_output_size=1 << 31) == (folder / REPODATA).read_bytes()
