@@ -30,7 +30,11 @@ nightly: install
 	$(BIN)/wheel2conda recipes build --recipes recipes --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
 	exit $$rc
 
+# The suite, after a check that the dependency floors in pyproject.toml are true (the core tests
+# run again in .work/min-venv with every dependency at its lower bound: scripts/min-versions.py).
+# The full suite runs last, so its summary is the run's closing line.
 test: install
+	$(BIN)/python scripts/min-versions.py
 	$(BIN)/python -m pytest -n auto -q
 
 # Every bench/bench_*.py (python -m bench [NAME...]): conversion against whl2conda, cph and the

@@ -11,8 +11,10 @@ Tools, each on the same wheel in the same run:
 ``whl2conda``            whl2conda 26.7.2 ``convert --allow-impure`` in its own venv
 ``cph``                  conda-package-handling 2.6 ``cph create`` at its defaults, on the tree
                          ``wheel2conda --format tree`` wrote (building the tree is not timed)
-``floor``                ``unzip -p WHEEL | zstd -<level> --long=27 -T<cores>``: no tar, no
-                         hashing, no metadata — the least any converter can do at that setting
+``floor``                ``unzip -p WHEEL | zstd -<level> --long=<W> -T<cores>``: no tar, no
+                         hashing, no metadata — the least any converter can do at that setting;
+                         W is the window log wheel2conda chose for the wheel's largest package
+                         (27 when wheel2conda did not run), so both compress with the same window
 
 Settings (environment):
 
@@ -141,7 +143,20 @@ def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int, 
     return seconds, rss, proc.returncode, tail[0]
 
 
-def run_tool(tool: str, wheel: Path, out: Path, level: int, bindir: Path | None) -> tuple[float, int, int, str, Path]:
+def chosen_window_log(out: Path) -> int:
+    """The largest window log the ``.conda`` packages under ``out`` ask for (27 if there are none)."""
+    import zstandard
+
+    logs = []
+    for package in out.rglob("*.conda"):
+        with zipfile.ZipFile(package) as zf:
+            for name in zf.namelist():
+                if name.startswith("pkg-") and name.endswith(".tar.zst"):
+                    logs.append(zstandard.get_frame_parameters(zf.open(name).read(32)).window_size.bit_length() - 1)
+    return max(logs, default=MAX_WINDOW_LOG)
+
+
+def run_tool(tool: str, wheel: Path, out: Path, level: int, bindir: Path | None, window_log: int = MAX_WINDOW_LOG) -> tuple[float, int, int, str, Path]:
     """Run one tool on one wheel into ``out`` (emptied first); returns the measurement and the output dir."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -165,7 +180,7 @@ def run_tool(tool: str, wheel: Path, out: Path, level: int, bindir: Path | None)
         return (*result, out)
     if tool == "floor":
         target = out / (wheel.name + ".zst")
-        pipeline = f"unzip -p {shlex.quote(str(wheel))} | zstd -q -{level} --long={MAX_WINDOW_LOG} -T{default_threads()} -o {shlex.quote(str(target))}"
+        pipeline = f"unzip -p {shlex.quote(str(wheel))} | zstd -q -{level} --long={window_log} -T{default_threads()} -o {shlex.quote(str(target))}"
         return (*measured(["sh", "-c", f"set -e; {pipeline}"]), out)
     raise ValueError(tool)
 
@@ -211,8 +226,11 @@ def main() -> int:
         for wheel in wheels:
             with zipfile.ZipFile(wheel) as zf:
                 payload = sum(i.file_size for i in zf.infolist())
+            window_log = MAX_WINDOW_LOG
             for tool in tools:
-                seconds, rss, code, note, out = run_tool(tool, wheel, Path(scratch) / tool, level, bindir)
+                seconds, rss, code, note, out = run_tool(tool, wheel, Path(scratch) / tool, level, bindir, window_log)
+                if tool.startswith("wheel2conda") and code == 0:
+                    window_log = chosen_window_log(out)
                 outputs = [p for p in out.rglob("*") if p.is_file()]
                 size = sum(p.stat().st_size for p in outputs) if code == 0 and outputs else None
                 row = Row(wheel.name, wheel.stat().st_size, payload, tool, size, round(seconds, 2), rss, code == 0, "" if code == 0 else note)

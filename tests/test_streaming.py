@@ -13,7 +13,7 @@ import zstandard
 from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.cli import main
-from bridge.compression import MAX_WINDOW_LOG, ZstdSettings
+from bridge.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
 from bridge.convert import convert_all, convert_wheel
 from bridge.plan import ConversionOptions
 from bridge.progress import Progress
@@ -50,7 +50,11 @@ def test_zstd_window_and_threads() -> None:
             w.write(data)
         frames.append(buf.getvalue())
     assert frames[0] == frames[1] == frames[2]  # multi-threaded output does not depend on the thread count
-    assert zstandard.get_frame_parameters(frames[0]).window_size == 1 << MAX_WINDOW_LOG
+    assert zstandard.get_frame_parameters(frames[0]).window_size == 1 << SHORT_WINDOW_LOG  # no window decided: the short one
+    forced = io.BytesIO()
+    with ZstdSettings(window_log=MAX_WINDOW_LOG).compressor().stream_writer(forced, closefd=False) as w:
+        w.write(data)
+    assert zstandard.get_frame_parameters(forced.getvalue()).window_size == 1 << MAX_WINDOW_LOG
     assert zstandard.ZstdDecompressor().stream_reader(io.BytesIO(frames[0])).read() == data
     small = io.BytesIO()
     with ZstdSettings().compressor(size_hint=5000).stream_writer(small, closefd=False) as w:

@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, RELEASE_LEVEL, ZstdSettings
+from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG, ZstdSettings
 from ..convert import Converted, convert_all, expand_inputs
 from ..errors import EXIT_PARTIAL, BridgeError
 from ..fsutil import staging_dir
@@ -78,7 +78,12 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
     g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (40-50x the CPU time of the default)")
     g.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
-    g.add_argument("--zstd-window-log", type=int, default=MAX_WINDOW_LOG, help=f"long-distance window log, at most {MAX_WINDOW_LOG} (default: {MAX_WINDOW_LOG}; smaller needs less memory)")
+    g.add_argument(
+        "--zstd-window-log",
+        type=int,
+        default=None,
+        help=f"force the zstd window log, {MIN_WINDOW_LOG}..{MAX_WINDOW_LOG} (default: chosen per package: {SHORT_WINDOW_LOG} = 8 MiB, or up to {MAX_WINDOW_LOG} where a trial pass shows the longer window saves >= 3 %%); installers need about 2**N bytes to unpack",
+    )
 
 
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:

@@ -16,10 +16,10 @@ import json
 import tarfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..compression import ZstdSettings
+from ..compression import ZstdSettings, choose_window_log
 from ..fsutil import atomic_path
 from ..links import open_payload
 from ..model import Distribution
@@ -59,15 +59,24 @@ def _write_v2(pkg: CondaPackage, dist: Distribution, path: Path, zstd: ZstdSetti
     with path.open("wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr(_zip_info("metadata.json", mtime), json.dumps({"conda_pkg_format_version": 2}))
         payload = sum(f.size for f in pkg.files if not f.is_link) + 1024 * (len(pkg.files) + 2)
+        window_log = choose_window_log(zstd, payload, lambda: _payload_chunks(pkg.files, dist))
         with zf.open(_zip_info(f"pkg-{pkg.stem}.tar.zst", mtime), "w", force_zip64=True) as member:
-            _write_tar_zst(member, zstd, payload, lambda tar: _add_files(tar, pkg.files, dist, mtime, progress))
-        info_size = sum(len(d) for _, d in pkg.metadata_files()) + sum(f.size for f in pkg.info_files)
+            _write_tar_zst(member, zstd, payload, window_log, lambda tar: _add_files(tar, pkg.files, dist, mtime, progress))
+        info_size = sum(len(d) for _, d in pkg.metadata_files()) + sum(f.size for f in pkg.info_files) + 8192
         with zf.open(_zip_info(f"info-{pkg.stem}.tar.zst", mtime), "w", force_zip64=True) as member:
-            _write_tar_zst(member, zstd, info_size + 8192, lambda tar: _add_info(tar, pkg, dist, mtime))
+            _write_tar_zst(member, zstd, info_size, None, lambda tar: _add_info(tar, pkg, dist, mtime))
 
 
-def _write_tar_zst(raw: io.BufferedIOBase, zstd: ZstdSettings, size_hint: int, fill: Callable[[tarfile.TarFile], None]) -> None:
-    with zstd.compressor(size_hint).stream_writer(raw, closefd=False) as compressed:
+def _payload_chunks(files: Iterable[PlannedFile], dist: Distribution) -> Iterator[bytes]:
+    """The payload's file contents in write order, for the window trial (verified like any read)."""
+    for _, stream in open_payload(files, dist):
+        if stream is not None:
+            while chunk := stream.read(COPY_CHUNK * 8):
+                yield chunk
+
+
+def _write_tar_zst(raw: io.BufferedIOBase, zstd: ZstdSettings, size_hint: int, window_log: int | None, fill: Callable[[tarfile.TarFile], None]) -> None:
+    with zstd.compressor(size_hint, window_log).stream_writer(raw, closefd=False) as compressed:
         with _tar_writer(compressed) as tar:
             fill(tar)
 

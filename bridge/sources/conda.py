@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from conda_package_streaming.package_streaming import stream_conda_component, zstd
+from conda_package_streaming.package_streaming import stream_conda_component
 from packaging.tags import parse_tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .. import roundtrip
+from ..compression import zstd_errors
 from ..digest import sha256_file
 from ..errors import BadInput
 from ..limits import check_metadata_size, read_capped, require_regular_file
@@ -57,7 +58,7 @@ from .paths import check_relative_path
 from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
 
 SUFFIXES = (".conda", ".tar.bz2")
-_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, zstd.ZstdError)
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *zstd_errors())
 _HEAD = 8192  # bytes read from a placeholder script to recognise its shebang
 _INFO = ("info/index.json", "info/paths.json", "info/about.json", "info/link.json")
 #: Hints for refused packages: broken by whoever built it, or damaged on the way.
