@@ -23,22 +23,47 @@ def temp_name(final: Path) -> Path:
     return final.with_name(f".{final.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
 
 
+def make_parents(folder: Path) -> list[Path]:
+    """``mkdir -p folder``; returns the folders this call created, outermost first."""
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def remove_empty(created: list[Path]) -> None:
+    """Remove the folders :func:`make_parents` created, innermost first, while they are empty."""
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another output landed there) or already gone
+            return
+
+
 @contextmanager
 def atomic_path(final: Path, *, fsync: bool = True) -> Iterator[Path]:
-    """Yield a temporary path; on success it replaces ``final`` in one rename, else it is removed."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temporary path; on success it replaces ``final`` in one rename, else it is removed
+    (with the folders this call created for it: a failed write leaves no empty ``noarch/``)."""
+    created = make_parents(final.parent)
     tmp = temp_name(final)
+    done = False
     try:
         yield tmp
         if fsync and tmp.is_file():
             with tmp.open("ab") as fh:  # Windows can only flush a handle opened for writing
                 os.fsync(fh.fileno())
         os.replace(tmp, final)
+        done = True
     finally:
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists() or tmp.is_symlink():
             tmp.unlink()
+        if not done:
+            remove_empty(created)
 
 
 def atomic_write(final: Path, data: bytes) -> None:

@@ -180,6 +180,34 @@ def test_refused_run_leaves_no_output_folder(tmp_path, case):
     box.assert_absent("out")
 
 
+@pytest.mark.parametrize("fmt", ["conda", "tar.bz2", "tree"])
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_write_that_fails_midway_leaves_no_empty_folders(tmp_path, fmt, nested):
+    """The wheel opens fine; a member's CRC fails only while it is written."""
+    from tests.support.wheels import corrupt_crc
+
+    good = build_wheel(tmp_path / "src", "crcpkg", "1.0", files={"crcpkg/__init__.py": "x = 1\n" * 100})
+    box = Sandbox(tmp_path)
+    bad = corrupt_crc(good, box.work / good.name, "crcpkg/__init__.py")
+    out = "out/deeper" if nested else "out"
+    box.run("convert", "-q", bad.name, "--format", fmt, "-o", out, contains="CRC")
+    box.assert_absent("out")
+
+
+def test_a_failed_to_wheel_leaves_no_output_folder(tmp_path):
+    good = _package(tmp_path / "src", "payload\n" * 1000)
+    box = Sandbox(tmp_path)
+    bad = box.path(good.name)
+    import zipfile
+
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[:40] + b"\x00garbage" * 50 if info.filename.startswith("pkg-") else data)
+    box.run("to-wheel", bad.name, "-o", "out")
+    box.assert_absent("out")
+
+
 # --------------------------------------------------------------------------- a full disk
 
 def _mount_tmpfs(path: Path, size: int) -> bool:

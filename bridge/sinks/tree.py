@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ..fsutil import temp_name
+from ..fsutil import make_parents, remove_empty, temp_name
 from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PlannedFile
@@ -21,8 +21,9 @@ from ..plan import CondaPackage, PlannedFile
 def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
     """Write ``<out_dir>/<name>-<version>-<build>/`` atomically; returns it."""
     final = Path(out_dir) / pkg.stem
-    final.parent.mkdir(parents=True, exist_ok=True)
+    created = make_parents(final.parent)
     tmp = temp_name(final)
+    done = False
     try:
         for path, data in pkg.metadata_files():
             _target(tmp, path).write_bytes(data)
@@ -36,9 +37,12 @@ def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
         os.replace(tmp, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        done = True
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            remove_empty(created)
     return final
 
 
