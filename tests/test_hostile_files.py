@@ -78,6 +78,32 @@ def test_special_file_input_is_refused_before_it_is_opened(tmp_path, kind, comma
     box.assert_absent("recipes")
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_special_recipe_file_is_refused(tmp_path, kind):
+    box = Sandbox(tmp_path)
+    _special(box, kind, "recipes/demo/pypi/1.0/wheel2conda.yaml")
+    box.run("recipes", "build", "--recipes", "recipes", "--channel", "chan", "--cache", "cache")
+    box.assert_absent("chan")
+    box.assert_absent("cache")
+
+
+DIRECTORY_COMMANDS: dict[str, tuple[str, list[str], int]] = {
+    "convert": (WHEEL, ["convert", "-q", "in", "-o", "out"], 2),
+    "to-wheel": (CONDA, ["to-wheel", "-q", "in", "-o", "out"], 2),
+    "publish": (CONDA, ["publish", "-q", "in", "--channel", "out"], 2),
+}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "devzero-link"])
+@pytest.mark.parametrize("command", sorted(DIRECTORY_COMMANDS))
+def test_special_file_inside_an_input_directory_is_refused(tmp_path, kind, command):
+    box = Sandbox(tmp_path)
+    name, argv, expect = DIRECTORY_COMMANDS[command]
+    _special(box, kind, f"in/{name}")
+    box.run(*argv, expect=expect)
+    box.assert_absent("out")
+
+
 def test_special_file_in_a_directory_of_wheels_is_refused(tmp_path, ):
     box = Sandbox(tmp_path)
     build_wheel(box.work / "in", "good", "1.0")
@@ -368,3 +394,33 @@ def test_malformed_recipe_is_refused_by_build(tmp_path, case):
     (folder / "wheel2conda.yaml").write_bytes(value if isinstance(value, bytes) else yaml.safe_dump(value).encode())
     box.run("recipes", "build", "--channel", "chan", "--cache", "cache", "--timeout", "1", "--retries", "0")
     box.assert_absent("chan")
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+@pytest.mark.parametrize("escape", ["write-canary", "new-file-beside-work", "hard-link-to-canary", "remove-canary-link-target", "touch-canary"])
+def test_the_harness_notices_every_kind_of_escape(tmp_path, escape):
+    box = Sandbox(tmp_path)
+    if escape == "write-canary":
+        box.canary_file.write_text("pwned\n")
+    elif escape == "new-file-beside-work":
+        (box.root / "PWN").write_text("x")
+    elif escape == "hard-link-to-canary":
+        os.link(box.canary_file, box.work / "stolen")
+    elif escape == "remove-canary-link-target":
+        (box.canary / "x" / "keep.txt").unlink()
+    elif escape == "touch-canary":
+        os.utime(box.canary_file, ns=(1, 1))
+    with pytest.raises(AssertionError, match="outside the work dir"):
+        box.assert_outside_untouched()
+
+
+def test_the_harness_notices_an_unsafe_member_written(tmp_path):
+    import zipfile
+
+    box = Sandbox(tmp_path)
+    before = box._work_files()
+    with zipfile.ZipFile(box.work / "out.whl", "w") as zf:
+        zf.writestr("../../PWN", b"x")
+    with pytest.raises(AssertionError, match="unsafe member"):
+        box.assert_written_safe(before)
