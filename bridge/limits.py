@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import IO
 
 from .errors import BadInput
 
@@ -61,7 +62,7 @@ def check_metadata_size(where: str | os.PathLike[str], name: str, size: int, cap
         )
 
 
-def read_capped(stream, where: str | os.PathLike[str], name: str, cap: int = METADATA_CAP) -> bytes:  # type: ignore[no-untyped-def]
+def read_capped(stream: IO[bytes], where: str | os.PathLike[str], name: str, cap: int = METADATA_CAP) -> bytes:
     """Read a stream of unknown length into memory, refusing it once it passes ``cap`` bytes."""
     data = stream.read(cap + 1)
     if len(data) > cap:

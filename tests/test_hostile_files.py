@@ -8,10 +8,7 @@ against every command that reads a file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import resource
 import stat
 from collections.abc import Callable
 from pathlib import Path

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager

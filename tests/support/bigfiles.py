@@ -10,7 +10,6 @@ import base64
 import hashlib
 import io
 import json
-import resource
 import subprocess
 import sys
 import tarfile
@@ -23,7 +22,7 @@ CHUNK = 8 << 20
 ZEROS = bytes(CHUNK)
 
 
-def _zeros_digest(head: bytes, size: int) -> hashlib._Hash:
+def _zeros_digest(head: bytes, size: int) -> "hashlib._Hash":
     digest = hashlib.sha256(head)
     left = size
     while left:
