@@ -43,11 +43,13 @@ STACKS: dict[str, list[str]] = {
 WINDOWS = {"auto": [], "w23": ["--zstd-window-log", "23"], "w27": ["--zstd-window-log", "27"]}
 
 RATTLER_INSTALL = """
-import sys
+import os, sys
 from pathlib import Path
 from bridge.client import install
 channel, base, prefix, cache = map(Path, sys.argv[1:5])
 install([channel, base], sys.argv[5:], prefix, cache_dir=cache)
+sys.stdout.flush()
+os._exit(0)  # py-rattler may crash at interpreter exit after the work is done (as in bench_index)
 """
 
 

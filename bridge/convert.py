@@ -21,6 +21,7 @@ from typing import Any
 from .compression import ZstdSettings, default_threads
 from .limits import special_kind
 from .errors import BadInput, BridgeError
+from .fsutil import contained_output
 from .model import Distribution
 from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_packages
 from .progress import Progress
@@ -94,7 +95,7 @@ def write_planned(
     Per-subdir folders: packages of different subdirs often share a file name.
     """
     for pkg in pkgs:
-        target_dir = Path(out_dir) / pkg.subdir
+        target_dir = contained_output(Path(out_dir), pkg.subdir, dist.provenance.path)
         if fmt == "tree":
             out = write_tree(pkg, dist, target_dir)
         else:
@@ -125,7 +126,7 @@ def payload_size(path: Path) -> int:
 
         with zipfile.ZipFile(path) as zf:
             return sum(i.file_size for i in zf.infolist())
-    except (OSError, zipfile.BadZipFile, EOFError):
+    except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, ValueError):  # refused when read, one input at a time
         return path.stat().st_size if path.is_file() else 0
 
 

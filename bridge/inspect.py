@@ -99,6 +99,16 @@ class WheelPreview:
 
 
 @dataclass
+class PythonRegionReport:
+    """Which Pythons a per-Python build serves, and why the package was split."""
+
+    python: str  # PEP 440 specifier of the region ("<3.9", ">=3.9"; "" when only the implementation differs)
+    implementation: str | None  # "cpython"/"pypy" when split by implementation
+    rank: int  # added to the build number: the newest region has the highest
+    reason: str  # the Requires-Dist entries whose markers differ between the regions
+
+
+@dataclass
 class PackageReport:
     """One conda package: planned from a source (``plan``) or read from a file (``package``)."""
 
@@ -126,6 +136,7 @@ class PackageReport:
     files: FileCounts
     links: list[Link]
     extra_of: str | None = None  # for <name>-with-<extra> packages: the extra's base package
+    python_region: PythonRegionReport | None = None  # plan of a per-Python build (markers split the package)
     to_wheel: WheelPreview | None = None  # kind "package" only
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -196,7 +207,7 @@ def plan_reports(
 
 
 def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
-    extra_of = pkg.about["extra"]["wheel2conda"].get("extra_of")
+    extra_of = pkg.provenance.extra_of
     variant = pkg.variant
     links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
     regular = [f for f in pkg.files if f.target is None]
@@ -238,6 +249,7 @@ def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
         ),
         links=links,
         extra_of=extra_of,
+        python_region=_region_report(pkg),
         warnings=list(pkg.warnings),
         notes=list(pkg.notes),
     )
@@ -248,11 +260,12 @@ def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
     if pkg.index_override is not None:
         return [Origin(pkg.build, "the conda package recorded in the wheel (restored as it was)")]
     variant = pkg.variant
-    python_part, variant_parts, os_parts = build_string_parts(pkg.target, variant)
+    python_part, region_parts, variant_parts, os_parts = build_string_parts(pkg.target, variant)
     family_tag = variant_parts.pop() if variant.family is not None else None
     parts: list[Origin] = []
     if python_part:
         parts.append(Origin(python_part, _python_origin(dist, pkg)))
+    parts += [Origin(p, _region_origin(pkg)) for p in region_parts]
     parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
     if family_tag is not None:
         named = family_from_name(dist.name)
@@ -262,6 +275,18 @@ def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
     parts = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
     parts.append(Origin(str(pkg.build_number), _number_origin(dist, pkg, options)))
     return parts
+
+
+def _region_report(pkg: CondaPackage) -> PythonRegionReport | None:
+    region = pkg.target.region
+    if not region.split:
+        return None
+    return PythonRegionReport(region.specifier, region.implementation or None, region.rank, region.reason)
+
+
+def _region_origin(pkg: CondaPackage) -> str:
+    region = pkg.target.region
+    return f"per-Python build for {region.describe()}: the dependencies differ by Python ({region.reason})"
 
 
 def _number_origin(dist: Distribution, pkg: CondaPackage, options: ConversionOptions) -> str:
@@ -274,6 +299,9 @@ def _number_origin(dist: Distribution, pkg: CondaPackage, options: ConversionOpt
     offset = pkg.variant.build_number_offset
     if offset:
         text += f", plus {offset} for {pkg.variant.backend} builds (preferred where they can install)"
+    rank = pkg.target.region.rank
+    if rank:
+        text += f", plus {rank} for the Python region {pkg.target.region.describe()} (newer Pythons' builds preferred)"
     return text
 
 
@@ -283,11 +311,16 @@ def _python_origin(dist: Distribution, pkg: CondaPackage) -> str:
         tags = sorted({f"{t.interpreter}-{t.abi}" for t in dist.tags if t.abi == python.abi}) or sorted({t.interpreter for t in dist.tags})
         return f"wheel tag {', '.join(tags)}"
     if python.kind == "abi3":
-        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on"
+        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on" + _region_suffix(pkg)
     origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in dist.tags}))
     if dist.requires_python is not None:
         origin += f", Requires-Python {dist.requires_python}"
-    return origin
+    return origin + _region_suffix(pkg)
+
+
+def _region_suffix(pkg: CondaPackage) -> str:
+    region = pkg.target.region
+    return f"; per-Python build for {region.describe()}" if region.split else ""
 
 
 def _spec_name(spec: str) -> str:
@@ -307,6 +340,8 @@ def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, 
             claimed.setdefault(spec, f"platform tag {platforms}")
     for spec in variant.depends:
         claimed.setdefault(spec, f"{variant.backend} build (local version label +{variant.label})")
+    for spec in pkg.target.region.depends():
+        claimed.setdefault(spec, _region_origin(pkg))
     for decision in pkg.decisions:
         if decision.action == "kept" or extra_of:
             for spec in decision.specs:
@@ -322,9 +357,12 @@ def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, 
         elif name in PYTHON_NAMES:
             origin = _python_origin(dist, pkg)
         elif extra_of and name == canonicalize_name(extra_of):
-            origin = f"the package whose extra '{pkg.about['extra']['wheel2conda'].get('extra')}' this is"
+            origin = f"the package whose extra '{pkg.provenance.extra}' this is"
         elif name in variant_names:
             origin = f"local version label +{variant.label} ({variant_names[name]})"
+            glob = variant.framework_build(options.names.mode)
+            if glob:
+                origin += f", a {variant.backend} build (build string with {', '.join(glob)})"
         else:
             origin = "name map"
         result.append(Origin(spec, origin))

@@ -16,7 +16,6 @@ their first four bytes.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -26,7 +25,8 @@ from typing import Any, Literal
 
 from conda_package_streaming.package_streaming import CondaComponent, stream_conda_component
 
-from .channel.records import is_package
+from .channel.records import is_package, package_name
+from .channel.repodata import read_repodata
 from .digest import CHUNK
 from .elf import BadElf, is_elf, read_dynamic
 from .errors import BadInput
@@ -126,13 +126,13 @@ def channel_packages(channel: Path, subdirs: Iterable[str] | None = None) -> lis
         repodata = channel / subdir / "repodata.json"
         if not repodata.is_file():
             continue
-        data = json.loads(repodata.read_text(encoding="utf-8"))
+        data = read_repodata(repodata.parent)  # checked: groups are objects keyed by safe file names
         conda = data.get("packages.conda") or {}
         stems = {f[: -len(".conda")] for f in conda}
         for filename, record in sorted({**(data.get("packages") or {}), **conda}.items()):
             if filename.endswith(".tar.bz2") and filename[: -len(".tar.bz2")] in stems:
                 continue
-            result.append((subdir, filename, str(record["name"])))
+            result.append((subdir, filename, record["name"] if isinstance(record.get("name"), str) else package_name(filename)))
     return result
 
 

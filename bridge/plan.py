@@ -12,10 +12,11 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from . import __version__
@@ -24,11 +25,13 @@ from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .links import LinkOptions, NestedRef, apply_links, write_order
 from .model import Distribution, EntryPoint, Member, Scheme
+from .model.conda import AboutJson, ProvenanceRecord, package_filename
+from .model.wheel import entry_point_problem
 from .roundtrip import finish_plan
 from .translate.buildstring import build_string
 from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
 from .translate.names import NameMap, extras_package
-from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, requirement_specs, translate_requirement
+from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
 from .translate.variants import FamilyError, Variant, variant_for
 from .translate.versions import conda_version, translate_specifier_set
@@ -101,7 +104,8 @@ class CondaPackage:
     depends: list[str]
     constrains: list[str]
     timestamp_ms: int
-    about: dict[str, Any]
+    about_fields: dict[str, Any]  # about.json without extra.wheel2conda ...
+    provenance: ProvenanceRecord  # ... which is this record
     link: dict[str, Any] | None
     files: list[PlannedFile]
     info_files: list[PlannedFile]
@@ -118,6 +122,11 @@ class CondaPackage:
         return self.target.subdir
 
     @property
+    def about(self) -> dict[str, Any]:
+        """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
+        return AboutJson(raw=self.about_fields, provenance=self.provenance).to_raw()
+
+    @property
     def noarch(self) -> str | None:
         return "python" if self.target.noarch_python else None
 
@@ -126,7 +135,8 @@ class CondaPackage:
         return f"{self.name}-{self.version}-{self.build}"
 
     def filename(self, fmt: PackageFormat) -> str:
-        return self.stem + EXTENSIONS[fmt]
+        """``name-version-build`` plus the format's extension; ValueError unless conda's grammar allows it."""
+        return package_filename(self.name, self.version, self.build, EXTENSIONS[fmt])
 
     def index_json(self) -> dict[str, Any]:
         if self.index_override is not None:
@@ -183,7 +193,13 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for split in _split_by_os(dist, t, options)]
+    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+
+
+def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+    """One target per Python region when markers give different Pythons different dependencies."""
+    regions = python_split(dist.requires_dist, target, dist.requires_python)
+    return [replace(target, region=r) for r in regions]
 
 
 def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
@@ -191,7 +207,7 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
     if target.subdir != "noarch":
         return [target]
     split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
-    return [Target(target.python, PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
+    return [replace(target, platform=PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
 
 
 def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaPackage]:
@@ -201,7 +217,7 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
         base = plan_package(dist, target, options)
         result.append(base)
         if options.extras_packages:
-            result.extend(plan_extras(dist, base))
+            result.extend(plan_extras(dist, base, options))
     return result
 
 
@@ -216,7 +232,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     build_number = options.build_number
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += variant.build_number_offset
+    build_number += variant.build_number_offset + target.region.rank
     build = _build_string(target, variant, build_number, where)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name
@@ -228,7 +244,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             *_python_depends(dist, target),
             *target.platform.virtual,
             *variant.depends,
-            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context)[0]),
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
             *(s for d in decisions if d.action == "kept" for s in d.specs),
             *options.extra_depends,
         ]
@@ -249,6 +265,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
 
     link = None
     if target.noarch_python:
+        for ep in dist.entry_points:  # conda makes these launchers at install time: checked as strictly
+            _check_entry_point(ep, where)
         link = {
             "noarch": {"type": "python", "entry_points": [f"{ep.name} = {ep.value}" for ep in dist.entry_points]},
             "package_metadata_version": 1,
@@ -265,7 +283,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         depends=depends,
         constrains=constrains,
         timestamp_ms=dist.provenance.timestamp * 1000,
-        about=_about(dist, target, variant, [f.path for f in licenses]),
+        about_fields=_about(dist, [f.path for f in licenses]),
+        provenance=_provenance(dist, target, variant),
         link=link,
         files=files,
         info_files=licenses,
@@ -280,67 +299,90 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     return pkg
 
 
-def plan_extras(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
-    """A ``<name>-with-<extra>`` metapackage per extra of ``dist``, for ``base``'s target.
+def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
+    """``<name>-with-<extra>`` metapackages per extra of ``dist``, for ``base``'s target.
 
-    It has no files; it depends on exactly ``base`` (same version and build string, so the
-    variant follows) and on what the extra pulls in for that target.  A dependency
-    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).
+    They have no files; each depends on exactly ``base`` (same version and build string, so
+    the variant follows) and on what the extra pulls in for that target.  A dependency
+    ``name[extra]`` elsewhere points at it (:meth:`NameMap.extra_specs`).  Where the extra's
+    own markers differ by Python within ``base``'s Pythons, the extra gets one package per
+    finer region (its own build string and rank), each still depending on ``base``.
     """
     packages = []
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
     for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
-        decisions = [d for d in base.decisions if d.action == "extra" and extra in d.extras]
-        depends = merge_specs(
-            [
-                *_python_depends(dist, base.target),
-                *base.target.platform.virtual,
-                f"{base.name} =={base.version} {base.build}",
-                *(s for d in decisions for s in d.specs),
-            ]
-        )
-        provenance = {k: v for k, v in base.about["extra"]["wheel2conda"].items() if k not in ("pypi_name", "pypi_version")}
-        about = {  # no pypi_name: the package stands for ``name[extra]``, not for the distribution
-            "summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds",
-            "extra": {"wheel2conda": {**provenance, "extra_of": dist.name, "extra": extra}},
-        }
-        link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None
-        packages.append(
-            CondaPackage(
-                name=extras_package(base.name, extra),
-                version=base.version,
-                build=base.build,
-                build_number=base.build_number,
-                target=base.target,
-                layout=base.layout,
-                depends=depends,
-                constrains=[],
-                timestamp_ms=base.timestamp_ms,
-                about=about,
-                link=link,
-                files=[],
-                info_files=[],
-                decisions=decisions,
-                variant=base.variant,
-                license=base.license,
-                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
-            )
-        )
+        for target, decisions, number in _extra_regions(dist, base, extra, options):
+            build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
+            packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
     return packages
 
 
-def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str]]:
-    """``(python part, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
+def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, list[Decision], int]]:
+    """``(target, decisions, build number)`` of each package of one extra of ``base``."""
+    same = [(base.target, [d for d in base.decisions if d.action == "extra" and extra in d.extras], base.build_number)]
+    fine = python_split(dist.requires_dist, base.target, dist.requires_python, extra=extra)
+    coarse = python_split(dist.requires_dist, base.target, dist.requires_python)
+    if [(r.runs, r.implementation) for r in fine] == [(r.runs, r.implementation) for r in coarse]:
+        return same  # the extra splits nothing further: one package per base package, same build string
+    inside = [r for r in fine if base.target.region.covers(r)]
+    result = []
+    first = base.build_number - base.target.region.rank
+    for region in inside:  # oldest first; ranks count over the whole range, so newer stays higher
+        target = replace(base.target, region=region)
+        context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, base.variant.family)
+        decisions = [d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras]
+        result.append((target, decisions, first + region.rank))
+    return result
+
+
+def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: Target, build: str, number: int, decisions: list[Decision]) -> CondaPackage:
+    depends = merge_specs(
+        [
+            *_python_depends(dist, target),
+            *target.platform.virtual,
+            f"{base.name} =={base.version} {base.build}",
+            *(s for d in decisions for s in d.specs),
+        ]
+    )
+    # no pypi_name: the package stands for ``name[extra]``, not for the distribution
+    provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
+    about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
+    link = {"noarch": {"type": "python"}, "package_metadata_version": 1} if target.noarch_python else None
+    return CondaPackage(
+        name=extras_package(base.name, extra),
+        version=base.version,
+        build=build,
+        build_number=number,
+        target=target,
+        layout=base.layout,
+        depends=depends,
+        constrains=[],
+        timestamp_ms=base.timestamp_ms,
+        about_fields=about,
+        provenance=provenance,
+        link=link,
+        files=[],
+        info_files=[],
+        decisions=decisions,
+        variant=base.variant,
+        license=base.license,
+        warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+    )
+
+
+def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:
+    """``(python part, python region parts, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    region_part = [target.region.tag] if target.region.split else []
     os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    return python_part, list(variant.build_parts), os_part
+    return python_part, region_part, list(variant.build_parts), os_part
 
 
 def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``)."""
-    python_part, variant_parts, os_part = build_string_parts(target, variant)
+    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``)."""
+    python_part, region_part, variant_parts, os_part = build_string_parts(target, variant)
     try:
-        return build_string([python_part, *variant_parts, *os_part], number)
+        return build_string([python_part, *region_part, *variant_parts, *os_part], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
 
@@ -356,14 +398,20 @@ def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> l
 
 
 def _python_depends(dist: Distribution, target: Target) -> list[str]:
+    """The interpreter pins: the tags', narrowed by Requires-Python and by the target's Python region."""
     pins = target.python.depends()
-    if dist.requires_python is None or target.python.kind == "exact":
+    if target.python.kind == "exact":
         return pins
-    extra = translate_specifier_set(dist.requires_python).version
-    if not extra:
-        return pins
-    head, _, spec = pins[0].partition(" ")
-    pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    extra = translate_specifier_set(dist.requires_python).version if dist.requires_python is not None else ""
+    if extra:
+        head, _, spec = pins[0].partition(" ")
+        pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
+    region = target.region
+    if region.split:
+        head, _, spec = pins[0].partition(" ")
+        narrowed = region.python_spec(spec, lambda text: translate_specifier_set(SpecifierSet(text)).version)
+        pins[0] = f"{head} {narrowed}" if narrowed else head
+        pins.extend(region.depends())
     return pins
 
 
@@ -425,8 +473,9 @@ def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[Plan
 def _check_entry_point(ep: EntryPoint, where: str) -> None:
     if not ep.attr:
         raise BadInput(where, f"entry point {ep.name} = {ep.module} names no function (module:function expected)", hint=_REBUILD)
-    if "/" in ep.name or "\\" in ep.name or ep.name in ("", ".", ".."):
-        raise BadInput(where, f"entry point name {ep.name!r} is not a valid file name", hint=_REBUILD)
+    problem = entry_point_problem(ep.name, ep.module, ep.attr)
+    if problem:
+        raise BadInput(where, f"entry point {ep.name} = {ep.value}: {problem}", hint=_REBUILD)
 
 
 def _check_collisions(files: list[PlannedFile], where: str) -> None:
@@ -486,7 +535,8 @@ def _license(dist: Distribution) -> str | None:
     return None
 
 
-def _about(dist: Distribution, target: Target, variant: Variant, license_paths: list[str]) -> dict[str, Any]:
+def _about(dist: Distribution, license_paths: list[str]) -> dict[str, Any]:
+    """``about.json`` fields from core metadata (wheel2conda's own record is :func:`_provenance`)."""
     fields = dist.fields
     urls = {str(k).lower(): str(v) for k, v in (fields.get("project_urls") or {}).items()}
     about: dict[str, Any] = {"summary": dist.summary}
@@ -507,22 +557,24 @@ def _about(dist: Distribution, target: Target, variant: Variant, license_paths: 
         about["license"] = license
     if license_paths:
         about["license_file"] = [p[len("info/") :] for p in license_paths]
-    about["extra"] = {
-        "wheel2conda": {
-            "converter_version": __version__,
-            "source": dist.provenance.filename,
-            "source_sha256": dist.provenance.sha256,
-            "source_size": dist.provenance.size,
-            "pypi_name": dist.name,
-            "pypi_version": str(dist.version),
-            "local_version_label": variant.label,
-            "variant_backend": variant.backend,
-            "gpu_family": str(variant.family) if variant.family else None,
-            "wheel_tags": sorted(str(t) for t in dist.tags),
-            "build_tag": "".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
-            "requires_dist": [str(r) for r in dist.requires_dist],
-            "requires_python": str(dist.requires_python) if dist.requires_python else None,
-            "python_target": target.python.build_prefix,
-        }
-    }
     return about
+
+
+def _provenance(dist: Distribution, target: Target, variant: Variant) -> ProvenanceRecord:
+    """``about.json`` ``extra.wheel2conda``: the source and the decisions that shaped the package."""
+    return ProvenanceRecord().replace(
+        converter_version=__version__,
+        source=dist.provenance.filename,
+        source_sha256=dist.provenance.sha256,
+        source_size=dist.provenance.size,
+        pypi_name=dist.name,
+        pypi_version=str(dist.version),
+        local_version_label=variant.label,
+        variant_backend=variant.backend,
+        gpu_family=str(variant.family) if variant.family else None,
+        wheel_tags=tuple(sorted(str(t) for t in dist.tags)),
+        build_tag="".join(str(x) for x in dist.build_tag) if dist.build_tag else None,
+        requires_dist=tuple(str(r) for r in dist.requires_dist),
+        requires_python=str(dist.requires_python) if dist.requires_python else None,
+        python_target=target.python.build_prefix,
+    )

@@ -31,15 +31,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .digest import CHUNK, HeadReplaced, sha256_bytes
 from .errors import BadInput
 from .model import Distribution, Member, Scheme
+from .model.conda import RECORD_FORMAT, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
 from .sources.paths import check_link_target
 from .translate.layout import PLACEHOLDER
 from .translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
 
 LINKS = "LINKS"
 CONDA_RECORD = "conda-package.json"
-RECORD_FORMAT = 1
 #: dist-info files the wheel reader consumes instead of copying.
 CONSUMED = frozenset({LINKS, CONDA_RECORD})
 
@@ -117,43 +115,6 @@ def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str,
 # --------------------------------------------------------------------------- conda record
 
 
-@dataclass
-class CondaRecord:
-    """The conda package a wheel was made from (``conda-package.json``)."""
-
-    package: str
-    index: dict[str, Any]
-    about: dict[str, Any] | None = None
-    link: dict[str, Any] | None = None
-    dist_info: str = "own"  # or "synthesized"
-    paths: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dist_info_files: list[str] = field(default_factory=list)  # own: the names the package had
-    dist_info_text: dict[str, str] = field(default_factory=dict)  # own: INSTALLER, WHEEL, ... the wheel changed
-
-    def to_bytes(self) -> bytes:
-        doc = {"format": RECORD_FORMAT, **dataclasses.asdict(self)}
-        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "CondaRecord":
-        doc = json.loads(data.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("format") != RECORD_FORMAT:
-            raise ValueError(f"unknown format {doc.get('format') if isinstance(doc, dict) else doc!r}")
-        index = doc.get("index")
-        if not isinstance(index, dict) or not all(isinstance(index.get(k), str) for k in ("name", "version", "build", "subdir")):
-            raise ValueError("index lacks name, version, build or subdir")
-        return cls(
-            package=str(doc.get("package", "")),
-            index=index,
-            about=doc.get("about"),
-            link=doc.get("link"),
-            dist_info=str(doc.get("dist_info", "own")),
-            paths=dict(doc.get("paths") or {}),
-            dist_info_files=list(doc.get("dist_info_files") or []),
-            dist_info_text=dict(doc.get("dist_info_text") or {}),
-        )
-
-
 def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read: Callable[[str], bytes | None]) -> tuple[list[Member], dict[str, Any]]:
     """Apply a wheel's ``LINKS`` to its members and parse its ``conda-package.json``.
 
@@ -178,7 +139,9 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
     record = read(f"{dist_info}/{CONDA_RECORD}")
     if record is not None:
         try:
-            extra["conda_record"] = CondaRecord.from_bytes(record)
+            extra["conda_record"] = CondaRecord.from_bytes(record, where, f"{dist_info}/{CONDA_RECORD}")
+        except BadInput as exc:
+            raise BadInput(where, exc.reason, hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadInput(where, f"{dist_info}/{CONDA_RECORD}: {exc}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
     return members, extra
@@ -198,13 +161,12 @@ def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOpt
             resolve_links(links, {f.path for f in pkg.files if f.target is None})
         except ValueError as exc:
             raise BadInput(where, str(exc)) from None
-    provenance = pkg.about["extra"]["wheel2conda"]
     schemes = _scheme_exceptions(pkg, dist)
     if schemes:
-        provenance["schemes"] = schemes
+        pkg.provenance = pkg.provenance.replace(schemes={p: Scheme(s) for p, s in schemes.items()})
     record = dist.extra.get("conda_record")
     if isinstance(record, CondaRecord):
-        provenance["conda_record"] = True
+        pkg.provenance = pkg.provenance.replace(conda_record=True)
         _restore(pkg, dist, record, options)
 
 
@@ -237,9 +199,10 @@ def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, optio
     pkg.index_override = dict(index)
     pkg.link = record.link
     if record.about is not None:
-        about = dict(record.about)
-        about["extra"] = {**(about.get("extra") or {}), "wheel2conda": pkg.about["extra"]["wheel2conda"]}
-        pkg.about = about
+        pkg.about_fields = {k: v for k, v in record.about.items() if k != "extra"}
+        foreign = {k: v for k, v in (record.about.get("extra") or {}).items() if k != "wheel2conda"}
+        if foreign:
+            pkg.about_fields["extra"] = foreign
     _restore_dist_info(pkg, f"{pkg.layout.site_packages}/{dist.dist_info}/", record)
     for f in pkg.files:
         entry = record.paths.get(f.path)

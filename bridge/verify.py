@@ -36,8 +36,10 @@ from typing import Any, Literal
 
 from rattler import Version
 
+from .channel.gate import check_package
 from .channel.index import index_channel
 from .channel.records import is_package, read_index_json
+from .channel.repodata import listed_files, read_repodata
 from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix
 from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
@@ -197,6 +199,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     """
     channel = _require_channel(Path(channel))
     platforms = options.platforms or (HOST_SUBDIR,)
+    _gate_channel(channel, platforms)
     reports: list[PackageReport] = []
     with _Workspace(options) as ws:
         channels = ws.channels([channel])
@@ -296,6 +299,17 @@ class _Workspace:
         return reports
 
 
+def _gate_channel(channel: Path, platforms: Iterable[str]) -> None:
+    """Refuse a channel holding a package the gate refuses, before anything is installed from it."""
+    for subdir in sorted({"noarch", *platforms}):
+        folder = channel / subdir
+        if not (folder / "repodata.json").is_file():
+            continue
+        for name, _record in listed_files(read_repodata(folder)):
+            if (folder / name).is_file():
+                check_package(folder / name)
+
+
 def is_channel(path: Path) -> bool:
     """Whether ``path`` is an indexed local channel (has ``noarch/repodata.json``)."""
     return (Path(path) / "noarch" / "repodata.json").is_file()
@@ -310,6 +324,7 @@ def _require_channel(path: Path) -> Path:
 def _index_of(path: Path) -> dict[str, Any]:
     if not path.is_file() or not is_package(path):
         raise BadInput(path, "not a conda package file (.conda or .tar.bz2)", hint="give .conda/.tar.bz2 files or a channel directory")
+    check_package(path)  # the channel's gate: never let the installer near an unsafe package
     index = read_index_json(path)
     for key in ("name", "version", "build", "subdir"):
         if not isinstance(index.get(key), str) or not index[key]:

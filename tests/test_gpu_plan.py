@@ -101,9 +101,9 @@ def test_torch_abi_pin_and_pep427_build_tag(tmp_path: Path) -> None:
     flash = build_wheel(tmp_path, "flashinfer", "0.1.6+cu124torch2.4", tag="cp38-abi3-linux_x86_64", requires_dist=["torch==2.4.*"])
     (pkg,) = plan_wheel(flash, ConversionOptions())
     assert pkg.build == "py38_abi3_cu124_torch2.4_100"
-    assert "torch <2.5a0,>=2.4" in pkg.depends and "torch 2.4.*" in pkg.depends
+    assert "torch <2.5a0,>=2.4 *cu124*" in pkg.depends and "torch 2.4.*" in pkg.depends  # a CUDA torch (docs/gpu.md)
     (cf,) = plan_wheel(flash, ConversionOptions(names=NameMap.create("conda-forge")))
-    assert "pytorch <2.5a0,>=2.4" in cf.depends
+    assert "pytorch <2.5a0,>=2.4 *cuda*" in cf.depends
     tagged = build_wheel(tmp_path, "torch", "2.10.0", tag="cp312-cp312-manylinux_2_28_x86_64", build_tag="3")
     assert tagged.name == "torch-2.10.0-3-cp312-cp312-manylinux_2_28_x86_64.whl"
     (t,) = plan_wheel(tagged, ConversionOptions())
@@ -112,17 +112,23 @@ def test_torch_abi_pin_and_pep427_build_tag(tmp_path: Path) -> None:
     assert t5.build == "py312_5"
 
 
-def test_noarch_split_per_os(tmp_path: Path) -> None:
+def test_noarch_split_per_os_and_python(tmp_path: Path) -> None:
     wheel = build_wheel(
         tmp_path, "click", "8.1.7", requires_dist=["colorama; platform_system == 'Windows'", "tomli; python_version < '3.11'"], requires_python=">=3.8"
     )
     pkgs = plan_wheel(wheel, ConversionOptions())
-    assert [(p.build, p.subdir) for p in pkgs] == [("py_unix_0", "noarch"), ("py_win_0", "noarch")]
-    unix, win = pkgs
-    assert "__unix" in unix.depends and "colorama" not in unix.depends
-    assert "__win" in win.depends and "colorama" in win.depends
-    assert all("tomli" in p.depends for p in pkgs)
-    assert any("lowest supported Python 3.8" in w for w in unix.warnings)
+    assert [(p.build, p.subdir) for p in pkgs] == [
+        ("py_lt3.11_unix_0", "noarch"),
+        ("py_lt3.11_win_0", "noarch"),
+        ("py_ge3.11_unix_1", "noarch"),
+        ("py_ge3.11_win_1", "noarch"),
+    ]
+    old_unix, old_win, new_unix, new_win = pkgs
+    assert "__unix" in old_unix.depends and "colorama" not in old_unix.depends
+    assert "__win" in old_win.depends and "colorama" in old_win.depends
+    assert [p.depends[0] for p in pkgs] == ["python >=3.8,<3.11a0"] * 2 + ["python >=3.11"] * 2
+    assert ["tomli" in p.depends for p in pkgs] == [True, True, False, False]
+    assert not any(p.warnings for p in pkgs)  # every marker decided exactly: no assumption to report
 
 
 def test_cuda_toolkit_extras_packages(tmp_path: Path) -> None:

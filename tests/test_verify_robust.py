@@ -22,31 +22,38 @@ from tests.support.hostile import ROOT
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals are POSIX")
 
 
-def _broken_payload(out: Path) -> Path:
-    """A package whose info/ is fine (it indexes and solves) but whose pkg component is garbage."""
+def _broken_dependency(out: Path) -> tuple[Path, Path]:
+    """``(candidate, channel)``: a sound package depending on ``broken``, and a channel where
+    ``broken``'s info/ is fine (it indexes and solves) but its payload is garbage, so the
+    installer fails while fetching it (``verify`` opens the candidates, not the channel's packages)."""
+    from bridge.channel.index import index_channel
+
+    candidate = build_conda_package(out / "in" / "noarch", {"name": "needs-broken", "version": "1.0", "build": "0", "noarch": "generic", "depends": ["broken"]}, {"share/needs.txt": "x"})
     good = build_conda_package(out / "good" / "noarch", {"name": "broken", "version": "1.0", "build": "0", "noarch": "generic"}, {"share/broken.txt": "x" * 5000})
-    bad = out / "noarch" / good.name
+    channel = out / "channel"
+    bad = channel / "noarch" / good.name
     bad.parent.mkdir(parents=True)
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as dst:
         for info in src.infolist():
             data = src.read(info)
             dst.writestr(info, data[:40] + b"\x00garbage" * 50 if info.filename.startswith("pkg-") else data)
-    return bad
+    index_channel(channel)
+    return candidate, channel
 
 
-def _verify(package: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+def _verify(package: Path, channel: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
-    return subprocess.run([sys.executable, "-m", "bridge", "verify", str(package)], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "bridge", "verify", str(package), "--next-to", str(channel)], capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.mark.e2e
 def test_a_failing_install_reports_the_real_error_every_time_and_leaves_nothing(tmp_path):
-    package = _broken_payload(tmp_path / "in")
+    package, channel = _broken_dependency(tmp_path)
     errors = set()
     for attempt in range(10):
         private_tmp = tmp_path / f"tmp-{attempt}"
         private_tmp.mkdir()
-        done = _verify(package, private_tmp)
+        done = _verify(package, channel, private_tmp)
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr and "Directory not empty" not in done.stderr + done.stdout, done.stderr
         line = next(l for l in (done.stdout + done.stderr).splitlines() if "does not install" in l)

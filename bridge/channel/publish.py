@@ -2,8 +2,9 @@
 
 Order of operations (all under the channel lock):
 
-1. every input is read and checked *before* the lock is taken (readable package, file name =
-   ``name-version-build``, valid subdir);
+1. every input is opened and checked *before* the lock is taken by the channel's gate
+   (:mod:`bridge.channel.gate`: safe member paths and links, valid ``info/*.json``, file name =
+   ``name-version-build`` of its index.json, known subdir);
 2. every destination is checked: identical bytes already there → ``unchanged``; different
    bytes → the whole batch is refused (:class:`Conflict`) unless ``force``; nothing is copied
    until every input has passed;
@@ -35,6 +36,7 @@ from typing import Literal
 
 from ..errors import BadInput, Conflict
 from ..fsutil import atomic_path
+from .gate import check_package
 from .cache import Entry, SubdirCache, stat_key
 from .index import IndexResult, index_channel
 from .lock import DEFAULT_TIMEOUT, channel_lock
@@ -100,6 +102,7 @@ def _inspect(source: Path, channel: Path) -> _Input:
     subdir = info.index.get("subdir")
     if not isinstance(subdir, str) or not SUBDIR_RE.match(subdir):
         raise BadInput(source, f"info/index.json has no valid subdir ({subdir!r})", hint="the package is malformed: rebuild it")
+    check_package(source)  # the gate: member paths, links, metadata models, file name = index.json
     return _Input(source, subdir, info, channel / subdir / source.name)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from conda_package_streaming.package_streaming import stream_conda_info
 from ..digest import CHUNK
 from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..errors import BadInput
+from ..model.conda import AboutJson, IndexJson, parse_json
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 
@@ -82,7 +82,7 @@ def read_package_info(path: Path) -> PackageInfo:
                     check_metadata_size(path, member.name, member.size)
                     fh = tar.extractfile(member)
                     assert fh is not None
-                    found[member.name] = json.loads(read_capped(fh, path, member.name))
+                    found[member.name] = parse_json(str(path), member.name, read_capped(fh, path, member.name))
                     if len(found) == 2:
                         break
     except BadInput:
@@ -91,17 +91,19 @@ def read_package_info(path: Path) -> PackageInfo:
         raise BadInput(path, "its info-/pkg- components are named for another file (renamed?)", hint=RENAME_HINT) from None
     except Exception as exc:  # cps raises assorted zip/tar/zstd/json errors
         raise BadInput(path, f"not a readable conda package ({type(exc).__name__}: {exc})", hint="the file is damaged: download or build it again") from None
-    index = found.get("info/index.json")
-    if not isinstance(index, dict):
+    if "info/index.json" not in found:
         raise BadInput(path, "conda package has no info/index.json", hint="the package is malformed: rebuild it")
+    index = IndexJson.from_raw(found["info/index.json"], str(path))
     about = found.get("info/about.json")
     about = about if isinstance(about, dict) else {}
-    extra = about.get("extra")
-    provenance = extra.get("wheel2conda") if isinstance(extra, dict) else None
     subset = {k: about[k] for k in ABOUT_KEYS if isinstance(about.get(k), str)}
-    if isinstance(provenance, dict):
-        subset.update({k: provenance[k] for k in PROVENANCE_KEYS if isinstance(provenance.get(k), str)})
-    return PackageInfo(index, subset)
+    try:
+        provenance = AboutJson.from_raw(about, str(path)).provenance
+    except BadInput:
+        provenance = None  # descriptive only: a malformed record just leaves the PyPI mapping out
+    if provenance is not None:
+        subset.update({k: getattr(provenance, k) for k in PROVENANCE_KEYS if isinstance(getattr(provenance, k), str)})
+    return PackageInfo(dict(index.raw), subset)
 
 
 def read_index_json(path: Path) -> dict[str, Any]:

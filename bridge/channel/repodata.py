@@ -31,12 +31,12 @@ import zstandard
 from ..errors import BadInput
 from ..fsutil import atomic_path
 from ..limits import read_small_file
-
-#: Largest repodata.json read back (local channels; conda-forge's whole linux-64 is ~250 MiB).
-REPODATA_CAP = 512 << 20
+from ..model.conda import check_repodata
 from .cache import Entry, encode_record, parse_records
 
 REPODATA = "repodata.json"
+#: Largest repodata.json read back (local channels; conda-forge's whole linux-64 is ~250 MiB).
+REPODATA_CAP = 512 << 20
 REPODATA_ZST = "repodata.json.zst"
 PATCH_INSTRUCTIONS = "patch_instructions.json"
 #: zstd level of ``repodata.json.zst``: ~5x smaller than the json in ~3 ms/MB; level 19 is 15% smaller and 100x slower.
@@ -132,7 +132,8 @@ def load_patch_instructions(folder: Path) -> dict[str, Any]:
         return {}
     except ValueError as exc:
         raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
-    if not isinstance(data, dict) or data.get("patch_instructions_version", 1) > 1:
+    version = data.get("patch_instructions_version", 1) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(version, int) or isinstance(version, bool) or version > 1:
         raise BadInput(path, "unsupported patch instructions (need an object with patch_instructions_version 1)", hint="write patch_instructions_version 1 (conda-index's format)")
     return data
 
@@ -228,11 +229,10 @@ def read_repodata(folder: Path) -> dict[str, Any]:
         raise BadInput(path, f"not valid JSON ({exc})", hint="fix or delete the file, then run 'wheel2conda index'") from None
     if not isinstance(data, dict):
         raise BadInput(path, "repodata is not a JSON object", hint="delete it and run 'wheel2conda index'")
-    for group in ("packages", "packages.conda"):
-        records = data.get(group)
-        if records is not None and (not isinstance(records, dict) or not all(isinstance(r, dict) for r in records.values())):
-            raise BadInput(path, f"{group!r} is not an object of package records", hint="delete it and run 'wheel2conda index'")
-    return data
+    try:
+        return check_repodata(data, str(path), "repodata.json")
+    except BadInput as exc:
+        raise BadInput(path, exc.reason.removeprefix("repodata.json: "), hint="delete it and run 'wheel2conda index'") from None
 
 
 def listed_files(repodata: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:

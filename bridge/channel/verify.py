@@ -6,6 +6,8 @@ Independent of the index cache: every listed file is opened and hashed again.  C
   ``info.subdir`` equals the folder name;
 * every listed package exists, with the listed size, sha256 and md5, and its file name is
   ``name-version-build`` of its record;
+* every listed package passes the channel's gate (:mod:`bridge.channel.gate`: safe member paths
+  and links, valid ``info/*.json``, file name matching index.json) — checked with the hashes;
 * every package file in a subdir is listed (under ``packages``/``packages.conda`` or
   ``removed``);
 * ``repodata.json.zst``, when present, decompresses to exactly ``repodata.json``, and nothing
@@ -27,9 +29,11 @@ from typing import Any
 import zstandard
 
 from ..errors import BridgeError
-from ..limits import special_kind
 from ..fsutil import TEMP_MARK, is_abandoned, is_stage
+from ..limits import special_kind
+from ..model.conda import RepodataRecord
 from .index import READ_THREADS
+from .gate import check_package
 from .lock import channel_lock
 from .records import SUBDIR_RE, file_digests, is_package, package_stem
 from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
@@ -120,6 +124,11 @@ def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[
         report.problems.append(Problem(folder / name, "package file not listed in repodata.json"))
     todo = []
     for name, record in listed.items():
+        try:
+            RepodataRecord.from_raw(record, str(folder / REPODATA), f"{REPODATA}: {name}", subdir=folder.name)
+        except BridgeError as exc:
+            report.problems.append(Problem(folder / name, exc.reason))
+            continue
         expected = f"{record.get('name')}-{record.get('version')}-{record.get('build')}"
         if not is_package(name) or package_stem(name) != expected:
             report.problems.append(Problem(folder / name, f"listed under a name that is not its name-version-build ({expected})"))
@@ -146,6 +155,10 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
             return Problem(path, "sha256 differs from repodata.json")
         if "md5" in record and md5 != record["md5"]:
             return Problem(path, "md5 differs from repodata.json")
+        try:
+            check_package(path)  # what publish's gate refuses, reported for packages already here
+        except BridgeError as exc:
+            return Problem(path, exc.reason)
     return None
 
 

@@ -13,6 +13,7 @@ from ..errors import EXIT_PARTIAL, BridgeError
 from ..fsutil import staging_dir
 from ..links import LinkOptions
 from ..metapackages import convert_rocm_meta, is_rocm_sdist
+from ..model.conda import conda_name_problem
 from ..plan import ConversionOptions
 from ..progress import Mode, Progress
 from ..translate.names import NameMap, NameMapError
@@ -123,6 +124,8 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         family = choose_family(args.gpu_family, args.index_url)
     except FamilyError as exc:
         raise BridgeError(None, str(exc)) from None
+    if args.name is not None and (problem := conda_name_problem(args.name)):
+        raise BridgeError(None, f"--name: {problem}", hint="a conda name is lower case letters, digits, '.', '-' and '_'")
     return ConversionOptions(
         build_number=args.build_number,
         names=names,

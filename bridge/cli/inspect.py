@@ -94,6 +94,10 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
     row("package", f"{report.name} {report.version}, build {report.build} ({report.subdir}{', noarch: ' + report.noarch if report.noarch else ''})")
     tags = f" [{', '.join(report.wheel_tags)}]" if report.wheel_tags else ""
     row("pypi", f"{report.pypi_name} {report.pypi_version}{tags}")
+    if report.python_region is not None:
+        region = report.python_region
+        who = {"cpython": "CPython", "pypy": "PyPy"}.get(region.implementation or "", "Python")
+        row("pythons", f"{who} {region.python}".strip() + f" (one build per Python region; split by: {region.reason})")
     if report.extra_of:
         row("extra of", f"{report.extra_of} (same build string, so the variant follows)")
     else:

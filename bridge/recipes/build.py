@@ -189,7 +189,7 @@ def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, 
                 if done.error is not None:
                     raise done.error
                 for pkg in done.packages:
-                    actual = pkg.about.get("extra", {}).get("wheel2conda", {}).get("source_sha256")
+                    actual = pkg.provenance.source_sha256
                     if actual and actual != f.sha256:
                         cache.evict(f)
                         raise FetchError(str(path), f"cached file has sha256 {actual}, recipe pins {f.sha256}", hint="evicted from the cache; run again")

@@ -13,15 +13,16 @@ an sdist meta package → a package with run requirements only.  Mixed sets are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..translate.names import NameMap
-from ..translate.specs import DependencyContext, MarkerContext, translate_requirement
+from ..translate.regions import PythonRegion
+from ..translate.specs import DependencyContext, MarkerContext, python_split, translate_requirement
 from ..translate.tags import Target
 from ..translate.variants import Variant, variant_for
 from ..translate.versions import conda_version, translate_specifier_set
@@ -68,29 +69,44 @@ def emit(recipe: Recipe, names: NameMap) -> RattlerRecipe:
     if len(kinds) > 1:
         return RattlerRecipe(None, reason=f"mixes {' and '.join(sorted(kinds))} wheels")
     kind = kinds.pop()
+    regions = _regions(recipe, [t for _n, t in placed]) if kind in ("any", "abi3") else [PythonRegion()]
+    if regions is None:
+        return RattlerRecipe(None, reason="markers split the package into different Python regions on different platforms")
+    split = len(regions) > 1
     by_name = {f.name: f for f in recipe.files}
     pythons = sorted({t.python.xy for _n, t in placed if kind == "exact"}, key=lambda v: tuple(map(int, v.split("."))))
     subdirs = sorted({t.subdir for _n, t in placed})
     noarch = subdirs == ["noarch"]
 
-    def condition(target: Target) -> str:
+    def source_condition(target: Target) -> str:
         parts = [] if noarch else [f'target_platform == "{target.subdir}"']
         if kind == "exact":
             parts.append(f'match(python, "{target.python.xy}.*")')
         return " and ".join(parts)
 
+    def condition(target: Target) -> str:
+        region = [f'{REGION_KEY} == "{target.region.tag}"'] if target.region.split else []
+        return " and ".join([c for c in (source_condition(target),) if c] + region)
+
     sources = []
     for filename, target in sorted(placed, key=lambda p: (p[1].subdir, p[1].python, p[0])):
         f = by_name[filename]
         entry = {"url": f.url, "sha256": f.sha256, "file_name": f.name}
-        cond = condition(target)
+        cond = source_condition(target)
         sources.append({"if": cond, "then": entry} if cond else entry)
     doc["source"] = sources
+    if split:  # one build per Python region: the same wheel, different run requirements
+        placed = [(n, replace(t, region=r)) for n, t in placed for r in regions]
 
     build: dict = {"number": recipe.build_number}
     if kind == "exact":
         python_part = '${{ "py" ~ (python | version_to_buildstring) }}'
         build["string"] = "_".join([python_part, *local_parts, str(recipe.build_number)])
+    elif split:  # as the converter: <python>_<region>_<variant parts>_<number + region rank>
+        number = _by_region(regions, lambda r: str(recipe.build_number + r.rank))
+        prefix = [placed[0][1].python.build_prefix] if noarch or kind == "abi3" else []
+        build["number"] = number
+        build["string"] = "_".join([*prefix, f"${{{{ {REGION_KEY} }}}}", *local_parts, number])
     elif local_parts:
         prefix = ["py"] if noarch else []
         build["string"] = "_".join([*prefix, *local_parts, str(recipe.build_number)])
@@ -115,7 +131,37 @@ def emit(recipe: Recipe, names: NameMap) -> RattlerRecipe:
     if about:
         doc["about"] = about
     variants = dump_yaml({"python": [f"{p}.*" for p in pythons]}) if kind == "exact" else None
+    if split:
+        comments.append(f"# one build per Python region ({REGION_KEY} in variants.yaml); split by: {regions[0].reason}")
+        variants = dump_yaml({REGION_KEY: [r.tag for r in regions]})
     return RattlerRecipe(_render(comments, doc), variants)
+
+
+#: The variant key that selects a Python region (see bridge.translate.regions).
+REGION_KEY = "python_region"
+
+
+def _by_region(regions: Sequence[PythonRegion], value: Callable[[PythonRegion], str]) -> str:
+    """A Jinja expression giving ``value(region)`` for the region being built."""
+    expr = f'"{value(regions[-1])}"'
+    for region in reversed(regions[:-1]):
+        expr = f'"{value(region)}" if {REGION_KEY} == "{region.tag}" else {expr}'
+    return f"${{{{ {expr} }}}}"
+
+
+def _regions(recipe: Recipe, targets: list[Target]) -> list[PythonRegion] | None:
+    """The Python regions of a multi-Python recipe (the converter's, :func:`python_split`); None when they differ by platform."""
+    meta = recipe.metadata or {}
+    requires_python = meta.get("requires_python")
+    requirements = []
+    for text in meta.get("requires_dist") or ():
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement:
+            continue
+    rp = SpecifierSet(requires_python) if requires_python else None
+    found = {tuple(python_split(requirements, t, rp)) for t in set(targets)}
+    return list(found.pop()) if len(found) == 1 else None
 
 
 def _render(comments: list[str], doc: dict) -> str:
@@ -142,6 +188,15 @@ def _meta_run(requires: Iterable[str], names: NameMap) -> list[str]:
     return run
 
 
+def _python_pin(base: str, region: PythonRegion) -> str:
+    """``base`` (``python >=3.8``) narrowed to a Python region, as the converter does."""
+    if not region.split:
+        return base
+    head, _, spec = base.partition(" ")
+    narrowed = region.python_spec(spec, lambda text: translate_specifier_set(SpecifierSet(text)).version)
+    return f"{head} {narrowed}" if narrowed else head
+
+
 def _run_requirements(recipe: Recipe, targets: list[Target], names: NameMap, condition, variant: Variant) -> tuple[list, list[str]]:
     """Run requirements per target; those common to all targets plain, the rest under ``if:``."""
     meta = recipe.metadata or {}
@@ -155,7 +210,7 @@ def _run_requirements(recipe: Recipe, targets: list[Target], names: NameMap, con
     for t in sorted(set(targets)):
         markers = MarkerContext.for_target(t, SpecifierSet(requires_python) if requires_python else None)
         context = DependencyContext(markers, names, variant.family)
-        specs: list[str] = []
+        specs: list[str] = [_python_pin(python, t.region), *t.region.depends()]
         for text in meta.get("requires_dist") or ():
             try:
                 req = Requirement(text)
@@ -169,12 +224,16 @@ def _run_requirements(recipe: Recipe, targets: list[Target], names: NameMap, con
                 undecided.add(f"{text} ({decision.reason})")
         per_target[t] = list(dict.fromkeys(specs))
     ordered = list(dict.fromkeys(s for specs in per_target.values() for s in specs))
-    run: list = [python]
+    run: list = []
     for spec in ordered:
         having = [t for t, specs in per_target.items() if spec in specs]
         if len(having) == len(per_target):
             run.append(spec)
         else:
-            conds = sorted({condition(t) for t in having})
+            regions = {t.region for t in having}
+            if all(r.split for r in regions) and set(having) == {t for t in per_target if t.region in regions}:
+                conds = sorted({f'{REGION_KEY} == "{r.tag}"' for r in regions})  # every platform of these regions
+            else:
+                conds = sorted({condition(t) for t in having})
             run.append({"if": " or ".join(f"({c})" for c in conds) if len(conds) > 1 else conds[0], "then": spec})
     return run, sorted(undecided)

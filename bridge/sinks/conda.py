@@ -20,10 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..compression import ZstdSettings, choose_window_log
-from ..fsutil import atomic_path
+from ..errors import BadInput
+from ..fsutil import atomic_path, contained_output
 from ..links import open_payload
 from ..model import Distribution
+from ..model.conda import IndexJson, LinkJson
 from ..plan import CondaPackage, PackageFormat, PlannedFile
+from . import check_members
 
 ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source
 
@@ -43,7 +46,7 @@ def write_package(
     progress: ProgressFn | None = None,
 ) -> Path:
     """Write ``pkg`` into ``out_dir`` atomically; returns the final path."""
-    final = Path(out_dir) / pkg.filename(fmt)
+    final = output_path(pkg, dist, Path(out_dir), fmt)
     with atomic_path(final) as tmp:
         if fmt == "conda":
             _write_v2(pkg, dist, tmp, zstd or ZstdSettings(), progress)
@@ -52,6 +55,22 @@ def write_package(
         else:
             raise ValueError(f"not an archive format: {fmt}")
     return final
+
+
+def output_path(pkg: CondaPackage, dist: Distribution, out_dir: Path, fmt: PackageFormat) -> Path:
+    """Where ``pkg`` goes: its file name checked against conda's grammar, its members against the
+    path rule, and the result joined to ``out_dir`` only through the contained join."""
+    where = dist.provenance.path
+    try:
+        name = pkg.filename(fmt)
+    except ValueError as exc:
+        raise BadInput(where, f"refusing to write package {pkg.stem!r}: {exc}", hint="never install this input; report it to its publisher") from None
+    files = [*pkg.files, *pkg.info_files]
+    check_members(where, [f.path for f in files], [(f.path, f.target) for f in files if f.target is not None], windows=pkg.target.windows)
+    IndexJson.from_raw(pkg.index_json(), where, "info/index.json (to be written)")  # a restored index.json too
+    if pkg.link is not None:
+        LinkJson.from_raw(pkg.link, where, "info/link.json (to be written)")
+    return contained_output(out_dir, name, where)
 
 
 def _write_v2(pkg: CondaPackage, dist: Distribution, path: Path, zstd: ZstdSettings, progress: ProgressFn | None) -> None:

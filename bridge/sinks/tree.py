@@ -9,29 +9,39 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from ..fsutil import make_parents, remove_empty, temp_name
+from ..errors import BadInput
+from ..fsutil import contained_output, make_parents, remove_empty, temp_name
 from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PlannedFile
+from .conda import output_path
 
 
 def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
-    """Write ``<out_dir>/<name>-<version>-<build>/`` atomically; returns it."""
-    final = Path(out_dir) / pkg.stem
-    created = make_parents(final.parent)
+    """Write ``<out_dir>/<name>-<version>-<build>/`` atomically; returns it.
+
+    Only ever renames or removes inside ``out_dir``: the tree's name passes conda's grammar, it
+    and every file in it are joined through the contained join, and an existing tree of the
+    same name is replaced only when it is a real folder (not a link) directly in ``out_dir``.
+    """
+    where = dist.provenance.path
+    final = output_path(pkg, dist, Path(out_dir), "tree")
+    created = make_parents(final.parent)  # removed again if the write fails
     tmp = temp_name(final)
     done = False
     try:
         for path, data in pkg.metadata_files():
-            _target(tmp, path).write_bytes(data)
+            _target(tmp, path, where).write_bytes(data)
         for f, stream in open_payload([*pkg.info_files, *pkg.files], dist):
             if stream is not None:
-                _write_file(tmp, f, stream)
+                _write_file(tmp, f, stream, where)
         old = None
-        if final.exists():
+        if final.exists() or final.is_symlink():
+            if final.is_symlink() or not final.is_dir() or final.parent.resolve() != Path(out_dir).resolve():
+                raise BadInput(where, f"refusing to replace {final}: not a folder this writer made", hint="remove it, or write elsewhere")
             old = temp_name(final)
             os.replace(final, old)
         os.replace(tmp, final)
@@ -46,14 +56,14 @@ def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
     return final
 
 
-def _target(root: Path, archive_path: str) -> Path:
-    dest = root.joinpath(*PurePosixPath(archive_path).parts)
+def _target(root: Path, archive_path: str, where: str) -> Path:
+    dest = contained_output(root, archive_path, where)
     dest.parent.mkdir(parents=True, exist_ok=True)
     return dest
 
 
-def _write_file(root: Path, f: PlannedFile, stream: BinaryIO) -> None:
-    dest = _target(root, f.path)
+def _write_file(root: Path, f: PlannedFile, stream: BinaryIO, where: str) -> None:
+    dest = _target(root, f.path, where)
     with dest.open("wb") as out:
         shutil.copyfileobj(stream, out, 1 << 20)
     if os.name == "posix":

@@ -28,9 +28,11 @@ from .. import __version__
 from ..compression import DEFAULT_LEVEL, ZstdSettings
 from ..digest import record_digest, sha256_bytes
 from ..errors import BadInput, Unsupported
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, contained_output
+from ..model.paths import check_file_name
 from ..model import Distribution, Member
 from ..roundtrip import LINKS, format_links, resolve_links
+from . import check_members
 from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
 
 ProgressFn = Callable[[int], object]
@@ -112,7 +114,13 @@ def write_wheel(
         reason = zstd_refusal(dist.tags, dist.requires_python)
         if reason:
             raise Unsupported(where, reason, hint="use the default deflate compression")
-    final = Path(out_dir) / (filename or wheel_filename(dist))
+    name = filename or wheel_filename(dist)
+    problem = check_file_name(name, "wheel file name")
+    if problem:
+        raise BadInput(where, f"refusing to write: {problem}", hint="never install this input; report it to its publisher")
+    links = [(m.path, m.target) for m in dist.members if m.target is not None]
+    check_members(where, [*(m.path for m in dist.members), *(f"{dist.dist_info}/{n}" for n in extra_dist_info or {})], links, casefold=False)
+    final = contained_output(Path(out_dir), name, where)
     files = {m.origin: m for m in dist.members if not m.is_link}
     try:
         targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files))

@@ -17,11 +17,10 @@ from __future__ import annotations
 import configparser
 import hashlib
 import io
-import json
 import re
 import tarfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from ..compression import zstd_errors
 from ..digest import sha256_file
 from ..errors import BadInput
 from ..limits import check_metadata_size, read_capped, require_regular_file
-from ..model import Distribution, Member, Provenance, Scheme
+from ..model import Distribution, Member, Provenance
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
@@ -54,6 +53,8 @@ from ..translate.reverse import (
     synthesize_metadata,
     wheel_tags,
 )
+from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
+from ..model.paths import zip_overlap
 from .paths import check_relative_path
 from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
 
@@ -140,8 +141,12 @@ def open_conda(
         if path.name.endswith(".conda"):
             try:
                 zf = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
                 raise BadInput(where, f"not a valid .conda (zip) archive ({exc})", hint="the download may be truncated") from None
+            overlap = zip_overlap(zf.infolist(), zf.start_dir)
+            if overlap:
+                zf.close()
+                raise BadInput(where, f"not a valid .conda (zip) archive ({overlap})", hint=MALFORMED)
         archive = _Archive(path, zf)
         yield _read(archive, names or NameMap(), glibc, hash_source)
     finally:
@@ -201,9 +206,9 @@ def _json(archive: _Archive, info: dict[str, bytes], name: str, required: bool) 
             raise BadInput(archive.where, f"{name} is missing", hint=hint)
         return None
     try:
-        return json.loads(info[name])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(archive.where, f"{name} is not valid JSON ({exc})", hint=MALFORMED) from None
+        return parse_json(archive.where, name, info[name])
+    except BadInput as exc:
+        raise BadInput(archive.where, exc.reason, hint=MALFORMED) from None
 
 
 @dataclass
@@ -249,18 +254,20 @@ def _first_pass(archive: _Archive, wanted: Callable[[str], bool], heads: set[str
 def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash_source: bool = True) -> Distribution:
     where = archive.where
     info = _read_info(archive)
-    index = _json(archive, info, "info/index.json", True)
-    paths_doc = _json(archive, info, "info/paths.json", True)
-    about = _json(archive, info, "info/about.json", False) or {}
-    link = _json(archive, info, "info/link.json", False)
-    if not isinstance(index, dict) or not all(isinstance(index.get(k), str) for k in ("name", "version", "build")):
-        raise BadInput(where, "info/index.json lacks name, version or build", hint=MALFORMED)
-    index.setdefault("subdir", "noarch" if index.get("noarch") else "")
-    if not index["subdir"]:
-        raise BadInput(where, "info/index.json has no subdir", hint=MALFORMED)
-    if not isinstance(paths_doc, dict) or paths_doc.get("paths_version") != 1:
-        raise BadInput(where, f"info/paths.json: unsupported paths_version {paths_doc.get('paths_version') if isinstance(paths_doc, dict) else None!r}", hint=MALFORMED)
-    entries = {str(e["_path"]): e for e in paths_doc.get("paths", []) if e.get("path_type", "hardlink") != "directory"}
+    try:
+        index_model = IndexJson.from_raw(_json(archive, info, "info/index.json", True), where, default_subdir=True)
+        paths_model = PathsJson.from_raw(_json(archive, info, "info/paths.json", True), where, subdir=index_model.subdir)
+        about_raw = _json(archive, info, "info/about.json", False)
+        about_model = AboutJson.from_raw({} if about_raw is None else about_raw, where)
+        link_raw = _json(archive, info, "info/link.json", False)
+        link_model = LinkJson.from_raw(link_raw, where) if link_raw is not None else None
+    except BadInput as exc:
+        raise BadInput(where, exc.reason, hint=MALFORMED) from None
+    index = {**index_model.raw, "subdir": index_model.subdir}
+    about = dict(about_model.raw)
+    link = dict(link_model.raw) if link_model is not None else None
+    entries = {p: dict(e.raw) for p, e in paths_model.files().items()}
+    origin = about_model.provenance or ProvenanceRecord()
 
     sites = site_packages_dirs(entries)
     if len(sites) > 1:
@@ -280,13 +287,12 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
     payload = _first_pass(archive, wanted, placeholder_scripts)
     _check_against_paths(where, entries, payload)
 
-    origin = (about.get("extra") or {}).get("wheel2conda") or {}
-    from_wheel = bool(origin.get("pypi_name") and origin.get("wheel_tags")) and not origin.get("conda_record")
+    from_wheel = bool(origin.pypi_name and origin.wheel_tags) and not origin.conda_record
     source = CondaSource(
         filename=archive.path.name, index=index, about=about, link=link, paths=entries, site_packages=site, dist_info="synthesized"
     )
     dist_info = _choose_dist_info(where, site, payload, names.to_pypi(index["name"]))
-    build_number = int(index.get("build_number") or 0)
+    build_number = index_model.build_number
 
     # -- identity ---------------------------------------------------------------------------
     wheel_meta: WheelFile | None = None
@@ -300,12 +306,12 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
     if from_wheel and dist_info is not None:
         source.dist_info = "wheel"
         try:
-            tags = frozenset(t for text in origin["wheel_tags"] for t in parse_tag(text))
-            version = Version(str(origin.get("pypi_version") or version))
+            tags = frozenset(t for text in origin.wheel_tags for t in parse_tag(text))
+            version = Version(origin.pypi_version or str(version))
         except (ValueError, InvalidVersion) as exc:
             raise BadInput(where, f"about.json extra.wheel2conda is inconsistent ({exc})", hint=MALFORMED) from None
-        build_tag = _build_tag(origin.get("build_tag"))
-        source.wheel_filename = origin.get("source")
+        build_tag = _build_tag(origin.build_tag)
+        source.wheel_filename = origin.source
     else:
         pins = python_pins(index, site_python(site) if site else None)
         try:
@@ -335,8 +341,8 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
         source.decisions = synthesized.decisions
         metadata = synthesized.text
         generated["METADATA"] = metadata
-        if link and (link.get("noarch") or {}).get("entry_points"):
-            generated["entry_points.txt"] = _entry_points_txt(link["noarch"]["entry_points"])
+        if link_model is not None and link_model.entry_points:
+            generated["entry_points.txt"] = _entry_points_txt(link_model.entry_points)
         fields = parse_metadata(where, metadata, label=f"{dist_info}/METADATA", hint=MALFORMED)
     keep_wheel = wheel_meta is not None and wheel_meta.tags == tags and wheel_meta.build_tag == build_tag
     dist_info_dir = f"{site}/{dist_info}/" if site else "\0"
@@ -348,7 +354,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
     # -- members ----------------------------------------------------------------------------
     layout = ReverseLayout.create(site, noarch_python, windows, name, root_is_purelib)
     launchers = set() if noarch_python else launcher_paths(entry_points, layout.scripts_dir, windows)
-    overrides = {p: Scheme(s) for p, s in (origin.get("schemes") or {}).items()}
+    overrides = dict(origin.schemes)
     members: list[Member] = []
     transformed: dict[str, tuple[bytes, int]] = {}  # origin → (new head, bytes of the old one)
     cached: dict[str, bytes] = {}
@@ -365,7 +371,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
                 continue
             cached[path] = payload.contents[path]
         placeholder = entry.get("prefix_placeholder")
-        size = int(entry.get("size_in_bytes", payload.sizes.get(path, 0)))
+        size = entry["size_in_bytes"] if entry.get("size_in_bytes") is not None else payload.sizes.get(path, 0)
         sha = entry.get("sha256")
         python_script = False
         if placeholder and path in payload.heads:
@@ -411,7 +417,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
             return _Replaced(head, raw, skip)
         return raw
 
-    timestamp = int(index.get("timestamp") or 0)
+    timestamp = index_model.timestamp or 0
     return Distribution(
         **{**metadata_kwargs(fields), "name": name, "version": version},  # the recorded wheel identity wins
         metadata=metadata,
@@ -447,7 +453,7 @@ def _check_against_paths(where: str, entries: dict[str, dict[str, Any]], payload
         is_link = entry.get("path_type") == "softlink"
         if is_link != (path in payload.links):
             raise BadInput(where, f"{path}: info/paths.json says {entry.get('path_type')} but the archive disagrees", hint=MALFORMED)
-        if not is_link and "size_in_bytes" in entry and int(entry["size_in_bytes"]) != payload.sizes[path]:
+        if not is_link and entry.get("size_in_bytes") is not None and entry["size_in_bytes"] != payload.sizes[path]:
             raise BadInput(where, f"{path}: {payload.sizes[path]} bytes but info/paths.json says {entry['size_in_bytes']}", hint=DAMAGED)
 
 
@@ -479,13 +485,12 @@ def _build_tag(text: object) -> BuildTag:
     return (int(m.group(1)), m.group(2)) if m else ()
 
 
-def _entry_points_txt(entries: list[str]) -> bytes:
+def _entry_points_txt(entries: Iterable[EntryPointSpec]) -> bytes:
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser["console_scripts"] = {}
-    for text in entries:
-        key, _, value = str(text).partition("=")
-        parser["console_scripts"][key.strip()] = value.strip()
+    for ep in entries:  # checked by LinkJson: safe names, dotted identifiers
+        parser["console_scripts"][ep.name] = f"{ep.module}:{ep.attr}"
     buf = io.StringIO()
     parser.write(buf)
     return buf.getvalue().encode("utf-8")

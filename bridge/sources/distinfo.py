@@ -36,6 +36,10 @@ LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS", "COPYR
 RENAMED = "the file was renamed: use the name its publisher gave it"
 
 
+#: A project name (core metadata spec, "Name"; the rule packaging's ``canonicalize_name(validate=True)``
+#: applies, spelt out so that it does not depend on the installed packaging version).
+VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
 def is_license_file(inner: str) -> bool:
     """Whether a dist-info-relative path is a license file."""
     return inner.startswith("licenses/") or inner.rsplit("/", 1)[-1].upper().startswith(LICENSE_PREFIXES)
@@ -64,6 +68,8 @@ def parse_metadata(
     meta_name, meta_version = raw.get("name"), raw.get("version")
     if not meta_name or not meta_version:
         raise BadInput(where, f"{label} lacks Name or Version", hint=hint)
+    if not VALID_NAME.match(meta_name):
+        raise BadInput(where, f"{label} Name {meta_name!r} is not a valid project name", hint=hint)
     if name is not None and canonicalize_name(meta_name) != canonicalize_name(name):
         raise BadInput(where, f"file name says {name!r} but {label} says Name: {meta_name}", hint=RENAMED)
     try:

@@ -35,7 +35,7 @@ from ..limits import read_small_file, special_kind
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 
-from .paths import check_link_target
+from .paths import check_link_target, check_relative_path
 
 #: The fix for a damaged installed distribution.
 REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"
@@ -140,6 +140,9 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
             continue
         path = Path(os.path.normpath(layout.site_packages / rel))
         scheme, scheme_path = _classify(where, path, layout, dist_info.name[: -len(".dist-info")], str(canonicalize_name(fields["name"])))
+        problem = check_relative_path(scheme_path)
+        if problem:
+            raise BadInput(where, f"RECORD lists {rel!r}: {problem}", hint=REINSTALL)
         if scheme.in_site_packages and scheme_path.startswith(dist_info.name + "/") and scheme_path[len(dist_info.name) + 1 :] in REGENERATED:
             continue
         if scheme is Scheme.SCRIPTS and path.name in wrappers:

@@ -27,7 +27,8 @@ from ..errors import BadInput
 from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
-from .paths import check_relative_path
+from ..model.paths import zip_overlap
+from .paths import check_package_paths, check_relative_path
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
@@ -51,7 +52,12 @@ def open_wheel(path: str | Path, *, hash_source: bool = True) -> Iterator[Distri
         raise BadInput(path, "is a directory, not a wheel") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise BadInput(path, f"not a valid zip archive ({exc})", hint="the download may be truncated") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # the UTF-8 flag on names that are not UTF-8, ...
+        raise BadInput(path, f"not a valid zip archive ({type(exc).__name__}: {exc})", hint=MALFORMED) from None
     try:
+        overlap = zip_overlap(zf.infolist(), zf.start_dir)
+        if overlap:
+            raise BadInput(path, f"not a valid zip archive ({overlap})", hint=MALFORMED)
         yield read_wheel(path, zf, hash_source=hash_source)
     finally:
         zf.close()
@@ -149,6 +155,9 @@ def _check_names(where: str, infos: list[zipfile.ZipInfo]) -> None:
         if name in seen:
             raise BadInput(where, f"duplicate member {name!r}", hint=MALFORMED)
         seen.add(name)
+    clash = check_package_paths(info.filename for info in infos if not info.is_dir())
+    if clash:
+        raise BadInput(where, f"unsafe member name {clash[0]!r}: {clash[1]}", hint=MALFORMED)
 
 
 def _find_dist_info(where: str, by_name: dict[str, zipfile.ZipInfo], name: str) -> str:

@@ -4,8 +4,11 @@ Markers are evaluated for the target.  Where the target leaves a marker variable
 marker is evaluated for every candidate value and, when the candidates disagree, decided by
 one of these deliberate rules (each reported, never silent):
 
-* **Python version** (noarch, abi3 and ``py3-none-<platform>`` packages serve many Pythons):
-  evaluated at the lowest Python the package supports, as conda-forge recipes do.
+* **Python version and implementation** (noarch, abi3 and ``py3-none-<platform>`` packages serve
+  many Pythons): :func:`python_split` splits the package into per-Python builds (see
+  :mod:`bridge.translate.regions`) under which every such marker is decided exactly.  Only a
+  marker left out of the split (an extra's, with ``--no-extras-packages``) is evaluated at the
+  lowest Python the package supports, as conda-forge recipes do.
 * **Operating system** (noarch packages): :func:`os_split` picks the split into per-OS noarch
   builds (``__win``/``__unix``, or ``__win``/``__linux``/``__osx``) under which every marker
   is decided, the conda-forge pattern for OS-specific dependencies of noarch packages.
@@ -34,6 +37,7 @@ from packaging.utils import canonicalize_name
 
 from ..data import load
 from .names import NameMap
+from .regions import IMPLEMENTATIONS, PythonRegion, Signature, python_regions
 from .tags import Target, marker_environment
 from .variants import GpuFamily, family_specific_names, parse_local
 from .versions import translate_specifier_set
@@ -88,7 +92,7 @@ class MarkerContext:
 
     known: Mapping[str, str]
     platforms: tuple[tuple[str, Mapping[str, str]], ...] = ()  # (subdir, markers) candidates
-    pythons: tuple[str, ...] = ()  # candidate "X.Y", ascending
+    pythons: tuple[str, ...] = ()  # candidate "X.Y" or "X.Y.Z", ascending
 
     @classmethod
     def for_target(cls, target: Target, requires_python: SpecifierSet | None = None) -> "MarkerContext":
@@ -100,7 +104,13 @@ class MarkerContext:
             if os_virtual:
                 platforms = tuple(p for p in platforms if p[0].startswith(OS_VIRTUALS[os_virtual]))
         pythons: tuple[str, ...] = ()
-        if "python_version" not in known:
+        region = target.region
+        if region.implementation:
+            known["implementation_name"] = region.implementation
+            known["platform_python_implementation"] = IMPLEMENTATIONS[region.implementation][0]
+        if "python_version" not in known and region.samples:
+            pythons = region.samples
+        elif "python_version" not in known:
             floor = target.python.version
             pythons = tuple(
                 v
@@ -120,8 +130,8 @@ class MarkerContext:
         for (_, plat), py in itertools.product(self.platforms or (("", {}),), pythons or (None,)):
             env = {**_MARKER_DEFAULTS, **self.known, **plat, "extra": extra}
             if py is not None:
-                env["python_version"] = py
-                env["python_full_version"] = f"{py}.0"
+                env["python_version"] = ".".join(py.split(".")[:2])
+                env["python_full_version"] = py if py.count(".") >= 2 else f"{py}.0"
             elif "python_version" in env:
                 env.setdefault("python_full_version", f"{env['python_version']}.0")
             env.setdefault("implementation_version", env.get("python_full_version", ""))
@@ -189,6 +199,54 @@ def _overreach(markers: Sequence[Marker], context: MarkerContext) -> int:
     return total
 
 
+def python_split(
+    requirements: Sequence[Requirement],
+    target: Target,
+    requires_python: SpecifierSet | None,
+    *,
+    extra: str | None = None,
+) -> list[PythonRegion]:
+    """The per-Python builds of a multi-Python package, oldest first (:mod:`bridge.translate.regions`).
+
+    ``[PythonRegion()]`` (one build, as before) for single-Python targets and for packages
+    whose markers give every Python the same dependencies.  Requirements that only an extra
+    pulls in count for that ``extra`` only (the regions of its ``<name>-with-<extra>`` package,
+    a refinement of the base package's).
+    """
+    context = MarkerContext.for_target(replace(target, region=PythonRegion()), requires_python)
+    if "python_version" in context.known:
+        return [PythonRegion()]
+    cases = [
+        (req, req.marker, name)
+        for req in requirements
+        if req.marker is not None
+        for name in ("", *((extra,) if extra and extra in marker_extras(req.marker) else ()))
+    ]
+
+    def evaluate(sample: str, implementation: str) -> Signature:
+        known = dict(context.known)
+        if implementation:
+            known["implementation_name"] = implementation
+            known["platform_python_implementation"] = IMPLEMENTATIONS[implementation][0]
+        at = replace(context, known=known, pythons=(sample,))
+        return tuple(frozenset(at.outcomes(marker, extra)) for _, marker, extra in cases)
+
+    def describe(indexes: Sequence[int]) -> str:
+        return "; ".join(dict.fromkeys(str(cases[k][0]) for k in indexes))
+
+    floor = target.python.version or (3, 0)
+    oldest = tuple(int(p) for p in PYTHON_CANDIDATES[0].split("."))
+    return python_regions(
+        [(marker, extra) for _, marker, extra in cases],
+        evaluate,
+        floor=floor,
+        requires_python=requires_python,
+        oldest=oldest,
+        implementations="implementation_name" not in context.known,
+        describe=describe,
+    )
+
+
 def os_split(requirements: Iterable[Requirement], context: MarkerContext, *, extras: bool = True) -> tuple[str, ...]:
     """OS virtual packages to split a noarch package by; ``()`` when splitting does not help.
 
@@ -235,7 +293,7 @@ def translate_requirement(req: Requirement, context: DependencyContext) -> Decis
             reasons.append(outcome.assumption)
             report = bool(outcome.assumption)
         else:
-            hits = [(e, decide(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
+            hits = [(e, _with_extra(req.marker, context.markers, e)) for e in marker_extras(req.marker)]
             extra_names = tuple(e for e, o in hits if o.holds)
             if not extra_names:
                 why = outcome.assumption or "marker is false for this target"
@@ -251,6 +309,16 @@ def translate_requirement(req: Requirement, context: DependencyContext) -> Decis
     return Decision(text, action, specs, "; ".join(r for r in reasons if r), extra_names, report or loud)
 
 
+def _with_extra(marker: Marker, context: MarkerContext, extra: str) -> Outcome:
+    """Whether ``extra`` pulls the requirement in: :func:`decide`, except that a marker true for
+    only some of the target's Pythons counts as true (the extra's own packages are split by
+    Python, :func:`python_split` with ``extra``, and each decides it exactly)."""
+    outcome = decide(marker, context, extra)
+    if not outcome.holds and len(context.pythons) > 1 and True in context.outcomes(marker, extra):
+        return Outcome(True)
+    return outcome
+
+
 def marker_extras(marker: Marker) -> tuple[str, ...]:
     """The extras a marker compares ``extra`` with (PEP 685-normalised, sorted).
 
@@ -262,15 +330,19 @@ def marker_extras(marker: Marker) -> tuple[str, ...]:
 _EXTRA_COMPARISON = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']|["']([^"']+)["']\s*==\s*extra\b""")
 
 
-def requirement_specs(req: Requirement, context: DependencyContext) -> tuple[list[str], list[str], bool]:
-    """MatchSpecs for a requirement whose marker holds: ``(specs, notes, notes_are_warnings)``."""
+def requirement_specs(req: Requirement, context: DependencyContext, build_parts: Sequence[str] = ()) -> tuple[list[str], list[str], bool]:
+    """MatchSpecs for a requirement whose marker holds: ``(specs, notes, notes_are_warnings)``.
+
+    ``build_parts`` must appear in the dependency's build string, in order (``cu124`` for the
+    torch of a ``+cu124torch2.4`` extension), before those of a local label or GPU family.
+    """
     names = context.names
     mapped = names.to_conda(req.name)
     translated = translate_specifier_set(req.specifier)
     notes = list(translated.notes)
     loud = bool(notes)
     version = names.dependency_version(req.name, translated.version, translated.pinned)
-    glob_parts: list[str] = []
+    glob_parts: list[str] = list(build_parts)
     if translated.local:
         glob_parts.extend(parse_local(translated.local).build_parts)
     if str(canonicalize_name(req.name)) in family_specific_names():

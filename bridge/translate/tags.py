@@ -17,6 +17,7 @@ from packaging.tags import Tag
 from packaging.version import Version
 
 from ..data import load
+from .regions import PythonRegion
 
 PythonKind = Literal["any", "exact", "abi3"]
 
@@ -110,6 +111,7 @@ class Target:
 
     python: PythonTarget
     platform: PlatformTarget
+    region: PythonRegion = PythonRegion()  # the Pythons this build serves, when split by markers
 
     @property
     def subdir(self) -> str:

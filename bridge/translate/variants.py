@@ -63,6 +63,11 @@ class Variant:
     depends: tuple[str, ...] = ()  # MatchSpecs
     constrains: tuple[str, ...] = ()  # MatchSpecs
     requires: tuple[str, ...] = ()  # PEP 508 requirements that become run dependencies (names mapped)
+    requires_build: tuple[tuple[str, str], ...] = ()  # (name-map mode, part): what the ``requires`` dependency's build must contain
+
+    def framework_build(self, mode: str) -> tuple[str, ...]:
+        """Build-string parts the framework dependency (``torch``) must carry under name map ``mode``."""
+        return tuple(part for m, part in self.requires_build if m == mode)
     pins: tuple[str, ...] = ()  # PEP 508 requirements that become constrains (names mapped)
     track_features: str | None = None
     build_number_offset: int = 0
@@ -266,6 +271,13 @@ def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | 
     effects: Mapping[str, Any] = load("gpu")["backends"].get(backend or "", {}) or {}
     values = {"cuda_major": str(cuda_major(parsed.groups["cuda"]))} if "cuda" in parsed.groups else {}
     requires = [_torch_requirement(parsed.groups["torch"])] if "torch" in parsed.groups else []
+    # the framework build must be of the same backend: with PyPI names, the label's backend part as
+    # our own torch builds spell it (+cu124 -> py312_cu124_100, +rocm6.2 -> py312_rocm6.2_…_0);
+    # other name maps say in gpu.yaml (conda-forge's pytorch: cuda126_…)
+    requires_build: list[tuple[str, str]] = []
+    if requires and parsed.build_parts and "framework_build" in effects:
+        requires_build.append(("pypi", parsed.build_parts[0]))
+        requires_build.extend((mode, part) for mode, part in (effects["framework_build"] or {}).items())
     pins: list[str] = []
     if backend == "rocm" and "rocm" in parsed.groups:
         pins.append(_rocm_requirement(parsed.groups))
@@ -279,6 +291,7 @@ def variant_for(local: str | None, *, name: str = "", family: str | GpuFamily | 
         depends=tuple(s.format(**values) for s in effects.get("depends", ())),
         constrains=tuple(s.format(**values) for s in effects.get("constrains", ())),
         requires=tuple(requires),
+        requires_build=tuple(requires_build),
         pins=tuple(pins),
         track_features=effects.get("track_features"),
         build_number_offset=int(effects.get("build_number_offset", 0)),
