@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test bench nightly clean
+.PHONY: install demo test bench corpus nightly clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,15 @@ BENCH_SET ?= small
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	BENCH_SET=$(BENCH_SET) $(BIN)/python -m bench
+
+# Real-wheel corpus check (issue 19; not part of `make test`/CI: it downloads from PyPI).  Downloads
+# ~40 popular linux x86_64 wheels for this Python with their dependencies into .work/corpus/wheels
+# (kept: reruns only resolve), converts and publishes them, installs each with py-rattler and
+# compares with pip, imports, runs entry points, round-trips through to-wheel and pip; writes the
+# table into docs/corpus.md.  CORPUS_ONLY=numpy,black checks a subset (docs untouched).
+CORPUS_ONLY ?=
+corpus: install
+	$(BIN)/python -m bench.corpus $(if $(CORPUS_ONLY),--only $(CORPUS_ONLY),--write-docs)
 
 clean:
 	rm -rf $(VENV) .work build *.egg-info

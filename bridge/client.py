@@ -177,6 +177,7 @@ class InstalledRecord:
     subdir: str
     file_name: str
     url: str
+    depends: tuple[str, ...] = ()
 
 
 class InstallFailed(RuntimeError):
@@ -208,7 +209,7 @@ except Exception as exc:
     result = {"error": type(exc).__name__, "message": str(exc)}
 else:
     result = {"records": [
-        {"name": r.name.normalized, "version": str(r.version), "build": str(r.build), "subdir": r.subdir, "file_name": r.file_name, "url": r.url}
+        {"name": r.name.normalized, "version": str(r.version), "build": str(r.build), "subdir": r.subdir, "file_name": r.file_name, "url": r.url, "depends": [str(d) for d in r.depends]}
         for r in records
     ]}
 print(json.dumps(result), flush=True)
@@ -261,7 +262,7 @@ def install_isolated(
         tail = " ".join(done.stderr.strip().splitlines()[-1:]) or f"exit status {done.returncode}"
         raise InstallFailed(f"the installer failed ({tail})", "Crash") from None
     if "records" in result:
-        return [InstalledRecord(**r) for r in result["records"]]
+        return [InstalledRecord(**{**r, "depends": tuple(r.get("depends") or ())}) for r in result["records"]]
     if result["error"] == "SolveError":
         raise SolveError(result["message"])
     if result["error"] == "ValueError":

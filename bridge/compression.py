@@ -29,14 +29,21 @@ from dataclasses import dataclass
 
 import zstandard
 
-MAX_WINDOW_LOG = 27  # decoders refuse larger windows ("Frame requires too much memory")
-SHORT_WINDOW_LOG = 23  # 8 MiB: what a package asks its installers for unless a longer window pays
-MIN_WINDOW_LOG = 10
-LONG_WINDOW_GAIN = 0.03  # the long window must make the trial output this much smaller
-TRIAL_LEVEL = 1
-DEFAULT_LEVEL = 8  # nightly-friendly: ~2 % larger than 10 at half its CPU, 20-25 % larger than 19 at ~50x less
-RELEASE_LEVEL = 19  # smallest packages a stock decoder reads; ~1-3 MB/s per core
-JOB_SIZE = 4 << 20  # bytes per multi-threaded job: bounds memory, fixed for reproducibility
+from .zstd_levels import (  # the numbers live in a module without imports: the CLI's --help shows them
+    DEFAULT_LEVEL,
+    JOB_SIZE,
+    LONG_WINDOW_GAIN,
+    MAX_WINDOW_LOG,
+    MIN_WINDOW_LOG,
+    RELEASE_LEVEL,
+    SHORT_WINDOW_LOG,
+    TRIAL_LEVEL,
+)
+
+__all__ = [
+    "DEFAULT_LEVEL", "JOB_SIZE", "LONG_WINDOW_GAIN", "MAX_WINDOW_LOG", "MIN_WINDOW_LOG", "RELEASE_LEVEL", "SHORT_WINDOW_LOG", "TRIAL_LEVEL",
+    "ZstdSettings", "choose_window_log", "default_threads", "fitted_window_log", "trial_sizes", "zstd_errors",
+]
 
 
 def default_threads() -> int:

@@ -135,7 +135,9 @@ class PackageReport:
     entry_points: list[EntryPointReport]
     files: FileCounts
     links: list[Link]
-    extra_of: str | None = None  # for <name>-with-<extra> packages: the extra's base package
+    extra_of: str | None = None  # for <name>-with-<extra> packages: the distribution whose extra it is
+    extra: str | None = None  # ... the extra
+    base_package: str | None = None  # ... and the base conda package (name-version-build)
     python_region: PythonRegionReport | None = None  # plan of a per-Python build (markers split the package)
     to_wheel: WheelPreview | None = None  # kind "package" only
     warnings: list[str] = field(default_factory=list)
@@ -207,7 +209,8 @@ def plan_reports(
 
 
 def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
-    extra_of = pkg.provenance.extra_of
+    extra_of, extra = pkg.provenance.extra_of, pkg.provenance.extra
+    base_package = f"{pkg.name.removesuffix(f'-with-{extra}')}-{pkg.version}-{pkg.build}" if extra_of else None
     variant = pkg.variant
     links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
     regular = [f for f in pkg.files if f.target is None]
@@ -250,6 +253,8 @@ def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
         links=links,
         extra_of=extra_of,
         python_region=_region_report(pkg),
+        extra=extra if extra_of else None,
+        base_package=base_package,
         warnings=list(pkg.warnings),
         notes=list(pkg.notes),
     )
@@ -269,7 +274,12 @@ def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
     parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
     if family_tag is not None:
         named = family_from_name(dist.name)
-        where = f"distribution name {dist.name}" if named else (family_origin or f"--gpu-family {options.gpu_family}")
+        if named:
+            where = f"distribution name {dist.name}"
+        elif options.gpu_family is None and dist.variant is not None:
+            where = f"wheel variant {dist.variant.label}: amd :: gfx_arch :: {', '.join(dist.variant.values('amd', 'gfx_arch'))}"
+        else:
+            where = family_origin or f"--gpu-family {options.gpu_family}"
         parts.append(Origin(family_tag, f"GPU family {variant.family} ({where})"))
     parts += [Origin(p, "per-OS noarch build: the dependencies differ by OS") for p in os_parts]
     parts = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
@@ -402,7 +412,7 @@ def _entry_points(dist: Distribution, pkg: CondaPackage) -> list[EntryPointRepor
 
 def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageReport:
     """What a ``.conda``/``.tar.bz2`` holds and what ``to-wheel`` would make of it."""
-    from .towheel import ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
+    from .towheel import ExtraOf, ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
 
     with open_conda(path, names=names, hash_source=False) as dist:
         source: CondaSource = dist.extra["conda"]
@@ -419,9 +429,15 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
             dropped=[Origin(d.spec, d.reason) for d in source.decisions if d.action == "dropped"],
             warnings=wheel_warnings(source),
         )
+        extra_of = ExtraOf.of(source)
         try:
-            check_wheelable(dist, source, ToWheelOptions())
-            preview.filename = planned_wheel_name(dist, source)
+            if extra_of is not None:
+                preview.ok, preview.requires_dist = False, []
+                preview.reason = f"no wheel of its own: extra '{extra_of.extra}' of {extra_of.pypi_name}"
+                preview.hint = f"to-wheel with {extra_of.base}.conda folds it into that wheel (its METADATA declares the extra)"
+            else:
+                check_wheelable(dist, source, ToWheelOptions())
+                preview.filename = planned_wheel_name(dist, source)
         except BridgeError as exc:
             preview.ok, preview.reason, preview.hint = False, exc.reason, exc.hint
         noarch = index.get("noarch")
@@ -464,6 +480,9 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
                 licenses=None,
             ),
             links=links,
+            extra_of=extra_of.pypi_name if extra_of else None,
+            extra=extra_of.extra if extra_of else None,
+            base_package=extra_of.base if extra_of else None,
             to_wheel=preview,
             warnings=[],
             notes=[f"converted by wheel2conda {origin.get('converter_version')} from {origin.get('source')}"] if origin.get("source") else [],

@@ -33,7 +33,8 @@ from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_
 from .translate.names import NameMap, extras_package
 from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from .translate.variants import FamilyError, Variant, variant_for
+from .translate.variants import FamilyError, GpuFamily, Variant, variant_for
+from .translate.wheelvariant import family_of
 from .translate.versions import conda_version, translate_specifier_set
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
@@ -116,6 +117,7 @@ class CondaPackage:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
     index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
+    writes_provenance: bool = True  # False: a restored foreign package's about.json has no extra.wheel2conda
 
     @property
     def subdir(self) -> str:
@@ -124,7 +126,7 @@ class CondaPackage:
     @property
     def about(self) -> dict[str, Any]:
         """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
-        return AboutJson(raw=self.about_fields, provenance=self.provenance).to_raw()
+        return AboutJson(raw=self.about_fields, provenance=self.provenance if self.writes_provenance else None).to_raw()
 
     @property
     def noarch(self) -> str | None:
@@ -213,8 +215,13 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
 def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaPackage]:
     """Every package a distribution becomes: one per target, each followed by its extras packages."""
     result: list[CondaPackage] = []
+    restored: set[str] = set()
     for target in plan_targets(dist, options):
         base = plan_package(dist, target, options)
+        if base.index_override is not None:  # the wheel's conda record names one package: every target restores it
+            if base.stem in restored:
+                continue
+            restored.add(base.stem)
         result.append(base)
         if options.extras_packages:
             result.extend(plan_extras(dist, base, options))
@@ -225,8 +232,9 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     """Everything about the conda package for one target."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
+    family, variant_notes = _family_option(dist, options)
     try:
-        variant = variant_for(dist.version.local, name=dist.name, family=options.gpu_family)
+        variant = variant_for(dist.version.local, name=dist.name, family=family)
     except FamilyError as exc:
         raise BadInput(where, str(exc)) from None
     build_number = options.build_number
@@ -253,7 +261,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report]
     if variant.family is not None and not variant.family.known:
         warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
-    notes = list(variant.notes)
+    notes = [*variant_notes, *variant.notes]
 
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
@@ -368,6 +376,18 @@ def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: T
         license=base.license,
         warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
     )
+
+
+def _family_option(dist: Distribution, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
+    """The GPU family to build for: ``--gpu-family``, else the one a variant wheel's
+    ``amd :: gfx_arch`` properties name (``variant.json``), else none."""
+    if options.gpu_family or dist.variant is None:
+        return options.gpu_family, []
+    chips = dist.variant.values("amd", "gfx_arch")
+    family = family_of(dist.variant)
+    if chips and family is None:
+        return None, [f"variant {dist.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
+    return family, []
 
 
 def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:

@@ -17,12 +17,6 @@ from .sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
 
-#: What happens to drift unless ``strict``: printed, then packed as found.
-DRIFT_POLICY = (
-    "files changed since install are packed as they are now, missing files are left out, "
-    "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
-)
-
 
 @dataclass
 class Repacked:
@@ -60,7 +54,7 @@ def repack(
                     hint="run without --strict to pack them as they are",
                 )
             if to == "wheel":
-                result.outputs.append(write_wheel(dist, out_dir))
+                result.outputs.append(write_wheel(dist, out_dir, filename=dist.extra.get("wheel_filename")))
             else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
                 done = Converted(Path(dist.provenance.path))
                 try:

@@ -8,10 +8,12 @@ consumes them (they never reach a conda package) and the planner restores what t
     CSV rows ``path,target`` (the shape PEP 778, deferred, proposed): ``path`` is the wheel
     member that stands for a symlink (RECORD lists it; it holds a copy of the target's bytes,
     so pip installs a working file), ``target`` the link text exactly as the conda package had
-    it, relative to the link's directory.  Converting the wheel to conda writes the link again.
+    it, relative to the link's directory.  No member stands for a link to a directory (its
+    ``path`` ends in ``/``) or to a path outside the package (another package's file, e.g.
+    ``../../_rocm_sdk_core/bin/hipconfig``).  Converting the wheel to conda writes the link again.
 
 ``conda-package.json``
-    ``{"format": 1, "package": <file name>, "index": <index.json>, "about": <about.json>,
+    ``{"format": 1, "package": <name-version-build>, "index": <index.json>, "about": <about.json, verbatim>,
     "link": <link.json or null>, "dist_info": "own" | "synthesized", "dist_info_files": [...],
     "dist_info_text": {...}, "paths": {<archive path>: {...}}}``.  ``paths`` lists only entries a wheel cannot express: prefix placeholders
     (``prefix_placeholder``, ``file_mode``; for scripts also the original ``interpreter`` that
@@ -38,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 from .digest import CHUNK, HeadReplaced, sha256_bytes
 from .errors import BadInput
 from .model import Distribution, Member, Scheme
-from .model.conda import RECORD_FORMAT, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
-from .sources.paths import check_link_target
+from .model.conda import RECORD_FORMAT, AboutJson, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
+from .sources.paths import check_link_target, check_relative_path
 from .translate.layout import PLACEHOLDER
 from .translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
 
@@ -73,15 +75,23 @@ def parse_links(data: bytes) -> list[tuple[str, str]]:
     return rows
 
 
-def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str, str]:
-    """The regular file each link finally points to (following chains).
+def directories_of(files: Iterable[str]) -> set[str]:
+    """Every directory that holds one of ``files`` (relative paths), at any depth."""
+    dirs = {posixpath.dirname(f) for f in files}
+    return dirs | {d.rsplit("/", i)[0] for d in list(dirs) for i in range(1, d.count("/") + 1)}
+
+
+def resolve_links(links: Mapping[str, str], files: Collection[str], *, directories: bool = False, outside: bool = False) -> dict[str, str]:
+    """The regular file (or, with ``directories``, the directory) each link finally points to.
 
     ``links`` maps link paths to their targets (relative to the link's directory), ``files``
     are the regular files; all paths share one root.  Raises ValueError naming every link that
-    escapes the root, loops, dangles or points to a directory.
+    escapes the root, loops, dangles or (without ``directories``) points to a directory; with
+    ``outside`` a target that is not in the package (another package's file, as
+    ``../../_rocm_sdk_core/lib/llvm``) is no problem.  Callers tell the kinds apart by
+    ``resolved in files`` and :func:`directories_of`.
     """
-    directories = {posixpath.dirname(f) for f in files}
-    directories |= {d.rsplit("/", i)[0] for d in list(directories) for i in range(1, d.count("/") + 1)}
+    dirs = directories_of(files)
     resolved: dict[str, str] = {}
     problems: list[str] = []
     for link in sorted(links):
@@ -96,13 +106,13 @@ def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str,
             if problem:
                 problems.append(f"{link}: {problem}")
                 break
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+            path = _through_parent_links(posixpath.normpath(posixpath.join(posixpath.dirname(current), target)), links)
             if path in links:
                 current = path
                 continue
-            if path in files:
+            if path in files or (directories and path in dirs) or (outside and path not in dirs):
                 resolved[link] = path
-            elif path in directories:
+            elif path in dirs:
                 problems.append(f"{link}: points to the directory {path} (wheels can only hold copies of files)")
             else:
                 problems.append(f"{link}: target {path} is not in the package")
@@ -112,14 +122,34 @@ def resolve_links(links: Mapping[str, str], files: Collection[str]) -> dict[str,
     return resolved
 
 
+def _through_parent_links(path: str, links: Mapping[str, str]) -> str:
+    """``path`` with a parent directory that is a link replaced by where it points (``llvm/bin/x``
+    with ``llvm -> lib/llvm`` → ``lib/llvm/bin/x``); bounded, so a loop stays unresolved."""
+    for _ in range(40):
+        parts = path.split("/")
+        parent = next(("/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if "/".join(parts[:i]) in links), None)
+        if parent is None or links[parent].startswith("/"):
+            return path
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), links[parent], path[len(parent) + 1 :]))
+    return path
+
+
 # --------------------------------------------------------------------------- conda record
 
 
-def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read: Callable[[str], bytes | None]) -> tuple[list[Member], dict[str, Any]]:
+def read_wheel_manifests(
+    where: str,
+    dist_info: str,
+    members: list[Member],
+    read: Callable[[str], bytes | None],
+    classify: Callable[[str], tuple[Scheme, str]] | None = None,
+) -> tuple[list[Member], dict[str, Any]]:
     """Apply a wheel's ``LINKS`` to its members and parse its ``conda-package.json``.
 
-    ``read(name)`` returns a dist-info file's bytes (None when absent).  Returns the members
-    (link members now carry their target) and the entries for ``Distribution.extra``.
+    ``read(name)`` returns a dist-info file's bytes (None when absent); ``classify(arcname)``
+    gives a directory link's scheme and path (rows ending in ``/``: no member stands for them).
+    Returns the members (link members now carry their target, directory links are added) and
+    the entries for ``Distribution.extra``.
     """
     extra: dict[str, Any] = {}
     links = read(f"{dist_info}/{LINKS}")
@@ -131,6 +161,9 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
         by_origin = {m.origin: i for i, m in enumerate(members)}
         members = list(members)
         for path, target in rows:
+            if classify is not None and (path.endswith("/") or path not in by_origin):
+                members.append(_uncopied_link(where, dist_info, path.removesuffix("/"), target, members, classify))
+                continue
             if path not in by_origin:
                 raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
             if not target or target.startswith("/") or "\\" in target or "\x00" in target or ":" in target.split("/", 1)[0]:
@@ -147,6 +180,21 @@ def read_wheel_manifests(where: str, dist_info: str, members: list[Member], read
     return members, extra
 
 
+def _uncopied_link(where: str, dist_info: str, arcname: str, target: str, members: list[Member], classify: Callable[[str], tuple[Scheme, str]]) -> Member:
+    """The member for a ``LINKS`` row no wheel member stands for: a link to a directory
+    (``dir/,target``) or to another package's file, with no bytes in the wheel."""
+    hint = "the wheel was edited after wheel2conda wrote it: convert the conda package again"
+    problem = check_relative_path(arcname)
+    if problem:
+        raise BadInput(where, f"{dist_info}/{LINKS}: unsafe link path {arcname!r} ({problem})", hint=hint)
+    if check_link_target(arcname, target) or ":" in target.split("/", 1)[0]:
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}: unsafe link target {target!r}", hint=hint)
+    if any(m.origin == arcname or m.origin.startswith(arcname + "/") for m in members):
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname} is a link without a copy, but the wheel has files at or below it", hint=hint)
+    scheme, path = classify(arcname)
+    return Member(scheme, path, 0, None, 0o644, target=target, origin=arcname)
+
+
 # --------------------------------------------------------------------------- planner hook
 
 
@@ -158,7 +206,7 @@ def finish_plan(pkg: "CondaPackage", dist: Distribution, options: "ConversionOpt
     links = {f.path: f.target for f in pkg.files if f.target is not None and f.member is not None and f.member.target is not None}
     if links:
         try:
-            resolve_links(links, {f.path for f in pkg.files if f.target is None})
+            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True, outside=True)  # bridge.links checks where they go
         except ValueError as exc:
             raise BadInput(where, str(exc)) from None
     schemes = _scheme_exceptions(pkg, dist)
@@ -198,11 +246,15 @@ def _restore(pkg: "CondaPackage", dist: Distribution, record: CondaRecord, optio
     pkg.timestamp_ms = int(index.get("timestamp") or pkg.timestamp_ms)
     pkg.index_override = dict(index)
     pkg.link = record.link
-    if record.about is not None:
+    if record.about is not None:  # verbatim: a package wheel2conda made keeps its first source's provenance
+        about = AboutJson.from_raw(record.about, dist.provenance.path, f"{CONDA_RECORD}: about")
         pkg.about_fields = {k: v for k, v in record.about.items() if k != "extra"}
-        foreign = {k: v for k, v in (record.about.get("extra") or {}).items() if k != "wheel2conda"}
-        if foreign:
+        if foreign := about.foreign_extra():
             pkg.about_fields["extra"] = foreign
+        if about.provenance is not None:
+            pkg.provenance = about.provenance
+        else:
+            pkg.writes_provenance = False
     _restore_dist_info(pkg, f"{pkg.layout.site_packages}/{dist.dist_info}/", record)
     for f in pkg.files:
         entry = record.paths.get(f.path)

@@ -78,7 +78,7 @@ def build_conda_package(
     ``timestamp`` and ``subdir`` (``out_dir``'s name) are filled in. ``files`` map
     prefix-relative paths to content; ``symlinks`` map paths to link targets
     (hashed as the target's content, which must be in ``files`` or, if absolute,
-    on disk); ``placeholders`` map paths to a text-mode prefix placeholder.
+    on disk; a link to a directory gets no digest); ``placeholders`` map paths to a text-mode prefix placeholder.
     ``paths.json`` is generated; ``link.json``/``about.json`` are written if given.
     """
     out_dir = Path(out_dir)
@@ -88,12 +88,18 @@ def build_conda_package(
     contents = {path: _to_bytes(data) for path, data in files.items()}
     executable = set(executable)
 
-    def target_bytes(path: str, target: str) -> bytes:
+    def target_bytes(path: str, target: str) -> bytes | None:
+        """The target's content; None for a link to a directory (no digest to record)."""
         if os.path.isabs(target):
             return Path(target).read_bytes()
         resolved = os.path.normpath(os.path.join(os.path.dirname(path), target)).replace(os.sep, "/")
+        parent = next((p for p in symlinks if resolved.startswith(p + "/")), None)
+        if parent is not None:  # through a directory link
+            return target_bytes(resolved, os.path.relpath(os.path.join(os.path.dirname(parent), symlinks[parent], resolved[len(parent) + 1 :]), os.path.dirname(resolved) or "."))
         if resolved in symlinks:
             return target_bytes(resolved, symlinks[resolved])
+        if resolved not in contents and any(p.startswith(resolved + "/") for p in contents):
+            return None
         return contents[resolved]
 
     entries: list[dict[str, Any]] = []
@@ -106,7 +112,8 @@ def build_conda_package(
             entry = {"_path": path, "path_type": "hardlink"}
         if path in placeholders:
             entry |= {"file_mode": "text", "prefix_placeholder": placeholders[path]}
-        entry |= {"sha256": _sha256(data), "size_in_bytes": len(data)}
+        if data is not None:
+            entry |= {"sha256": _sha256(data), "size_in_bytes": len(data)}
         entries.append(entry)
 
     info_files: dict[str, bytes] = {

@@ -1,23 +1,23 @@
 """The conda → wheel pipeline: read a conda package, check it fits a wheel, write the wheel.
 
 Library entry points: :func:`to_wheel` (raises) and :func:`convert_to_wheel` (captures the
-error in its result, for batch use).  What is refused and why:
+error in its result, for batch use); :func:`fold_extras` folds ``<name>-with-<extra>``
+metapackages (never a wheel of their own) into their base package's wheel.  What is refused and why:
 
-* nothing Python-importable (no files in site-packages) unless ``data_only``;
+* nothing Python-importable (no files in site-packages) unless ``data_only`` or the package is
+  one wheel2conda made from a wheel (a headers/data-only wheel such as ``pybind11-global`` goes back);
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that escape the package, loop, dangle or point to a directory (:mod:`bridge.roundtrip`);
+* links that are absolute, escape the environment or loop (:mod:`bridge.roundtrip`; a link to a
+  directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -27,11 +27,9 @@ from .roundtrip import CONDA_RECORD
 from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
 from .sources.conda import CondaSource, open_conda
 from .translate.names import NameMap
-from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts, variant_properties
+from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
+from .translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
 
-#: Schema of the (draft) PEP 825 ``variant.json`` written with ``variant=True``.
-VARIANT_SCHEMA = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
-_PROPERTY = re.compile(r"^\s*([a-z0-9_]+)\s*::\s*([a-z0-9_]+)\s*::\s*([a-z0-9_.]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,26 @@ class ToWheelOptions:
     variant_properties: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ExtraOf:
+    """A ``<name>-with-<extra>`` metapackage (``convert`` makes one per extra): whose extra it is."""
+
+    base: str  # the base package's ``name-version-build`` (same version and build string)
+    extra: str
+    pypi_name: str  # the distribution whose extra it is
+
+    @classmethod
+    def of(cls, source: CondaSource) -> "ExtraOf | None":
+        """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
+        origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+        extra, pypi_name = origin.get("extra"), origin.get("extra_of")
+        suffix = f"-with-{extra}"
+        name = str(source.index["name"])
+        if not isinstance(extra, str) or not isinstance(pypi_name, str) or not name.endswith(suffix):
+            return None
+        return cls(f"{name[: -len(suffix)]}-{source.index['version']}-{source.index['build']}", extra, pypi_name)
+
+
 @dataclass
 class WheelResult:
     """Outcome of converting one conda package."""
@@ -60,6 +78,10 @@ class WheelResult:
     decisions: list[ReverseDecision] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: BridgeError | None = None
+    provides_extra: list[str] = field(default_factory=list)
+    extra_of: ExtraOf | None = None  # an extras metapackage: no wheel of its own
+    skipped: str | None = None  # why no wheel was written (extras metapackages)
+    folded_into: Path | None = None  # the base package's wheel that declares the extra
 
     @property
     def ok(self) -> bool:
@@ -71,17 +93,26 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
     path = Path(path)
     with open_conda(path, names=options.names, glibc=options.glibc) as dist:
         source: CondaSource = dist.extra["conda"]
+        extra_of = ExtraOf.of(source)
+        if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel
+            skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: no wheel of its own (give {extra_of.base}.conda too: its wheel declares the extra)"
+            return WheelResult(path, None, dist.name, str(dist.version), extra_of=extra_of, skipped=skipped)
         check_wheelable(dist, source, options)
-        extra: dict[str, bytes] = {}
-        if source.dist_info != "wheel":
-            extra[CONDA_RECORD] = source.record().to_bytes()
+        # every wheel records its conda package, so converting it back gives the same bytes (the
+        # first source's provenance included: about.json's source_sha256 names the original wheel)
+        extra: dict[str, bytes] = {CONDA_RECORD: source.record().to_bytes()}
         label = None
         if options.variant:
             label, extra["variant.json"] = _variant(dist, source, options)
+            # Ours replaces a variant.json the package kept from a variant wheel (as variantlib's
+            # make-variant discards the input's copy).
+            own = f"{dist.dist_info}/variant.json"
+            dist = replace(dist, members=tuple(m for m in dist.members if not (m.scheme.in_site_packages and m.path == own)))
         filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
         output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
         warnings = wheel_warnings(source)
-        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings)
+        provides = [str(canonicalize_name(e)) for e in dist.provides_extra]
+        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings, provides_extra=provides)
 
 
 def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
@@ -93,7 +124,34 @@ def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOpti
 
 
 def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
-    return [convert_to_wheel(p, out_dir, options) for p in paths]
+    results = [convert_to_wheel(p, out_dir, options) for p in paths]
+    fold_extras(results)
+    return results
+
+
+def package_stem(path: Path) -> str:
+    """``name-version-build`` of a ``.conda``/``.tar.bz2`` file name."""
+    return path.name.removesuffix(".conda").removesuffix(".tar.bz2")
+
+
+def fold_extras(results: list[WheelResult]) -> None:
+    """Fold each extras metapackage into its base package's wheel when both were converted.
+
+    The base wheel's METADATA already declares the extra (``Provides-Extra`` and the
+    ``extra == "…"`` requirements: wheel2conda keeps METADATA verbatim), so folding writes
+    nothing; it says where the extra went, and warns when the base wheel does not declare it.
+    """
+    bases = {package_stem(r.source): r for r in results if r.extra_of is None and r.output is not None}
+    for r in results:
+        if r.extra_of is None:
+            continue
+        base = bases.get(r.extra_of.base)
+        if base is None or base.output is None:
+            continue
+        r.folded_into = base.output
+        r.skipped = f"extra '{r.extra_of.extra}' of {r.extra_of.pypi_name}: folded into {base.output.name} (Provides-Extra: {r.extra_of.extra})"
+        if str(canonicalize_name(r.extra_of.extra)) not in base.provides_extra:
+            r.warnings.append(f"{base.output.name} does not declare Provides-Extra: {r.extra_of.extra}; pip users cannot ask for {r.extra_of.pypi_name}[{r.extra_of.extra}]")
 
 
 def wheel_warnings(source: CondaSource) -> list[str]:
@@ -111,7 +169,7 @@ def wheel_warnings(source: CondaSource) -> list[str]:
 def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
     """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
     where = dist.provenance.path
-    if not source.importable and not options.data_only:
+    if not source.importable and not options.data_only and source.dist_info != "wheel":
         raise Unsupported(
             where,
             "nothing Python-importable: the package has no files in site-packages",
@@ -135,8 +193,9 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
     """The original wheel's file name, when the package records one that still fits."""
     if not source.wheel_filename:
         return None
+    plain, _label = split_variant_filename(source.wheel_filename)  # a variant wheel keeps its label
     try:
-        name, version, build, tags = parse_wheel_filename(source.wheel_filename)
+        name, version, build, tags = parse_wheel_filename(plain)
     except (InvalidWheelFilename, ValueError):
         return None
     if name == canonicalize_name(dist.name) and version == dist.version and build == dist.build_tag and tags == dist.tags:
@@ -145,30 +204,28 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
 
 
 def _variant(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> tuple[str, bytes]:
-    """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties."""
+    """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties.
+
+    The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.translate.wheelvariant`):
+    providers for every namespace used, the GPU family expanded to its chips.  The label is
+    ``--variant-label``, else the build string's variant parts (``rocm7.11_gfx103x``), else —
+    when only ``--variant-property`` names the variant — variantlib's default, the properties' hash.
+    """
     where = dist.provenance.path
     build, number = source.index["build"], int(source.index.get("build_number") or 0)
-    derived, unmatched = variant_properties(build, number)
-    properties = sorted(set(derived) | set(options.variant_properties))
-    if unmatched:
-        source.notes.append(f"variant: build-string parts {', '.join(unmatched)} give no property; add them with --variant-property")
-    if not properties:
-        raise Unsupported(where, f"build string {build!r} names no variant property", hint="give --variant-property 'namespace :: feature :: value'")
+    parts = variant_parts(build, number)
+    origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+    derived, unmatched = properties_from_build(parts, origin.get("gpu_family"))
     try:
-        label = options.variant_label or variant_label(variant_parts(build, number))
-    except ReverseError as exc:
+        given = [VariantProperty.parse(text) for text in options.variant_properties]
+        properties = tuple(sorted(set(derived) | set(given)))
+        if not properties:
+            raise Unsupported(where, f"build string {build!r} names no variant property", hint="give --variant-property 'namespace :: feature :: value'")
+        if unmatched:
+            source.notes.append(f"variant: build-string parts {', '.join(unmatched)} give no property; add them with --variant-property")
+        label = options.variant_label or (variant_label(parts) if parts else variant_hash(properties))
+        check_label(label)
+        variant = WheelVariant(label, properties, providers_for(p.namespace for p in properties))
+    except (VariantError, ReverseError) as exc:
         raise Unsupported(where, str(exc)) from None
-    if not re.fullmatch(r"[0-9a-z_.]+", label) or label == "null":
-        raise Unsupported(where, f"variant label {label!r} must match ^[0-9a-z_.]+$ (and not be 'null')")
-    tree: dict[str, dict[str, list[str]]] = {}
-    for text in properties:
-        m = _PROPERTY.match(text)
-        if not m:
-            raise Unsupported(where, f"variant property {text!r} is not 'namespace :: feature :: value' (lower case)")
-        tree.setdefault(m.group(1), {}).setdefault(m.group(2), []).append(m.group(3))
-    doc: dict[str, Any] = {
-        "$schema": VARIANT_SCHEMA,
-        "default-priorities": {"namespace": sorted(tree)},
-        "variants": {label: {ns: {f: sorted(v) for f, v in sorted(features.items())} for ns, features in sorted(tree.items())}},
-    }
-    return label, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    return label, variant.to_json()

@@ -13,18 +13,30 @@ channel, optionally narrowed by specs) solves and installs it with py-rattler
   loaders' search rules and host lists (:func:`check_foreign_libraries`).
 * **imports** (when the prefix is for this machine and its python runs): every top-level
   module the package put in site-packages imports, each in its own interpreter.
-* **entry points**: each console script runs with ``--help``, else ``--version``, else its
-  ``module:attr`` is resolved with the prefix python; gui scripts are only resolved.  For
-  other platforms only the launcher's presence is checked.
+* **entry points** (of the package's own ``.dist-info``, not of vendored ones inside it): each
+  console script runs with ``--help``, else ``--version``, else its ``module:attr`` is resolved
+  with the prefix python; gui scripts are only resolved.  For other platforms only the
+  launcher's presence is checked.
+
+The verdict means what it says for the package's users:
+
+* a module or entry point that needs an optional extra (an entry point declared
+  ``name = module:attr [extra]``, or a module whose import fails for a distribution only that
+  extra requires) is reported as *needing the extra*, not as a failure, unless the extra's
+  ``<name>-with-<extra>`` package is installed too; verifying that package checks them;
+* an extras package whose extra dependencies the channels do not provide is *not installable
+  here* (a warning naming what is missing), not a failure: it installs where they are.
 
 Nothing here writes outside a temporary directory (kept only on request).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import tempfile
@@ -34,13 +46,15 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from rattler import Version
+from packaging.metadata import Metadata
+from packaging.utils import canonicalize_name
+from rattler import MatchSpec, Version
 
 from .channel.gate import check_package
 from .channel.index import index_channel
 from .channel.records import is_package, read_index_json
 from .channel.repodata import listed_files, read_repodata
-from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix
+from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from .errors import BadInput, BridgeError
@@ -88,15 +102,17 @@ class ImportResult:
     module: str
     ok: bool
     error: str | None = None
+    needs_extra: str | None = None  # ok: importable only with this extra (its package is not installed)
 
 
 @dataclass
 class EntryPointResult:
     name: str
     target: str  # module:attr
-    how: Literal["help", "version", "resolved", "launcher", "failed"]
+    how: Literal["help", "version", "resolved", "launcher", "failed", "needs-extra"]
     ok: bool
     detail: str | None = None
+    needs_extra: str | None = None  # how == "needs-extra": the extra it needs
 
 
 @dataclass
@@ -117,9 +133,16 @@ class PackageReport:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     prefix: str | None = None  # only when kept
+    extra_of: str | None = None  # a <name>-with-<extra> package: its base package's name
+    extra: str | None = None  # ... and the extra
+    not_installable: str | None = None  # an extras package whose dependencies the channels lack: "missing X"
+    depends: list[str] = field(default_factory=list, repr=False)  # index.json depends (not reported)
 
     @property
     def ok(self) -> bool:
+        """False only when the package is broken for its users (see :attr:`status`)."""
+        if self.not_installable is not None:
+            return True
         return (
             self.installed
             and self.error is None
@@ -127,6 +150,12 @@ class PackageReport:
             and all(i.ok for i in self.imports)
             and all(e.ok for e in self.entry_points)
         )
+
+    @property
+    def status(self) -> Literal["pass", "fail", "not-installable"]:
+        if self.not_installable is not None:
+            return "not-installable"
+        return "pass" if self.ok else "fail"
 
     def problems(self) -> list[str]:
         """One line per failure, naming what failed (for error messages)."""
@@ -145,7 +174,9 @@ class PackageReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["depends"]
         data["ok"] = self.ok
+        data["status"] = self.status
         return data
 
 
@@ -198,6 +229,8 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     for each platform (and noarch), each in its own prefix.
     """
     channel = _require_channel(Path(channel))
+    label = " ".join(specs)  # failures are named as the user wrote the specs
+    specs = normalize_specs(specs)
     platforms = options.platforms or (HOST_SUBDIR,)
     _gate_channel(channel, platforms)
     reports: list[PackageReport] = []
@@ -205,7 +238,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
         channels = ws.channels([channel])
         for platform in platforms:
             if specs:
-                reports += ws.check(list(specs), channels, platform, None, only_channel=channel)
+                reports += ws.check(list(specs), channels, platform, None, only_channel=channel, label=label)
                 continue
             for subdir, filename, record in _newest_records(channel, platform):
                 report = _new_report(f"{subdir}/{filename}", record, platform)
@@ -252,6 +285,7 @@ class _Workspace:
         reports: list[PackageReport] | None,
         *,
         only_channel: Path | None = None,
+        label: str | None = None,
     ) -> list[PackageReport]:
         """Install ``specs`` into a new prefix and check ``reports``' packages (or, with
         ``reports=None``, every installed package from ``only_channel``)."""
@@ -267,16 +301,21 @@ class _Workspace:
                 cache_dir=self.root / "pkgs",
             )
         except SolveError as exc:
-            failed = reports or [_spec_report(specs, platform)]
+            failed = reports or [_spec_report(specs, platform, label)]
             for report in failed:
-                report.error = f"does not install: {exc}"
+                missing = self._missing_extra_dependencies(report, channels, platform) if report.extra_of else None
+                if missing:
+                    report.not_installable = f"missing {', '.join(missing)}"
+                    report.warnings.append(f"not installable here: missing {', '.join(missing)} (extra '{report.extra}' of {report.extra_of}; it installs where a channel provides them)")
+                else:
+                    report.error = f"does not install: {exc}"
             return failed
         except ValueError as exc:  # a malformed virtual package
             raise BridgeError(None, str(exc)) from None
         except InstallFailed as exc:
             if exc.signal_name is None and exc.kind in ("GatewayError",):
                 raise BridgeError(None, f"cannot install into a throwaway prefix ({exc.kind}: {exc})", hint="check the --channel-extra channels") from None
-            failed = reports or [_spec_report(specs, platform)]
+            failed = reports or [_spec_report(specs, platform, label)]
             for report in failed:
                 report.error = f"does not install: {exc.kind}: {' '.join(str(exc).split())}"
             shutil.rmtree(prefix, ignore_errors=True)
@@ -297,6 +336,24 @@ class _Workspace:
         if self.options.keep_dir is None:
             shutil.rmtree(prefix, ignore_errors=True)
         return reports
+
+    def _missing_extra_dependencies(self, report: PackageReport, channels: list[str | Path], platform: str) -> list[str] | None:
+        """The extra's dependencies that do not solve on their own here; None when the base package
+        itself does not install or every dependency does (then the package is broken)."""
+        base = next((d for d in report.depends if d.split(" ", 1)[0] == report.extra_of), None)
+        own = [d for d in report.depends if d != base and not d.startswith("__") and d.split(" ", 1)[0] not in ("python", "python_abi")]
+        try:
+            if base is not None:
+                solve(channels, [base], platform=platform, virtual_packages=self.options.virtual_packages)
+        except SolveError:
+            return None
+        missing = []
+        for spec in own:
+            try:
+                solve(channels, [spec], platform=platform, virtual_packages=self.options.virtual_packages)
+            except SolveError:
+                missing.append(spec)
+        return missing or None
 
 
 def _gate_channel(channel: Path, platforms: Iterable[str]) -> None:
@@ -332,21 +389,56 @@ def _index_of(path: Path) -> dict[str, Any]:
     return index
 
 
-def _record_fields(record: Any) -> dict[str, str]:
+def _record_fields(record: Any) -> dict[str, Any]:
     return {
         "name": record.name,
         "version": str(record.version),
         "build": str(record.build),
         "subdir": record.subdir,
+        "depends": list(record.depends),
     }
 
 
 def _new_report(label: str, fields: dict[str, Any], platform: str) -> PackageReport:
-    return PackageReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
+    report = PackageReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
+    report.depends = [str(d) for d in fields.get("depends") or []]
+    base = extras_base(report.name, report.version, report.build, report.depends)
+    if base is not None:
+        report.extra_of, report.extra = base
+    return report
 
 
-def _spec_report(specs: list[str], platform: str) -> PackageReport:
-    label = " ".join(specs)
+def extras_base(name: str, version: str, build: str, depends: Sequence[str]) -> tuple[str, str] | None:
+    """``(base name, extra)`` when ``name`` is a ``<base>-with-<extra>`` package (it depends on
+    exactly ``<base> ==<version> <build>``, as ``convert`` makes them), else None."""
+    head, sep, extra = name.rpartition("-with-")
+    if not sep or not head or not extra:
+        return None
+    for spec in depends:
+        try:
+            parsed = MatchSpec(spec)
+        except Exception:  # rattler raises its own exception types; such a spec names no base
+            continue
+        if parsed.name is not None and parsed.name.normalized == head and str(parsed.version) == f"=={version}" and str(parsed.build) == build:
+            return head, extra
+    return None
+
+
+def normalize_specs(specs: Sequence[str]) -> list[str]:
+    """Specs as the user wrote them (``torch=*=*gfx103X*``, ``torch[build=*gfx103X*]``,
+    ``torch 2.9.1 *cu12*``) in the canonical form the solver's strict parser takes, parsed by
+    py-rattler's MatchSpec (lenient, as conda reads a command line)."""
+    result = []
+    for text in specs:
+        try:
+            result.append(str(MatchSpec(text)))
+        except Exception as exc:  # rattler raises its own exception types
+            raise BadInput(None, f"invalid spec {text!r}: {' '.join(str(exc).split())}", hint="specs look like torch, 'torch >=2.9', 'torch=2.9.1=*gfx103X*' or 'torch[build=*gfx103X*]'") from None
+    return result
+
+
+def _spec_report(specs: list[str], platform: str, label: str | None = None) -> PackageReport:
+    label = label or " ".join(specs)
     return PackageReport(label, label, "", "", platform, platform)
 
 
@@ -384,6 +476,19 @@ def _newest_records(channel: Path, platform: str) -> list[tuple[str, str, dict[s
 
 def _check_package(prefix: Path, report: PackageReport, why_not: str | None, options: VerifyOptions) -> None:
     files = _installed_files(prefix, report)
+    installed = _installed_names(prefix)
+    if report.extra_of is not None:  # its checks are the base package's, now with the extra's dependencies
+        base_meta = installed.get(report.extra_of)
+        if base_meta is None:
+            report.warnings.append(f"its base package {report.extra_of} is not installed; nothing to check")
+            return
+        files = _meta_files(base_meta, report)
+        owner = report.extra_of
+    else:
+        owner = report.name
+    extras = {name[len(owner) + len("-with-") :] for name in installed if name.startswith(owner + "-with-")}
+    own_dist_info = _own_dist_info(files, owner)
+    needed_by = _extra_requirements(prefix, own_dist_info)
     if report.platform.startswith("linux-"):
         report.libraries = check_libraries(prefix, files, report.warnings)
     elif report.platform.startswith(("win-", "osx-")):
@@ -395,10 +500,106 @@ def _check_package(prefix: Path, report: PackageReport, why_not: str | None, opt
         if why_not is not None:
             report.skipped.append(f"imports: {why_not}")
         elif modules:
-            report.imports = [_import(prefix, m, options.timeout_s) for m in modules]
+            report.imports = [_needs_extra_import(_import(prefix, m, options.timeout_s), needed_by, extras, owner) for m in modules]
     if options.entry_points:
-        eps = _entry_points(prefix, files)
-        report.entry_points = [_run_entry_point(prefix, ep, why_not, report.platform, options.timeout_s) for ep in eps]
+        results = []
+        for ep, ep_extras in _entry_points(prefix, own_dist_info):
+            lacking = sorted(set(ep_extras) - extras)
+            if lacking:
+                results.append(EntryPointResult(ep.name, ep.value, "needs-extra", True, f"declared [{', '.join(ep_extras)}]; {_needs_text(lacking[0], owner)}", lacking[0]))
+            else:
+                results.append(_needs_extra_entry_point(_run_entry_point(prefix, ep, why_not, report.platform, options.timeout_s), needed_by, extras, owner))
+        report.entry_points = results
+
+
+def _needs_text(extra: str, owner: str) -> str:
+    return f"checked when {owner}-with-{extra} is installed"
+
+
+def _needs_extra_import(result: ImportResult, needed_by: dict[str, set[str]], installed: set[str], owner: str) -> ImportResult:
+    """A failed import whose missing module only an extra not installed here requires: needs that extra."""
+    extra = _extra_for_missing(result.error, needed_by, installed) if not result.ok else None
+    if extra is None:
+        return result
+    return ImportResult(result.module, True, f"{result.error}; {_needs_text(extra, owner)}", extra)
+
+
+def _needs_extra_entry_point(result: EntryPointResult, needed_by: dict[str, set[str]], installed: set[str], owner: str) -> EntryPointResult:
+    extra = _extra_for_missing(result.detail, needed_by, installed) if not result.ok else None
+    if extra is None:
+        return result
+    return EntryPointResult(result.name, result.target, "needs-extra", True, f"{result.detail}; {_needs_text(extra, owner)}", extra)
+
+
+def _extra_for_missing(error: str | None, needed_by: dict[str, set[str]], installed: set[str]) -> str | None:
+    """The extra that requires the module an error says is missing (``No module named 'aiohttp'``)."""
+    m = re.search(r"No module named '([^'.]+)", error or "")
+    if m is None:
+        return None
+    extras = needed_by.get(str(canonicalize_name(m.group(1))), set())
+    lacking = sorted(extras - installed)
+    return lacking[0] if lacking and not (extras & installed) else None
+
+
+def _installed_names(prefix: Path) -> dict[str, Path]:
+    """Package name → its ``conda-meta`` record, for everything installed in the prefix."""
+    names: dict[str, Path] = {}
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            name = json.loads(meta.read_text(encoding="utf-8")).get("name")
+        except (OSError, ValueError):
+            continue
+        if isinstance(name, str):
+            names[name] = meta
+    return names
+
+
+def _meta_files(meta: Path, report: PackageReport) -> list[str]:
+    try:
+        return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])
+    except (OSError, ValueError) as exc:
+        report.warnings.append(f"cannot read {meta.name} ({exc}); files not checked")
+        return []
+
+
+def _own_dist_info(files: Iterable[str], name: str) -> str | None:
+    """The package's own ``.dist-info`` (prefix-relative): directly in site-packages, never one
+    vendored deeper (``setuptools/_vendor/wheel-*.dist-info``); named like the package when
+    there are several."""
+    found: set[str] = set()
+    for rel in files:
+        parts = rel.split("/")
+        if "site-packages" in parts:
+            i = parts.index("site-packages")
+            if len(parts) > i + 2 and parts[i + 1].endswith(".dist-info"):
+                found.add("/".join(parts[: i + 2]))
+    if len(found) > 1:
+        named = [d for d in found if canonicalize_name(d.rsplit("/", 1)[1][: -len(".dist-info")].rpartition("-")[0]) == canonicalize_name(name)]
+        found = set(named) or found
+    return sorted(found)[0] if found else None
+
+
+def _extra_requirements(prefix: Path, dist_info: str | None) -> dict[str, set[str]]:
+    """Distribution (canonical name) → the extras whose requirements name it, for distributions
+    that no unconditional requirement names (from the installed METADATA)."""
+    if dist_info is None or not (prefix / dist_info / "METADATA").is_file():
+        return {}
+    try:
+        meta = Metadata.from_email((prefix / dist_info / "METADATA").read_bytes(), validate=False)
+    except Exception:  # a package's METADATA is not ours to judge here; no extra is inferred
+        return {}
+    always: set[str] = set()
+    by_extra: dict[str, set[str]] = {}
+    provided = [str(canonicalize_name(e)) for e in meta.provides_extra or []]
+    for req in meta.requires_dist or []:
+        name = str(canonicalize_name(req.name))
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            always.add(name)
+            continue
+        for extra in provided:
+            if req.marker.evaluate({"extra": extra}):
+                by_extra.setdefault(name, set()).add(extra)
+    return {name: extras for name, extras in by_extra.items() if name not in always}
 
 
 def _installed_files(prefix: Path, report: PackageReport) -> list[str]:
@@ -686,13 +887,18 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _entry_points(prefix: Path, files: Iterable[str]) -> list[EntryPoint]:
-    result: list[EntryPoint] = []
-    for rel in files:
-        if rel.endswith(".dist-info/entry_points.txt"):
-            path = prefix / rel
-            result += parse_entry_points(str(path), path.read_bytes())
-    return result
+def _entry_points(prefix: Path, dist_info: str | None) -> list[tuple[EntryPoint, tuple[str, ...]]]:
+    """Console and gui scripts of the package's own ``.dist-info``, each with the extras it
+    declares (``blackd = blackd:patched_main [d]``, parsed by :mod:`importlib.metadata`)."""
+    path = prefix / dist_info / "entry_points.txt" if dist_info else None
+    if path is None or not path.is_file():
+        return []
+    text = path.read_bytes()
+    extras: dict[str, tuple[str, ...]] = {}
+    for ep in importlib.metadata.PathDistribution(path.parent).entry_points:
+        if ep.group in ("console_scripts", "gui_scripts"):
+            extras[ep.name] = tuple(str(canonicalize_name(e)) for e in ep.extras)
+    return [(ep, extras.get(ep.name, ())) for ep in parse_entry_points(str(path), text)]
 
 
 def _launcher(prefix: Path, ep: EntryPoint, platform: str) -> Path:

@@ -321,3 +321,35 @@ def test_dangling_link_is_kept_with_one_warning() -> None:
     checked = {f.path: f for f in check_links(planned, _layout(PLATFORM_TAG), "w.whl", warnings)}
     assert checked["site-packages/demo/a"].target == "include/gone.h" and checked["site-packages/demo/a"].sha256 is None
     assert warnings == ["symlink site-packages/demo/a and 1 more: target not in the package (kept dangling, as in the source)"]
+
+
+@pytest.mark.e2e
+def test_rocm_sdk_devel_round_trips_through_to_wheel(tmp_path: Path, base_channel: Path, prefix_factory, capsys) -> None:
+    """The converted rocm-sdk-devel (directory links, links into rocm-sdk-core) → to-wheel → convert:
+    the same package contents, installed with its links resolving into the sibling package."""
+    wheels = tmp_path / "wheels"
+    out = tmp_path / "out"
+    first = [convert(core_wheel(wheels), out), convert(devel_wheel(wheels), out)]
+    assert main(["to-wheel", str(out), "-o", str(tmp_path / "back")]) == 0
+    assert "link to a path this package does not hold" in capsys.readouterr().err
+    devel_back = next((tmp_path / "back").glob("rocm_sdk_devel-*.whl"))
+    import zipfile
+
+    with zipfile.ZipFile(devel_back) as zf:
+        rows = zf.read("rocm_sdk_devel-7.11.0a20260104.dist-info/LINKS").decode().splitlines()
+    assert "_rocm_sdk_devel/lib/llvm,../../_rocm_sdk_core/lib/llvm" in rows and "_rocm_sdk_devel/include/hip_legacy/,hip" in rows
+    assert main(["convert", "-q", str(tmp_path / "back"), "-o", str(tmp_path / "again")]) == 0
+    for package in first:
+        again = tmp_path / "again" / package.parent.name / package.name
+        assert {n: (m.type, m.linkname, m.size, m.mode) for n, m in pkg_members(again).items()} == {
+            n: (m.type, m.linkname, m.size, m.mode) for n, m in pkg_members(package).items()
+        }
+    channel = tmp_path / "channel"
+    publish(channel, [tmp_path / "again" / p.parent.name / p.name for p in first])
+    prefix = prefix_factory()
+    install([channel, base_channel], ["rocm-sdk-devel", f"python {HOST_PY}.*"], prefix)
+    site = prefix / "lib" / f"python{HOST_PY}" / "site-packages"
+    assert (site / "_rocm_sdk_devel/lib/llvm").is_symlink()
+    assert (site / "_rocm_sdk_devel/lib/llvm/bin/clang").read_bytes() == CORE_FILES["_rocm_sdk_core/lib/llvm/bin/clang"]
+    assert (site / "_rocm_sdk_devel/include/hip_legacy").is_symlink()
+    assert (site / "_rocm_sdk_devel/lib/libamdhip64.so").read_bytes() == CORE_FILES["_rocm_sdk_core/lib/libamdhip64.so.7"]

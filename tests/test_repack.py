@@ -173,3 +173,55 @@ def test_repack_to_conda_has_the_gpu_features_of_convert(tmp_path):
     names = sorted(p.name for p in (out / "linux-64").iterdir())
     assert names == [f"torch-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda", f"torch-with-opt-einsum-2.9.1-py{XY}_rocm7.11_gfx103X_0.conda"]
     assert main(["repack", "-q", "torch", "--python", str(python), "--to", "conda", "--gpu-family", "gfx110X", "--index-url", "https://x/v2/gfx103X-dgpu/", "-o", str(out)]) == 2
+
+
+def _installed_tree(site: Path, dist_info: str, wheel: str, files: dict[str, bytes], direct_url: dict | None = None) -> None:
+    """An installed distribution as pip leaves it (no pip run: the tag lines and names are chosen)."""
+    import base64
+    import hashlib
+
+    rows = []
+    for rel, data in {**files, f"{dist_info}/WHEEL": wheel.encode(), f"{dist_info}/INSTALLER": b"pip\n"}.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{rel},sha256={digest},{len(data)}")
+    if direct_url is not None:
+        (site / dist_info / "direct_url.json").write_text(json.dumps(direct_url))
+        rows.append(f"{dist_info}/direct_url.json,,")
+    (site / dist_info / "RECORD").write_text("\n".join([*rows, f"{dist_info}/RECORD,,"]) + "\n")
+
+
+PYYAML_WHEEL = (
+    "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.44.0)\nRoot-Is-Purelib: false\n"
+    "Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n\n"
+)
+
+
+def test_repack_keeps_the_installed_wheels_file_name(tmp_path):
+    """Tag order from WHEEL's Tag lines, the project name as the dist-info (the wheel's) spells it."""
+    site = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    _installed_tree(
+        site,
+        "PyYAML-6.0.2.dist-info",
+        PYYAML_WHEEL,
+        {"yaml/__init__.py": b"X = 1\n", "yaml/_yaml.so": b"\x7fELF", "PyYAML-6.0.2.dist-info/METADATA": b"Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.2\n"},
+    )
+    out = tmp_path / "out"
+    assert main(["repack", "-q", "pyyaml", "--path", str(site), "-o", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == ["PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]
+
+
+def test_repack_prefers_the_file_name_pip_recorded_for_a_direct_url(tmp_path):
+    site = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    recorded = "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    _installed_tree(
+        site,
+        "pyyaml-6.0.2.dist-info",  # a dist-info spelled otherwise: the recorded URL wins
+        PYYAML_WHEEL.replace("Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64", "Tag: cp311-cp311-manylinux2014_x86_64\nTag: cp311-cp311-manylinux_2_17_x86_64"),
+        {"yaml/__init__.py": b"X = 1\n", "pyyaml-6.0.2.dist-info/METADATA": b"Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.2\n"},
+        direct_url={"url": f"file:///downloads/{recorded}", "archive_info": {}},
+    )
+    out = tmp_path / "out"
+    assert main(["repack", "-q", "PyYAML", "--path", str(site), "-o", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == [recorded]

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from bridge.channel.index import index_channel
 from bridge.convert import convert_wheel
 from bridge.plan import ConversionOptions
+from bridge.roundtrip import CONDA_RECORD
 from bridge.towheel import to_wheel
 from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix
 from tests.support.wheels import build_wheel, wheel_members
@@ -47,7 +48,8 @@ def info_json(pkg: Path, name: str) -> Any:
 
 
 def file_digests(wheel: Path) -> dict[str, str]:
-    return {n: hashlib.sha256(d).hexdigest() for n, d in wheel_members(wheel).items() if not n.endswith(".dist-info/RECORD")}
+    """Every member but RECORD (regenerated) and the conda record to-wheel adds (consumed by convert)."""
+    return {n: hashlib.sha256(d).hexdigest() for n, d in wheel_members(wheel).items() if not n.endswith((".dist-info/RECORD", f".dist-info/{CONDA_RECORD}"))}
 
 
 # --------------------------------------------------------------------------- wheel → conda → wheel
@@ -95,8 +97,7 @@ def test_wheel_conda_wheel(spec: dict[str, Any]) -> None:
             again = convert_wheel(back, root / "c2" / pkg.stem, ConversionOptions())
             assert again.ok, again.error
             (same,) = [p for p in again.outputs if p.name == pkg.name]
-            for name in ("index.json", "paths.json"):  # about.json names the source wheel's sha256
-                assert info_json(same, name) == info_json(pkg, name)
+            assert same.read_bytes() == pkg.read_bytes()  # about.json keeps the first wheel's provenance
 
 
 # --------------------------------------------------------------------------- conda → wheel → conda
@@ -173,6 +174,8 @@ def test_conda_wheel_conda(spec: dict[str, Any]) -> None:
         (again,) = back.outputs
         assert again.name == pkg.name and again.parent.name == pkg.parent.name or back.packages[0].subdir == spec["subdir"]
         assert info_json(again, "index.json") == info_json(pkg, "index.json")
+        if spec["about"] is not None:
+            assert info_json(again, "about.json") == info_json(pkg, "about.json")  # verbatim: no provenance added
         regenerated = ("/RECORD",) if spec["own_dist_info"] else ()
         assert _masked(info_json(again, "paths.json"), regenerated) == _masked(info_json(pkg, "paths.json"), regenerated)
         # and a second trip changes nothing at all
@@ -251,3 +254,100 @@ def test_conda_wheel_conda_keeps_links_and_runs(tmp_path: Path, base_channel: Pa
     proc = run_in_prefix(prefix, "gpulib-tool")
     assert proc.returncode == 0 and proc.stdout == "gpulib libgpu12\n", proc.stderr
     assert (prefix / "bin/gpulib-tool").read_text().startswith(f"#!{prefix}/bin/python{HOST_PY} -s\n")
+
+
+@pytest.mark.parametrize("tag", ["py3-none-any", f"{CP}-{CP}-manylinux_2_17_x86_64.manylinux2014_x86_64"])
+def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """convert wheel → A; to-wheel A → W; convert W → B: A == B, and publishing B next to A is a no-op."""
+    from bridge.cli import main
+
+    wheel = build_wheel(
+        tmp_path / "w",
+        "Rich.Demo",
+        "13.9.4",
+        tag=tag,
+        files={"rich_demo/__init__.py": "def main():\n    print('rich')\n"},
+        data={"scripts": {"rich-raw": "#!python\nimport rich_demo\n"}},
+        entry_points={"console_scripts": {"rich-demo": "rich_demo:main"}},
+        requires_dist=["pygments>=2", 'ipywidgets>=7; extra == "jupyter"'],
+        metadata_fields=[("Provides-Extra", "jupyter")],
+    )
+    first = convert_wheel(wheel, tmp_path / "a", ConversionOptions())
+    (a,) = [p for p in first.outputs if "-with-" not in p.name]
+    w = to_wheel(a, tmp_path / "wheels").output
+    assert w.name == wheel.name
+    second = convert_wheel(w, tmp_path / "b", ConversionOptions())
+    (b,) = [p for p in second.outputs if "-with-" not in p.name]
+    assert b.name == a.name and b.read_bytes() == a.read_bytes()
+    assert {p.name: p.read_bytes() for p in second.outputs} == {p.name: p.read_bytes() for p in first.outputs}  # the extras package too
+    assert info_json(b, "about.json")["extra"]["wheel2conda"]["source_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    channel = tmp_path / "channel"
+    assert main(["publish", "-q", str(a), "--channel", str(channel)]) == 0
+    capsys.readouterr()
+    assert main(["publish", "--json", str(b), "--channel", str(channel)]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    assert item["status"] == "unchanged", item
+
+
+# --------------------------------------------------------------------------- directory links
+
+
+def _with_directory_link(root: Path) -> Path:
+    """rocm-sdk-devel's shape: ``llvm -> lib/llvm`` at the prefix, ``include/hip_legacy -> hip``, and a
+    file link that goes through the directory link."""
+    site = f"lib/python{HOST_PY}/site-packages"
+    xy = HOST_PY.replace(".", "")
+    return build_conda_package(
+        root / "linux-64",
+        {"name": "sdk-devel", "version": "7.11.0", "build": f"py{xy}_0", "depends": [f"python_abi {HOST_PY}.* *_cp{xy}", "__glibc >=2.17"]},
+        {
+            f"{site}/sdk_devel/__init__.py": "import os, sys\nROOT = sys.prefix\n",
+            "lib/llvm/bin/clang": b"#!/bin/sh\necho clang 20\n",
+            "lib/llvm/lib/libLLVM.so.20": b"\x7fELF llvm",
+            "include/hip/hip_runtime.h": "/* hip */\n",
+        },
+        symlinks={"llvm": "lib/llvm", "include/hip_legacy": "hip", "bin/clang": "../llvm/bin/clang"},
+        executable=["lib/llvm/bin/clang"],
+    )
+
+
+def test_directory_links_survive_to_wheel_in_the_links_manifest(tmp_path: Path) -> None:
+    pkg = _with_directory_link(tmp_path / "ch")
+    wheel = to_wheel(pkg, tmp_path / "w").output
+    members = wheel_members(wheel)
+    links = members["sdk_devel-7.11.0.dist-info/LINKS"].decode().splitlines()
+    assert "sdk_devel-7.11.0.data/data/llvm/,lib/llvm" in links and "sdk_devel-7.11.0.data/data/include/hip_legacy/,hip" in links
+    assert members["sdk_devel-7.11.0.data/data/bin/clang"] == b"#!/bin/sh\necho clang 20\n"  # a file link through the directory link: a copy
+    assert not any(name.startswith("sdk_devel-7.11.0.data/data/llvm/") for name in members)  # the tree is not copied
+    (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
+    paths = {e["_path"]: e for e in info_json(back, "paths.json")["paths"]}
+    assert paths["llvm"]["path_type"] == "softlink" and paths["include/hip_legacy"]["path_type"] == "softlink"
+    assert info_json(back, "paths.json") == info_json(pkg, "paths.json")
+    # not restored (another build number): the links come back from LINKS alone
+    (other,) = convert_wheel(wheel, tmp_path / "c2", ConversionOptions(build_number=3)).outputs
+    paths = {e["_path"]: e for e in info_json(other, "paths.json")["paths"]}
+    assert paths["llvm"]["path_type"] == "softlink"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not LINUX_HOST, reason="runs linux-64 packages")
+def test_directory_link_comes_back_as_a_link_that_resolves(tmp_path: Path, base_channel: Path, prefix_factory) -> None:
+    pkg = _with_directory_link(tmp_path / "ch")
+    wheel = to_wheel(pkg, tmp_path / "w").output
+    (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
+    prefix = prefix_factory()
+    install([_channel(tmp_path / "channel", [back]), base_channel], ["sdk-devel"], prefix)
+    assert (prefix / "llvm").is_symlink() and str((prefix / "llvm").readlink()) == "lib/llvm"
+    assert (prefix / "llvm" / "bin" / "clang").read_bytes() == b"#!/bin/sh\necho clang 20\n"
+    assert (prefix / "include/hip_legacy/hip_runtime.h").read_text() == "/* hip */\n"
+    proc = run_in_prefix(prefix, "clang")
+    assert proc.returncode == 0 and proc.stdout == "clang 20\n", proc.stderr
+
+
+@pytest.mark.parametrize(("row", "problem"), [("../../etc/x/,lib", "unsafe link path"), ("pkg/evil,../../../../../etc/passwd", "unsafe link target"), ("pkg/__init__.py/,x", "files at or below it")])
+def test_hostile_links_rows_without_a_copy_are_refused(tmp_path: Path, row: str, problem: str) -> None:
+    from bridge.errors import BadInput
+
+    wheel = build_wheel(tmp_path / "w", "pkg", "1.0", files={"pkg/__init__.py": ""}, extra_dist_info={"LINKS": row + "\n"})
+    result = convert_wheel(wheel, tmp_path / "c", ConversionOptions())
+    assert isinstance(result.error, BadInput) and problem in result.error.reason, result.error

@@ -29,10 +29,10 @@ from bridge.translate.reverse import (
     translate_depends,
     variant_label,
     variant_parts,
-    variant_properties,
     wheel_tags,
 )
 from bridge.translate.tags import targets_for_tags
+from bridge.translate.wheelvariant import properties_from_build
 
 P = "/opt/anaconda1anaconda2anaconda3"
 
@@ -170,9 +170,14 @@ def test_pypi_version() -> None:
 
 
 def test_variant_properties_and_label() -> None:
-    props, unmatched = variant_properties("py312_rocm7.11_gfx1030_cu126_gfx103X_0", 0)
-    assert props == ["amd :: gfx_arch :: gfx1030", "amd :: rocm_version :: 7.11", "nvidia :: cuda_version_lower_bound :: 12.6"]
-    assert unmatched == ["gfx103X"]
+    props, unmatched = properties_from_build(variant_parts("py312_rocm7.11_gfx1030_cu126_mkl_0", 0))
+    assert [str(p) for p in props] == [
+        "amd :: gfx_arch :: gfx1030",
+        "amd :: rocm_version :: 7.11",
+        "nvidia :: cuda_version_lower_bound :: 12.6",
+        "nvidia :: cuda_version_upper_bound :: 13",
+    ]
+    assert unmatched == ["mkl"]
     assert variant_label(variant_parts("py312_rocm7.11_gfx103X_0", 0)) == "rocm7.11_gfx103x"
     with pytest.raises(ReverseError):
         variant_label([])

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..channel.index import IndexResult, index_channel
-from ..channel.manage import PackageRow, catalog, remove, search, yank
-from ..channel.publish import publish
-from ..channel.verify import verify_channel
 from ..errors import EXIT_OK, EXIT_PARTIAL, BridgeError
 from .output import Output, human_size
 from .verify import add_verify_options, verify_before_publish
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..channel.index import IndexResult
+    from ..channel.manage import PackageRow
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -69,6 +70,8 @@ def publish_and_report(out: Output, channel: Path, packages: list[Path], force: 
 
     ``move``: the packages were staged for this publish (inside the channel): rename, don't copy.
     """
+    from ..channel.publish import publish
+
     for item in publish(channel, packages, force=force, move=move):
         rel = item.path.relative_to(channel)
         out.info(f"{item.status:9} {rel.as_posix()}" + ("  (yanked: 'wheel2conda channel unyank' to show it)" if item.yanked else ""))
@@ -76,6 +79,8 @@ def publish_and_report(out: Output, channel: Path, packages: list[Path], force: 
 
 
 def run_index(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.index import index_channel
+
     started = time.monotonic()
     result = index_channel(args.channel, rehash=args.rehash)
     report_index(out, result)
@@ -128,12 +133,16 @@ def print_rows(out: Output, rows: list[PackageRow]) -> None:
 
 
 def run_list(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.manage import catalog
+
     out.command = "channel list"
     print_rows(out, catalog(args.channel, args.subdir))
     return EXIT_OK
 
 
 def run_search(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.manage import search
+
     out.command = "channel search"
     rows = search(args.channel, args.spec, args.subdir)
     print_rows(out, rows)
@@ -141,6 +150,8 @@ def run_search(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_yank(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.manage import yank
+
     out.command = f"channel {args.verb}"
     rows, _ = yank(args.channel, args.packages, undo=args.undo)
     for row in rows:
@@ -150,6 +161,8 @@ def run_yank(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_remove(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.manage import remove
+
     out.command = "channel remove"
     rows, _ = remove(args.channel, args.packages)
     for row in rows:
@@ -159,6 +172,8 @@ def run_remove(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.verify import verify_channel
+
     out.command = "channel verify"
     started = time.monotonic()
     report = verify_channel(args.channel, hashes=not args.sizes_only)

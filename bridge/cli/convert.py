@@ -6,21 +6,19 @@ import argparse
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG, ZstdSettings
-from ..convert import Converted, convert_all, expand_inputs
 from ..errors import EXIT_PARTIAL, BridgeError
-from ..fsutil import staging_dir
-from ..links import LinkOptions
-from ..metapackages import convert_rocm_meta, is_rocm_sdist
-from ..model.conda import conda_name_problem
-from ..plan import ConversionOptions
-from ..progress import Mode, Progress
-from ..translate.names import NameMap, NameMapError
-from ..translate.variants import FamilyError, choose_family
+from ..zstd_levels import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG
 from .channel import publish_and_report
 from .output import Output, exit_code_for, human_size
 from .verify import add_verify_options, verify_before_publish
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..compression import ZstdSettings
+    from ..convert import Converted
+    from ..plan import ConversionOptions
+    from ..progress import Mode
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -88,6 +86,8 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
+    from ..compression import ZstdSettings
+
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     try:
         return ZstdSettings(level=level, threads=args.zstd_threads, window_log=args.zstd_window_log)
@@ -116,6 +116,12 @@ def checked_specs(specs: list[str]) -> tuple[str, ...]:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
+    from ..links import LinkOptions
+    from ..model.conda import conda_name_problem
+    from ..plan import ConversionOptions
+    from ..translate.names import NameMap, NameMapError
+    from ..translate.variants import FamilyError, choose_family
+
     try:
         names = NameMap.create(args.name_map, args.name_overrides)
     except NameMapError as exc:
@@ -141,6 +147,9 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
 
 def collect_inputs(raw: list[str], out: Output) -> list[Path]:
     """Wheels and ROCm's meta sdist; other sdists found in directories are skipped with a warning."""
+    from ..convert import expand_inputs
+    from ..metapackages import is_rocm_sdist
+
     result: list[Path] = []
     for item in raw:
         found = expand_inputs([item], (".whl", ".tar.gz"))
@@ -170,6 +179,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if out_dir is None:
         if args.channel is not None:
             args.channel.mkdir(parents=True, exist_ok=True)
+            from ..fsutil import staging_dir
+
             staging = ExitStack()
             out_dir = staging.enter_context(staging_dir(args.channel))
         else:
@@ -204,6 +215,10 @@ def convert_inputs(
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
     """
+    from ..convert import convert_all
+    from ..metapackages import convert_rocm_meta, is_rocm_sdist
+    from ..progress import Progress
+
     finished: dict[int, tuple[Converted, float]] = {}
     reported: list[Converted] = []
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..convert import expand_inputs
 from ..errors import BridgeError
-from ..inspect import INPUT_SUFFIXES, PackageReport, inspect_path, inspect_rocm_meta, is_inspectable
-from ..plan import ConversionOptions
 from .convert import add_conversion_arguments, options_from
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..inspect import PackageReport
+    from ..plan import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,6 +35,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..convert import expand_inputs
+    from ..inspect import INPUT_SUFFIXES, is_inspectable
+
     options = options_from(args)
     if not args.inputs and not args.rocm_meta:
         args.usage_error("give wheels, conda packages, directories or the rocm sdist (or --rocm-meta VERSION)")
@@ -51,6 +56,8 @@ def report_plans(
     With ``dry_run`` (``convert --dry-run``) conda packages are planned for conversion, like
     ``convert`` does, and each item says where the package would be written.
     """
+    from ..inspect import inspect_path, inspect_rocm_meta
+
     family_origin = f"--gpu-family {args.gpu_family}" if args.gpu_family else (f"index URL {args.index_url}" if args.index_url else None)
     jobs: list[Path | str] = [*inputs, *([args.rocm_meta] if args.rocm_meta else [])]
     errors: list[BridgeError | None] = []
@@ -99,7 +106,7 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         who = {"cpython": "CPython", "pypy": "PyPy"}.get(region.implementation or "", "Python")
         row("pythons", f"{who} {region.python}".strip() + f" (one build per Python region; split by: {region.reason})")
     if report.extra_of:
-        row("extra of", f"{report.extra_of} (same build string, so the variant follows)")
+        row("extra of", f"{report.extra_of}[{report.extra}]: base package {report.base_package} (same build string, so the variant follows)")
     else:
         row.table("build", [(p.value, p.origin) for p in report.build_parts])
         if report.variant and any(report.variant.values()):
@@ -135,6 +142,8 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         w = report.to_wheel
         if w.ok:
             row("to-wheel", str(w.filename))
+        elif report.extra_of:  # not a refusal: the extra folds into its base package's wheel
+            row("to-wheel", f"{w.reason}; {w.hint}")
         else:
             row("to-wheel", f"refused: {w.reason}" + (f"; {w.hint}" if w.hint else ""))
         for req in w.requires_dist:

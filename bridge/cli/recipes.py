@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..errors import EXIT_OK, EXIT_PARTIAL
-from ..recipes.build import build, default_cache_dir
-from ..recipes.config import load_config
-from ..recipes.http import Http
-from ..recipes.regenerate import regenerate
+from ..recipes.cachedir import default_cache_dir
 from .convert import add_zstd_arguments, zstd_settings
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..recipes.http import Http
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -47,10 +49,15 @@ def add_http_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def http_from(args: argparse.Namespace) -> Http:
+    from ..recipes.http import Http
+
     return Http(timeout=args.timeout, retries=max(0, args.retries))
 
 
 def run_regenerate(args: argparse.Namespace, out: Output) -> int:
+    from ..recipes.config import load_config
+    from ..recipes.regenerate import regenerate
+
     out.command = "recipes regenerate"
     config = load_config(args.config)
     report = regenerate(config, http_from(args), check=args.check, log=out.detail)
@@ -79,6 +86,8 @@ def run_regenerate(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_build(args: argparse.Namespace, out: Output) -> int:
+    from ..recipes.build import build
+
     out.command = "recipes build"
     report = build(
         args.recipes,

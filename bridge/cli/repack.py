@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..repack import DRIFT_POLICY, repack
-from ..sources.installed import EnvironmentLayout, default_python
 from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
 from .output import Output, exit_code_for
+
+#: What happens to drift unless ``--strict``: printed, then packed as found.
+DRIFT_POLICY = (
+    "files changed since install are packed as they are now, missing files are left out, "
+    "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
+)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,6 +37,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..repack import repack
+    from ..sources.installed import EnvironmentLayout, default_python
+
     layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
     results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), fmt=args.format, zstd=zstd_settings(args))
     for result in results:

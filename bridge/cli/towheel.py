@@ -6,15 +6,14 @@ import argparse
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..convert import expand_inputs
 from ..errors import BridgeError
-from ..sinks.wheel import WheelCompression
-from ..sources.conda import SUFFIXES
-from ..towheel import ToWheelOptions, WheelResult, convert_to_wheel
-from ..translate.names import NameMap, NameMapError
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..towheel import ToWheelOptions, WheelResult
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,6 +47,10 @@ def glibc_version(text: str) -> tuple[int, int]:
 
 
 def options_from(args: argparse.Namespace) -> ToWheelOptions:
+    from ..sinks.wheel import WheelCompression
+    from ..towheel import ToWheelOptions
+    from ..translate.names import NameMap, NameMapError
+
     try:
         compression = WheelCompression(args.compression, args.level, args.threads)
     except ValueError as exc:
@@ -71,20 +74,52 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from ..towheel import convert_to_wheel, fold_extras
+
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
     results: list[WheelResult] = []
-    for path in expand_inputs(args.inputs, SUFFIXES):
+    for path in conda_inputs(args.inputs):
         started = time.monotonic()
         done = convert_to_wheel(path, out_dir, options)
         results.append(done)
-        report(out, done, time.monotonic() - started)
+        if done.extra_of is None:
+            report(out, done, time.monotonic() - started)
+    fold_extras(results)
+    for done in results:
+        if done.extra_of is not None:
+            report(out, done, 0.0)
     return exit_code_for([r.error for r in results])
+
+
+def conda_inputs(raw: list[str]) -> list[Path]:
+    """Packages as given; a directory gives its packages, or those of its subdir folders (the
+    layout ``convert -o`` and channels have: ``out/noarch/…``, ``out/linux-64/…``)."""
+    from ..convert import expand_inputs
+    from ..sources.conda import SUFFIXES
+
+    paths: list[Path] = []
+    for text in raw:
+        folder = Path(text)
+        subdirs = sorted(d for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
+        direct = [p for p in folder.iterdir() if p.is_file() and p.name.endswith(SUFFIXES)] if folder.is_dir() else []
+        nested = [d for d in subdirs if any(p.is_file() and p.name.endswith(SUFFIXES) for p in d.iterdir())]
+        if folder.is_dir() and not direct and nested:
+            paths += expand_inputs(nested, SUFFIXES)
+        else:
+            paths += expand_inputs([text], SUFFIXES)
+    return paths
 
 
 def report(out: Output, done: WheelResult, seconds: float) -> None:
     if done.error is not None:
         out.fail(done.error)
+        return
+    if done.skipped is not None:
+        out.info(f"{done.source.name}: skipped: {done.skipped}")
+        for warning in done.warnings:
+            out.warn(f"{done.source.name}: {warning}")
+        out.item({"source": str(done.source), "skipped": done.skipped, "folded_into": str(done.folded_into) if done.folded_into else None, "warnings": done.warnings})
         return
     assert done.output is not None
     size = done.output.stat().st_size

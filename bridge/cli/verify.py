@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..channel.records import is_package
 from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
 from .output import Output, human_size
 
@@ -80,6 +79,7 @@ def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> V
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
+    from ..channel.records import is_package
     from ..verify import verify_channel, verify_packages
 
     target = Path(args.target)
@@ -110,7 +110,15 @@ def report_all(out: Output, reports: Sequence[PackageReport], key: str | None = 
 
 
 def _print_report(out: Output, report: PackageReport) -> None:
-    out.info(f"{'PASS' if report.ok else 'FAIL'} {report.package}" + (f" (for {report.platform})" if report.platform != report.subdir else ""))
+    word = {"pass": "PASS", "fail": "FAIL", "not-installable": "WARN"}[report.status]
+    out.info(f"{word} {report.package}" + (f" (for {report.platform})" if report.platform != report.subdir else ""))
+    if report.not_installable:
+        out.info(f"  not installable here: {report.not_installable}")
+        for warning in report.warnings:
+            out.warn(f"{report.package}: {warning}")
+        return
+    if report.extra_of:
+        out.info(f"  extra '{report.extra}' of {report.extra_of}: {report.extra_of}'s modules and entry points checked with the extra's dependencies")
     if report.error:
         for line in report.error.splitlines():
             out.info(f"  {line}")
@@ -134,9 +142,9 @@ def _print_report(out: Output, report: PackageReport) -> None:
             else:
                 out.detail(f"    {lib.path}: {n.name} -> {n.where} ({n.status})")
     for i in report.imports:
-        out.info(f"  import {i.module}: {'ok' if i.ok else i.error}")
+        out.info(f"  import {i.module}: {f'needs extra {i.needs_extra!r} ({i.error})' if i.needs_extra else 'ok' if i.ok else i.error}")
     for e in report.entry_points:
-        out.info(f"  entry point {e.name} ({e.target}): {'ok' if e.ok else 'FAILED'}, {e.detail}")
+        out.info(f"  entry point {e.name} ({e.target}): {'needs extra ' + repr(e.needs_extra) if e.needs_extra else 'ok' if e.ok else 'FAILED'}, {e.detail}")
     for note in report.skipped:
         out.info(f"  skipped {note}")
     for warning in report.warnings:

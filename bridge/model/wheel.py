@@ -23,6 +23,7 @@ from packaging.utils import BuildTag, NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..digest import VerifyingReader
+from ..translate.wheelvariant import WheelVariant
 
 
 class Scheme(str, enum.Enum):
@@ -147,6 +148,7 @@ class Distribution:
     fields: Mapping[str, Any] = field(default_factory=dict)  # parsed core metadata (packaging RawMetadata)
     license_files: tuple[str, ...] = ()  # dist-info-relative paths (e.g. "licenses/LICENSE")
     extra: dict[str, Any] = field(default_factory=dict)  # reader-specific facts (e.g. conda index.json)
+    variant: WheelVariant | None = None  # PEP 825 variant of a variant wheel (label in the file name, variant.json)
 
     @property
     def normalized_name(self) -> NormalizedName:

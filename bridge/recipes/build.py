@@ -12,8 +12,6 @@ stopped: republishing identical bytes is a no-op.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from ..metapackages import convert_rocm_meta
 from ..errors import BadInput, BridgeError
 from ..fsutil import atomic_write, staging_dir
 from ..plan import PackageFormat
+from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
 from .regenerate import load_recipes
@@ -55,19 +54,6 @@ class BuildReport:
 
     def count(self, status: Status) -> int:
         return sum(1 for i in self.items if i.status == status)
-
-
-def default_cache_dir() -> Path:
-    """``$WHEEL2CONDA_CACHE``, else the platform's user cache folder."""
-    if os.environ.get("WHEEL2CONDA_CACHE"):
-        return Path(os.environ["WHEEL2CONDA_CACHE"])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "wheel2conda" / "downloads"
 
 
 class DownloadCache:

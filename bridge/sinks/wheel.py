@@ -31,7 +31,7 @@ from ..errors import BadInput, Unsupported
 from ..fsutil import atomic_path, contained_output
 from ..model.paths import check_file_name
 from ..model import Distribution, Member
-from ..roundtrip import LINKS, format_links, resolve_links
+from ..roundtrip import LINKS, directories_of, format_links, resolve_links
 from . import check_members
 from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
 
@@ -123,7 +123,7 @@ def write_wheel(
     final = contained_output(Path(out_dir), name, where)
     files = {m.origin: m for m in dist.members if not m.is_link}
     try:
-        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files))
+        targets = resolve_links({m.origin: m.target for m in dist.members if m.target is not None}, set(files), directories=True, outside=True)
     except ValueError as exc:
         raise BadInput(where, f"cannot dereference links: {exc}") from None
     with atomic_path(final) as tmp, tmp.open("w+b") as fh:
@@ -155,6 +155,7 @@ class _Writer:
         self.written: dict[str, tuple[Entry, str, int]] = {}  # origin → (entry, sha256, size)
         self.waiting: dict[str, list[Member]] = {}
         self.link_rows: list[tuple[str, str]] = []
+        self.directories = directories_of(files)
 
     def write(self, extra: Mapping[str, bytes]) -> None:
         prefix = self.dist.dist_info + "/"
@@ -187,6 +188,9 @@ class _Writer:
     def _member(self, member: Member, method: int) -> None:
         if member.target is not None:
             target = self.targets[member.origin]
+            if target not in self.files:  # a directory (a copy would duplicate the tree) or another package's path: only a LINKS row
+                self.link_rows.append((self._arcname(member) + ("/" if target in self.directories else ""), str(member.target)))
+                return
             if target in self.written:
                 self._copy(member, target)
             else:

@@ -105,12 +105,9 @@ class CondaSource:
                 if path in self.scripts:
                     kept["interpreter"] = self.scripts[path].decode("utf-8", "surrogateescape")
                 special[path] = kept
-        about = dict(self.about)
-        extra = {k: v for k, v in (about.pop("extra", None) or {}).items() if k != "wheel2conda"}  # ours comes back anyway
-        if extra:
-            about["extra"] = extra
+        about = dict(self.about)  # verbatim, extra.wheel2conda (the first source's provenance) included
         return roundtrip.CondaRecord(
-            package=self.filename,
+            package=self.filename.removesuffix(".conda").removesuffix(".tar.bz2"),  # the same for both formats
             index=self.index,
             about=about,
             link=self.link,
@@ -396,10 +393,15 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
         cached[origin_name] = data
         members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), hashlib.sha256(data).hexdigest(), origin=origin_name))
     if payload.links:
-        try:
-            roundtrip.resolve_links(payload.links, set(payload.sizes))
+        try:  # a link to a directory or to another package's path becomes a LINKS row without a copy
+            resolved = roundtrip.resolve_links(payload.links, set(payload.sizes), directories=True, outside=True)
         except ValueError as exc:
             raise BadInput(where, f"cannot dereference links: {exc}") from None
+        directories = roundtrip.directories_of(payload.sizes)
+        elsewhere = sorted(link for link, path in resolved.items() if path not in payload.sizes and path not in directories)
+        if elsewhere:
+            more = f" and {len(elsewhere) - 1} more" if len(elsewhere) > 1 else ""
+            source.notes.append(f"{elsewhere[0]}{more}: link to a path this package does not hold (another package's file, or dangling); listed in LINKS without a copy, so pip installs nothing there")
 
     license_files = sorted(
         m.path[len(dist_info) + 1 :]

@@ -114,6 +114,7 @@ class WheelFile:
     tags: frozenset[Tag]
     build_tag: BuildTag
     generator: str = ""
+    tag_lines: tuple[str, ...] = ()  # the Tag lines as written, in order (file names keep this order)
 
 
 def parse_wheel_file(where: str, data: bytes, *, label: str = "WHEEL", strict: bool = True, hint: str | None = None) -> WheelFile:
@@ -140,16 +141,18 @@ def parse_wheel_file(where: str, data: bytes, *, label: str = "WHEEL", strict: b
     else:
         purelib = purelib_text == "true"
     tags: set[Tag] = set()
+    lines: list[str] = []
     for value in msg.get_all("Tag") or ():
         try:
             tags |= parse_tag(str(value).strip())
+            lines.append(str(value).strip())
         except ValueError:
             if strict:
                 raise BadInput(where, f"{label}: invalid Tag {value!r}", hint=hint) from None
     build = str(msg.get("Build") or "").strip()
     m = re.match(r"^(\d+)(.*)$", build)
     build_tag: BuildTag = (int(m.group(1)), m.group(2)) if m else ()
-    return WheelFile(purelib, frozenset(tags), build_tag, str(msg.get("Generator", "")).strip())
+    return WheelFile(purelib, frozenset(tags), build_tag, str(msg.get("Generator", "")).strip(), tuple(lines))
 
 
 def parse_entry_points(where: str, text: bytes, hint: str | None = None) -> tuple[EntryPoint, ...]:

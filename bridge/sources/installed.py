@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from packaging.tags import Tag, parse_tag, sys_tags
-from packaging.utils import BuildTag, canonicalize_name
+from packaging.utils import BuildTag, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from ..digest import CHUNK, HeadReplaced, read_first_line
 from ..errors import BadInput, Unsupported
@@ -161,7 +162,7 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
             heads[member.path] = head
         members.append(member)
 
-    tags, build_tag, purelib = _wheel_facts(wheel_file, where, platlib_hint)
+    tags, build_tag, purelib, tag_lines = _wheel_facts(wheel_file, where, platlib_hint)
     if not purelib:
         members = [Member(Scheme.PLATLIB, m.path, m.size, m.sha256, m.mode, m.target, m.origin) if m.scheme is Scheme.PURELIB else m for m in members]
     license_files = sorted(
@@ -189,8 +190,55 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
         provenance=Provenance(path=where, filename=dist_info.name, timestamp=int((dist_info / "METADATA").stat().st_mtime)),
         opener=opener,
         license_files=tuple(license_files),
-        extra={"drift": drift, "installed_from": _original_archive(dist_info)},
+        extra={
+            "drift": drift,
+            "installed_from": _original_archive(dist_info),
+            "wheel_filename": installed_wheel_filename(dist_info, str(fields["name"]), Version(str(fields["version"])), frozenset(tags), build_tag, tag_lines),
+        },
     )
+
+
+def installed_wheel_filename(
+    dist_info: Path, project: str, version: Version, tags: frozenset[Tag], build_tag: BuildTag, tag_lines: tuple[str, ...]
+) -> str | None:
+    """The file name of the wheel that was installed, as far as the environment tells.
+
+    pip keeps the wheel's ``.dist-info`` directory name (``PyYAML-6.0.2.dist-info`` from
+    ``PyYAML-6.0.2-cp311-…whl``) and the ``WHEEL`` file's ``Tag`` lines in the order the
+    build backend wrote them (the order of the compressed tags in the file name); a direct URL
+    install also records the file's URL in ``direct_url.json`` (PEP 610).  None when the tags do
+    not form one compressed tag set (the writer then derives a name).
+    """
+    name = str(canonicalize_name(project))
+    archive = _original_archive(dist_info)
+    url = str((archive or {}).get("url") or "")
+    if url.endswith(".whl"):
+        recorded = url.rsplit("/", 1)[-1]
+        try:
+            r_name, r_version, r_build, r_tags = parse_wheel_filename(recorded)
+        except (InvalidWheelFilename, InvalidVersion):
+            r_name = None  # type: ignore[assignment]
+        if r_name == name and r_version == version and r_build == build_tag and r_tags == tags:
+            return recorded
+    ordered = [t for line in tag_lines for t in parse_tag(line)] if tag_lines else sorted(tags, key=str)
+    parts: list[list[str]] = [[], [], []]
+    for tag in ordered:
+        for i, value in enumerate((tag.interpreter, tag.abi, tag.platform)):
+            if value not in parts[i]:
+                parts[i].append(value)
+    if len(parts[0]) * len(parts[1]) * len(parts[2]) != len(tags):
+        return None
+    stem = dist_info.name[: -len(".dist-info")]
+    spelled, _, spelled_version = stem.rpartition("-")
+    if canonicalize_name(spelled) != name:
+        spelled = name
+    spelled = re.sub(r"[-_.]+", "_", spelled)
+    try:
+        version_text = spelled_version if Version(spelled_version) == version else str(version)
+    except InvalidVersion:
+        version_text = str(version)
+    build = [f"{build_tag[0]}{build_tag[1]}"] if build_tag else []
+    return "-".join([spelled, version_text.replace("-", "_"), *build, *(".".join(p) for p in parts)]) + ".whl"
 
 
 def _refuse_editable(dist_info: Path) -> None:
@@ -323,16 +371,16 @@ def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
     return names
 
 
-def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], BuildTag, bool]:
-    """Tags, build tag and Root-Is-Purelib from WHEEL, or derived when WHEEL is missing."""
+def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], BuildTag, bool, tuple[str, ...]]:
+    """Tags, build tag, Root-Is-Purelib and the Tag lines in order from WHEEL, or derived when WHEEL is missing."""
     if os.path.lexists(wheel_file):
         parsed = parse_wheel_file(where, read_small_file(wheel_file), strict=False)
         if parsed.tags:
-            return parsed.tags, parsed.build_tag, parsed.purelib is not False
+            return parsed.tags, parsed.build_tag, parsed.purelib is not False, parsed.tag_lines
     # No WHEEL (or no Tag lines): pure if nothing compiled was installed, else this interpreter's best tag.
     if not platlib_hint:
-        return frozenset(parse_tag("py3-none-any")), (), True
-    return frozenset({next(iter(sys_tags()))}), (), False
+        return frozenset(parse_tag("py3-none-any")), (), True, ()
+    return frozenset({next(iter(sys_tags()))}), (), False, ()
 
 
 

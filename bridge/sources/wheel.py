@@ -29,6 +29,7 @@ from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from ..model.paths import zip_overlap
 from .paths import check_package_paths, check_relative_path
+from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
@@ -65,8 +66,9 @@ def open_wheel(path: str | Path, *, hash_source: bool = True) -> Iterator[Distri
 
 def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> Distribution:
     where = str(path)
+    plain_name, variant_label = split_variant_filename(path.name)
     try:
-        name, version, build_tag, tags = parse_wheel_filename(path.name)
+        name, version, build_tag, tags = parse_wheel_filename(plain_name)
     except (InvalidWheelFilename, InvalidVersion) as exc:
         raise BadInput(where, f"not a wheel file name ({exc})", hint="wheel names look like NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl; rename it as its publisher did") from None
 
@@ -79,6 +81,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
     metadata = _read_small(where, zf, by_name, f"{dist_info}/METADATA")
     fields = parse_metadata(where, metadata, name=name, version=version, hint=MALFORMED)
     record = _read_record(where, zf, by_name, dist_info)
+    variant = _read_variant(where, zf, by_name, dist_info, variant_label)
 
     data_dir = _data_dir(by_name, dist_info)
     members: list[Member] = []
@@ -115,7 +118,11 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
         if rel not in by_name and not rel.endswith("/"):
             raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive", hint=DAMAGED)
     members, extra = roundtrip.read_wheel_manifests(
-        where, dist_info, members, lambda n: _read_small(where, zf, by_name, n) if n in by_name else None
+        where,
+        dist_info,
+        members,
+        lambda n: _read_small(where, zf, by_name, n) if n in by_name else None,
+        classify=lambda rel: _classify(where, rel, data_dir, bool(wheel_file.purelib)),
     )
     # Non-sha256 RECORD digests: remember them so reading still verifies.
     other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and algo != "sha256"}
@@ -142,6 +149,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
         opener=opener,
         license_files=tuple(sorted(license_files)),
         extra={"wheel_generator": wheel_file.generator, **extra},
+        variant=variant,
     )
 
 
@@ -189,6 +197,19 @@ def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipI
 
 
 
+
+
+def _read_variant(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str, label: str | None) -> WheelVariant | None:
+    """The PEP 825 variant of a wheel whose file name carries a variant label (else None)."""
+    if label is None:
+        return None
+    name = f"{dist_info}/variant.json"
+    if name not in by_name:
+        raise BadInput(where, f"the file name has variant label {label!r} but the wheel has no {name}", hint=MALFORMED)
+    try:
+        return WheelVariant.from_raw(_read_small(where, zf, by_name, name), expected_label=label)
+    except VariantError as exc:
+        raise BadInput(where, f"{name}: {exc}", hint=MALFORMED) from None
 
 
 def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> dict[str, tuple[str | None, str | None, int | None]]:

@@ -317,23 +317,6 @@ def pypi_version(conda_version: str, label: str | None) -> Version:
         raise ReverseError(f"local label {label!r} is not valid in a PEP 440 version") from None
 
 
-def variant_properties(build: str, build_number: int | None = None) -> tuple[list[str], list[str]]:
-    """PEP 825 (draft) ``namespace :: feature :: value`` properties derived from a build string,
-    and the parts that gave none."""
-    rules = load("reverse")["variant_properties"]
-    properties: list[str] = []
-    unmatched: list[str] = []
-    for part in variant_parts(build, build_number):
-        for rule in rules:
-            m = re.match(rule["part"], part)
-            if m:
-                properties.append(rule["property"].format(*m.groups()).lower())
-                break
-        else:
-            unmatched.append(part)
-    return sorted(set(properties)), unmatched
-
-
 def variant_label(parts: Iterable[str]) -> str:
     """A PEP 825 label (``^[0-9a-z_.]+$``) from build-string parts."""
     label = "_".join(re.sub(r"[^0-9a-z_.]+", "", p.lower()) for p in parts).strip("_")

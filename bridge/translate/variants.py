@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -153,6 +153,43 @@ def resolve_family(text: str) -> GpuFamily:
         raise FamilyError(f"{text!r} is not a GPU family (e.g. {', '.join(sorted(_rocm()['families'])[:4])}, ...)")
     name = canonical_family_name(key)
     return GpuFamily(sanitize(name.split("-", 1)[0]), name, known=False)
+
+
+@cache
+def _targets() -> dict[str, frozenset[str]]:
+    """Canonical family name → the GPU targets (chips) it builds for."""
+    return {name: frozenset(str(c).lower() for c in chips) for name, chips in _rocm().get("targets", {}).items()}
+
+
+def family_targets(family: GpuFamily) -> tuple[str, ...]:
+    """The chips every build of ``family`` runs on, sorted: the family's own list when it is
+    named, else (given by tag) the chips common to all families with that tag; () if unknown."""
+    if family.name and family.name in _targets():
+        return tuple(sorted(_targets()[family.name], key=_chip_order))
+    sets = [chips for name, chips in _targets().items() if _families()[name.lower()][1] == family.tag]
+    return tuple(sorted(frozenset.intersection(*sets), key=_chip_order)) if sets else ()
+
+
+def family_for_targets(chips: Iterable[str]) -> GpuFamily | None:
+    """The family that builds for exactly ``chips`` (the reverse of :func:`family_targets`).
+
+    Given as a tag when several families with one tag list those chips; None when no family does.
+    """
+    wanted = frozenset(c.strip().lower() for c in chips)
+    names = sorted(name for name, have in _targets().items() if have == wanted)
+    tags = {_families()[n.lower()][1] for n in names}
+    if len(tags) != 1:
+        return None
+    tag = tags.pop()
+    if family_targets(GpuFamily(tag)) == tuple(sorted(wanted, key=_chip_order)):
+        return GpuFamily(tag)
+    return GpuFamily(tag, names[0])
+
+
+def _chip_order(chip: str) -> tuple[int, str]:
+    """gfx908 < gfx90a < gfx942 < gfx1030: by the number's length, then its text."""
+    digits = chip.removeprefix("gfx")
+    return len(digits), digits
 
 
 def family_from_name(dist_name: str) -> GpuFamily | None:
