@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from conda_package_streaming.package_streaming import CondaComponent, stream_conda_component
 
-from .channel.records import is_package, package_name
+from .channel.records import is_package, package_name, read_package_info
 from .channel.repodata import read_repodata
 from .digest import CHUNK
 from .elf import BadElf, is_elf, read_dynamic
@@ -139,12 +139,29 @@ def channel_packages(channel: Path, subdirs: Iterable[str] | None = None) -> lis
 def duplicate_libraries(channel: Path, subdirs: Iterable[str] | None = None) -> list[Duplicate]:
     """SONAMEs shipped by more than one package name, per subdir, sorted by subdir and SONAME."""
     channel = Path(channel)
+    return _duplicates((channel / subdir / filename, subdir, name) for subdir, filename, name in channel_packages(channel, subdirs))
+
+
+def duplicate_libraries_in(files: Iterable[Path], subdirs: Iterable[str] | None = None) -> list[Duplicate]:
+    """:func:`duplicate_libraries` of package files that are not (yet) a channel: ``convert -o`` output.
+
+    Subdir and name come from each package's ``info/index.json``."""
+    wanted = set(subdirs or ())
+    packages = []
+    for path in files:
+        index = read_package_info(path).index
+        subdir, name = str(index.get("subdir", "")), str(index.get("name", ""))
+        if not wanted or subdir in wanted:
+            packages.append((path, subdir, name))
+    return _duplicates(packages)
+
+
+def _duplicates(packages: Iterable[tuple[Path, str, str]]) -> list[Duplicate]:
     found: dict[tuple[str, str], list[SharedLibrary]] = defaultdict(list)
-    for subdir, filename, name in channel_packages(channel, subdirs):
-        path = channel / subdir / filename
+    for path, subdir, name in packages:
         if not is_package(path):
             continue
-        for lib in shared_libraries(path, f"{subdir}/{filename}", name):
+        for lib in shared_libraries(path, f"{subdir}/{path.name}", name):
             found[(subdir, lib.soname)].append(lib)
     return [
         Duplicate(subdir, so, tuple(sorted(copies, key=lambda c: (c.name, c.package, c.path))))

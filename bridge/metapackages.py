@@ -44,7 +44,7 @@ from .convert import Converted, discard, write_planned
 from .data import load
 from .errors import BadInput, BridgeError
 from .model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .plan import ConversionOptions, PackageFormat, plan_packages
+from .plan import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
 from .sinks.conda import ProgressFn
 from .sources.paths import check_relative_path
 from .translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
@@ -438,7 +438,7 @@ def rocm_meta_distributions(
 
 def meta_options(dist: Distribution, options: ConversionOptions) -> ConversionOptions:
     """The options one family's meta package is planned with: its family, no extras packages, its own name."""
-    return replace(options, gpu_family=dist.extra["gpu_family"], extras_packages=False, name=None)
+    return replace(options, gpu_family=dist.extra["gpu_family"], extras=NO_EXTRAS, name=None)
 
 
 def convert_rocm_meta(

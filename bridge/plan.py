@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import io
 import json
 from dataclasses import dataclass, field, replace
@@ -77,6 +78,50 @@ class PlannedFile:
         return entry
 
 
+_EXTRA_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ExtrasChoice:
+    """Which ``<name>-with-<extra>`` packages to build: every extra (``names`` None), none, or these.
+
+    Names are PEP 685-normalised.  ``all`` means every extra, a real extra named ``all`` included.
+    """
+
+    names: frozenset[str] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ExtrasChoice:
+        """``all``, ``none`` or ``NAME,NAME,…`` (``--extras``); :class:`ValueError` otherwise."""
+        text = text.strip()
+        if text == "all":
+            return cls(None)
+        if text == "none":
+            return cls(frozenset())
+        names = [n.strip() for n in text.split(",")]
+        for name in names:
+            if name in ("all", "none") and len(names) > 1:
+                raise ValueError(f"'{name}' cannot be combined with extra names")
+            if not _EXTRA_NAME.match(name):
+                raise ValueError(f"{name!r} is not an extra name (expected all, none or NAME,NAME,...)")
+        return cls(frozenset(str(canonicalize_name(n)) for n in names))
+
+    def wants(self, extra: str) -> bool:
+        return self.names is None or str(canonicalize_name(extra)) in self.names
+
+    @property
+    def any(self) -> bool:
+        return self.names is None or bool(self.names)
+
+    def __str__(self) -> str:
+        return "all" if self.names is None else ",".join(sorted(self.names)) or "none"
+
+
+#: Every extra becomes a package unless the user says otherwise (docs/extras.md argues why).
+ALL_EXTRAS = ExtrasChoice(None)
+NO_EXTRAS = ExtrasChoice(frozenset())
+
+
 @dataclass(frozen=True)
 class ConversionOptions:
     """What the user chose; everything else is derived from the wheel."""
@@ -88,7 +133,7 @@ class ConversionOptions:
     extra_depends: tuple[str, ...] = ()
     name: str | None = None  # override the conda name
     gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
-    extras_packages: bool = True  # also plan a ``<name>-with-<extra>`` metapackage per extra
+    extras: ExtrasChoice = ALL_EXTRAS  # which ``<name>-with-<extra>`` metapackages to plan (``--extras``)
     links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
 
 
@@ -208,7 +253,7 @@ def _split_by_os(dist: Distribution, target: Target, options: ConversionOptions)
     """One noarch target per OS when markers differ between OSes (``__win``/``__unix``, ...)."""
     if target.subdir != "noarch":
         return [target]
-    split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras_packages)
+    split = os_split(dist.requires_dist, MarkerContext.for_target(target, dist.requires_python), extras=options.extras.wants)
     return [replace(target, platform=PlatformTarget("noarch", (*target.platform.virtual, v))) for v in split] or [target]
 
 
@@ -223,7 +268,7 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
                 continue
             restored.add(base.stem)
         result.append(base)
-        if options.extras_packages:
+        if options.extras.any:
             result.extend(plan_extras(dist, base, options))
     return result
 
@@ -258,7 +303,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         ]
     )
     constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
-    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report]
+    # an extra's requirement is reported only when that extra's package is built (--extras)
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
     if variant.family is not None and not variant.family.known:
         warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
     notes = [*variant_notes, *variant.notes]
@@ -308,7 +354,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
 
 
 def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
-    """``<name>-with-<extra>`` metapackages per extra of ``dist``, for ``base``'s target.
+    """A ``<name>-with-<extra>`` metapackage per extra of ``dist`` that ``options.extras`` wants, for ``base``'s target.
 
     They have no files; each depends on exactly ``base`` (same version and build string, so
     the variant follows) and on what the extra pulls in for that target.  A dependency
@@ -318,7 +364,7 @@ def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptio
     """
     packages = []
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
-    for extra in sorted(provided.union(*(d.extras for d in base.decisions))):
+    for extra in sorted(e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e)):
         for target, decisions, number in _extra_regions(dist, base, extra, options):
             build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
             packages.append(_extra_package(dist, base, extra, target, build, number, decisions))

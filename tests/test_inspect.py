@@ -170,9 +170,9 @@ def test_conda_package_links_placeholders_and_to_wheel(tmp_path: Path, capsys: p
     assert item["files"] == {"count": 4, "bytes": item["files"]["bytes"], "links": 1, "placeholders": 2, "licenses": None}
     preview = item["to_wheel"]
     assert not preview["ok"] and "prefix placeholder" in preview["reason"] and "--keep-placeholders" in preview["hint"]
-    # converting it back plans the same link
-    _, doc = run_json(capsys, "convert", "--dry-run", str(pkg))
-    assert doc["dry_run"] and doc["items"][0]["links"] == item["links"] and doc["items"][0]["kind"] == "plan"
+    # convert does not re-convert a conda package (issue 15): it says to publish it, or to-wheel first
+    code, doc = run_json(capsys, "convert", "--dry-run", str(pkg))
+    assert code == 2 and "a conda package, not a wheel" in doc["errors"][0]["reason"] and "publish" in doc["errors"][0]["hint"]
 
 
 def test_to_wheel_preview_names_the_wheel_to_wheel_writes(wheels: Path, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_cli_libs(clash_channel: Path, capsys) -> None:
 
 def test_bad_channel_and_package(tmp_path: Path, capsys) -> None:
     assert main(["libs", str(tmp_path)]) == 2
-    assert "not a channel" in capsys.readouterr().err
+    assert "holds no conda packages" in capsys.readouterr().err
     broken = tmp_path / "x-1-0.conda"
     broken.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(BadInput, match="not a readable conda package"):

@@ -190,9 +190,13 @@ def test_progress_bar_on_a_terminal() -> None:
 
 
 def test_cli_prints_no_progress_with_json(wheels: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["convert", *map(str, wheels), "-o", str(tmp_path / "out"), "--json", "--progress", "lines"]) == 0
+    assert main(["convert", *map(str, wheels), "-o", str(tmp_path / "out"), "--json"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and json.loads(captured.out)["ok"]
+    # asking for progress with --json is a contradiction, refused before anything is written (issue 15)
+    assert main(["convert", *map(str, wheels), "-o", str(tmp_path / "out2"), "--json", "--progress", "lines"]) == 2
+    assert "--json and --progress lines contradict each other" in json.loads(capsys.readouterr().out)["errors"][0]["reason"]
+    assert not (tmp_path / "out2").exists()
 
 
 def test_zip_members_of_output_are_stored(wheels: list[Path], tmp_path: Path) -> None:

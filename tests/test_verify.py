@@ -222,9 +222,9 @@ def test_other_platform_checks_libraries_but_runs_nothing(libs: dict[str, Path],
 def test_cli_publish_verify_refuses_and_leaves_channel_untouched(packages: dict[str, Path], base_channel: Path, tmp_path: Path, capsys) -> None:
     channel = tmp_path / "channel"
     code = main(["publish", "--channel", str(channel), "--verify", "-c", str(base_channel), str(packages["brokenpkg"])])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 1
-    assert "libgone.so.3" in err and "nothing published" in err
+    assert "libgone.so.3 NOT FOUND" in out and "1 of 1 package failed verification" in err and "nothing published" in err
     assert not channel.exists() or not any(channel.rglob("*.conda"))
 
     code = main(["publish", "--channel", str(channel), "--verify", "--standin-python", str(packages["nvidia-dep"]), str(packages["userpkg"])])
@@ -255,9 +255,9 @@ def test_cli_verify_channel_json(packages: dict[str, Path], base_channel: Path, 
 def test_cli_verify_bad_input(tmp_path: Path, capsys) -> None:
     (tmp_path / "x.txt").write_text("x")
     assert main(["verify", str(tmp_path / "x.txt")]) == 2
-    assert "not a conda package file or a channel directory" in capsys.readouterr().err
+    assert "not a conda package (.conda or .tar.bz2)" in capsys.readouterr().err
     assert main(["verify", str(tmp_path)]) == 2
-    assert "not a channel" in capsys.readouterr().err
+    assert "holds no conda packages" in capsys.readouterr().err
 
 
 @pytest.mark.e2e
@@ -266,7 +266,8 @@ def test_cli_convert_channel_verify_refuses(libs: dict[str, Path], base_channel:
     channel = tmp_path / "channel"
     code = main(["convert", str(wheel), "--channel", str(channel), "--verify", "--channel-extra", str(base_channel)])
     assert code == 1
-    assert "libgone.so.3" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "libgone.so.3 NOT FOUND" in out and "failed verification" in err
     assert not any(channel.rglob("*.conda")) and not (channel / "noarch" / "repodata.json").exists()
     assert main(["verify", str(wheel), "--next-to", str(channel)]) == 2  # neither a package nor --next-to a channel
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -70,18 +70,21 @@ def publish(
     force: bool = False,
     move: bool = False,
     lock_timeout: float = DEFAULT_TIMEOUT,
+    made_from: Mapping[Path, Path] | None = None,
 ) -> list[Published]:
     """Place ``packages`` into ``channel/<subdir>/`` and update the repodata.
 
     Republishing identical bytes is a no-op; different bytes under an existing file name are
     refused (clients cache packages by name and checksum) unless ``force``.  ``move`` renames
     the inputs into the channel instead of copying them when they are on the same file system
-    (staging directories inside the channel).  See the module docstring for the guarantees.
+    (staging directories inside the channel).  ``made_from`` maps a package to the user's input
+    it was converted from: messages name that input, not a staging path that is gone by the
+    time they are read.  See the module docstring for the guarantees.
     """
     channel = Path(channel)
     inputs = [_inspect(Path(p), channel) for p in packages]
     with channel_lock(channel, lock_timeout):
-        _decide(inputs, force)
+        _decide(inputs, force, made_from or {})
         replaced = [i for i in inputs if i.status == "replaced"]
         if replaced:  # unlist the old bytes first: a kill after the rename cannot leave their record on the new bytes
             unlist: dict[str, list[str]] = {}
@@ -106,8 +109,13 @@ def _inspect(source: Path, channel: Path) -> _Input:
     return _Input(source, subdir, info, channel / subdir / source.name)
 
 
-def _decide(inputs: list[_Input], force: bool) -> None:
+def _decide(inputs: list[_Input], force: bool, made_from: Mapping[Path, Path]) -> None:
     """Set each input's status; raise Conflict before anything is written."""
+
+    def named(item: _Input) -> str:
+        origin = made_from.get(item.source)
+        return f"{item.source.name} (converted from {origin})" if origin is not None else str(item.source)
+
     caches: dict[Path, SubdirCache] = {}
     seen: dict[Path, _Input] = {}
 
@@ -123,7 +131,7 @@ def _decide(inputs: list[_Input], force: bool) -> None:
     for item in inputs:
         if item.dest in seen:  # the same file name twice in one batch
             if not same_bytes(seen[item.dest].source, item.source):
-                raise BadInput(item.source, f"differs from {seen[item.dest].source}, which has the same file name", hint="publish only one of them")
+                raise BadInput(made_from.get(item.source, item.source), f"{item.source.name} differs from {named(seen[item.dest])}, which has the same file name", hint="publish only one of them")
             item.status = "unchanged"
             continue
         seen[item.dest] = item
@@ -136,7 +144,7 @@ def _decide(inputs: list[_Input], force: bool) -> None:
         else:
             raise Conflict(
                 item.dest,
-                f"already published with different content than {item.source}",
+                f"already published with different content than {named(item)}",
                 hint="bump the build number (--build-number) or pass --force",
             )
 

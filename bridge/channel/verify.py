@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import zstandard
 
@@ -39,10 +39,14 @@ from .records import SUBDIR_RE, file_digests, is_package, package_stem
 from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
 
 
+ProblemKind = Literal["not-a-channel", "no-repodata", "bad-repodata", "stale", "unlisted", "misfiled", "missing-file", "changed-file", "temporary", "unsafe-package"]
+
+
 @dataclass
 class Problem:
     path: Path
     reason: str
+    kind: ProblemKind  #: what is wrong, so that the CLI can say how to fix it
 
 
 @dataclass
@@ -64,7 +68,7 @@ def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> 
     channel = Path(channel)
     report = VerifyReport(channel)
     if not channel.is_dir():
-        report.problems.append(Problem(channel, "no such directory"))
+        report.problems.append(Problem(channel, "no such directory", "not-a-channel"))
         return report
     with ExitStack() as stack:
         if lock:
@@ -78,10 +82,10 @@ def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> 
 
 def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
     if not (channel / "noarch" / REPODATA).is_file():
-        report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)"))
-    report.notes += [Problem(p, "temporary file left by an interrupted publish") for p in channel.iterdir() if TEMP_MARK in p.name]
+        report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)", "no-repodata"))
+    report.notes += [Problem(p, "temporary file left by an interrupted publish", "temporary") for p in channel.iterdir() if TEMP_MARK in p.name]
     report.notes += [
-        Problem(p, "staging folder of an interrupted 'convert --channel' or 'recipes build'" + ("; the next publish or index removes it" if is_abandoned(p) else " (still running?)"))
+        Problem(p, "staging folder of an interrupted 'convert --channel' or 'recipes build'" + ("; the next publish or index removes it" if is_abandoned(p) else " (still running?)"), "temporary")
         for p in sorted(channel.iterdir())
         if is_stage(p)
     ]
@@ -99,41 +103,41 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
 def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[str, Any]]]:
     """Structural checks of one subdir; returns the listed files still to be checked on disk."""
     on_disk = {p.name for p in folder.iterdir() if is_package(p)}
-    report.notes += [Problem(p, "temporary file left by an interrupted publish") for p in _temps(folder)]
+    report.notes += [Problem(p, "temporary file left by an interrupted publish", "temporary") for p in _temps(folder)]
     if not (folder / REPODATA).is_file():
         if on_disk:
-            report.problems.append(Problem(folder / REPODATA, f"missing, but {len(on_disk)} package files are here"))
+            report.problems.append(Problem(folder / REPODATA, f"missing, but {len(on_disk)} package files are here", "no-repodata"))
         return []
     report.subdirs.append(folder.name)
     try:
         repodata = read_repodata(folder)
     except BridgeError as exc:
-        report.problems.append(Problem(folder / REPODATA, exc.reason))
+        report.problems.append(Problem(folder / REPODATA, exc.reason, "bad-repodata"))
         return []
     subdir = (repodata.get("info") or {}).get("subdir")
     if subdir != folder.name:
-        report.problems.append(Problem(folder / REPODATA, f"info.subdir is {subdir!r}, not {folder.name!r}"))
+        report.problems.append(Problem(folder / REPODATA, f"info.subdir is {subdir!r}, not {folder.name!r}", "bad-repodata"))
     _check_zst(folder, report)
     for name in (*SHADOWING_FILES, *SHADOWING_DIRS):
         if (folder / name).exists():
-            report.problems.append(Problem(folder / name, "stale: conda would read it instead of repodata.json"))
+            report.problems.append(Problem(folder / name, "stale: conda would read it instead of repodata.json", "stale"))
 
     listed = dict(listed_files(repodata))
     yanked = set(repodata.get("removed") or ())
     for name in sorted(on_disk - listed.keys() - yanked):
-        report.problems.append(Problem(folder / name, "package file not listed in repodata.json"))
+        report.problems.append(Problem(folder / name, "package file not listed in repodata.json", "unlisted"))
     todo = []
     for name, record in listed.items():
         try:
             RepodataRecord.from_raw(record, str(folder / REPODATA), f"{REPODATA}: {name}", subdir=folder.name)
         except BridgeError as exc:
-            report.problems.append(Problem(folder / name, exc.reason))
+            report.problems.append(Problem(folder / name, exc.reason, "bad-repodata"))
             continue
         expected = f"{record.get('name')}-{record.get('version')}-{record.get('build')}"
         if not is_package(name) or package_stem(name) != expected:
-            report.problems.append(Problem(folder / name, f"listed under a name that is not its name-version-build ({expected})"))
+            report.problems.append(Problem(folder / name, f"listed under a name that is not its name-version-build ({expected})", "bad-repodata"))
         elif record.get("subdir", folder.name) != folder.name:
-            report.problems.append(Problem(folder / name, f"record subdir {record.get('subdir')!r} in folder {folder.name!r}"))
+            report.problems.append(Problem(folder / name, f"record subdir {record.get('subdir')!r} in folder {folder.name!r}", "misfiled"))
         todo.append((folder / name, record))
     return todo
 
@@ -142,23 +146,23 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
     try:
         st = path.stat()
     except FileNotFoundError:
-        return Problem(path, "listed in repodata.json but missing")
+        return Problem(path, "listed in repodata.json but missing", "missing-file")
     kind = special_kind(st.st_mode)
     if kind is not None:
-        return Problem(path, f"is {kind}, not a package file")
+        return Problem(path, f"is {kind}, not a package file", "changed-file")
     size = st.st_size
     if size != record.get("size"):
-        return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}")
+        return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}", "changed-file")
     if hashes:
         md5, sha256, _ = file_digests(path)
         if sha256 != record.get("sha256"):
-            return Problem(path, "sha256 differs from repodata.json")
+            return Problem(path, "sha256 differs from repodata.json", "changed-file")
         if "md5" in record and md5 != record["md5"]:
-            return Problem(path, "md5 differs from repodata.json")
+            return Problem(path, "md5 differs from repodata.json", "changed-file")
         try:
             check_package(path)  # what publish's gate refuses, reported for packages already here
         except BridgeError as exc:
-            return Problem(path, exc.reason)
+            return Problem(path, exc.reason, "unsafe-package")
     return None
 
 
@@ -167,15 +171,15 @@ def _check_zst(folder: Path, report: VerifyReport) -> None:
     if not zst.exists():
         return
     if special_kind(zst.stat().st_mode) is not None:
-        report.problems.append(Problem(zst, "not a regular file"))
+        report.problems.append(Problem(zst, "not a regular file", "stale"))
         return
     try:
         same = zstandard.ZstdDecompressor().decompress(zst.read_bytes(), max_output_size=1 << 31) == (folder / REPODATA).read_bytes()
     except zstandard.ZstdError as exc:
-        report.problems.append(Problem(zst, f"not valid zstd ({exc})"))
+        report.problems.append(Problem(zst, f"not valid zstd ({exc})", "stale"))
         return
     if not same:
-        report.problems.append(Problem(zst, "stale: differs from repodata.json (conda reads the .zst first)"))
+        report.problems.append(Problem(zst, "stale: differs from repodata.json (conda reads the .zst first)", "stale"))
 
 
 def _temps(folder: Path) -> Iterable[Path]:

@@ -8,17 +8,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_PARTIAL, BridgeError
+from ..errors import EXIT_PARTIAL, BadInput, BridgeError
 from ..zstd_levels import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG
-from .channel import publish_and_report
+from .args import check_verify_env, check_zstd, checked, gather, given
 from .output import Output, exit_code_for, human_size
-from .verify import add_verify_options, verify_before_publish
+from .verify import add_verify_options
 
-if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
     from ..compression import ZstdSettings
     from ..convert import Converted
-    from ..plan import ConversionOptions
+    from ..plan import ConversionOptions, ExtrasChoice
     from ..progress import Mode
+
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -27,11 +28,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         parents=[common],
         help="convert wheels into conda packages",
         description=(
-            "Convert wheels (files, or directories of .whl files) into conda packages. "
-            "ROCm's rocm-V.tar.gz sdist becomes one rocm meta package per GPU family."
+            "Convert wheels (files, or folders holding them) into conda packages. "
+            "ROCm's rocm-V.tar.gz sdist becomes one rocm meta package per GPU family. "
+            "Conda packages are not converted again: 'publish' adds them to a channel."
         ),
     )
-    p.add_argument("inputs", nargs="*", metavar="WHEEL|SDIST|DIR")
+    p.add_argument("inputs", nargs="*", metavar="WHEEL|ROCM_SDIST|DIR")
     p.add_argument("-o", "--output-dir", type=Path, help="where packages are written (default: current directory; with --channel: straight into the channel)")
     p.add_argument("--format", choices=["conda", "tar.bz2", "tree"], default="conda", help="package format (default: conda)")
     p.add_argument("--channel", type=Path, help="publish the packages into this local channel")
@@ -39,10 +41,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--dry-run", action="store_true", help="write nothing: print the plan of every package, as 'wheel2conda inspect' does")
     add_conversion_arguments(p)
     add_zstd_arguments(p)
-    p.add_argument("-j", "--jobs", type=non_negative, default=0, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
-    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto", help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s)")
+    p.add_argument("-j", "--jobs", type=non_negative, help="wheels converted at once, each in its own process (default: 0 = one per core, at most one per wheel and per 64 MiB of payload)")
+    p.add_argument("--progress", choices=["auto", "bar", "lines", "none"], help="progress display on stderr (default: a bar on a terminal, else a line per wheel and every 30 s; none with -q or --json)")
     add_verify_options(p, flag=True)  # --verify (issue 10)
-    p.set_defaults(func=run, usage_error=p.error)
+    p.set_defaults(func=checked(run), usage_error=p.error)
 
 
 def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: bool = True) -> None:
@@ -55,8 +57,8 @@ def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: b
     p.add_argument("--subdir", action="append", default=[], help="only build this conda subdir (repeatable; e.g. osx-arm64 of a universal2 wheel)")
     if inputs_are_wheels:
         p.add_argument("--python", dest="pythons", action="append", default=[], metavar="X.Y", help="only build for this Python (repeatable; for multi-ABI tag sets)")
-    p.add_argument("--name", help="conda package name (default: the PyPI name, normalised)")
-    p.add_argument("--name-map", choices=["pypi", "conda-forge"], default="pypi", help="dependency names: keep PyPI names (default) or use conda-forge's")
+    p.add_argument("--name", help="conda package name of the one distribution given (default: the PyPI name, normalised)")
+    p.add_argument("--name-map", choices=["pypi", "conda-forge"], help="dependency names: keep PyPI names (default) or use conda-forge's")
     p.add_argument("--name-overrides", type=Path, metavar="YAML", help="extra PyPI → conda name mappings")
     p.add_argument("--depends", action="append", default=[], metavar="SPEC", help="add a run dependency (repeatable)")
     gpu = p.add_argument_group("GPU variants (docs/gpu.md)")
@@ -65,7 +67,12 @@ def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: b
     if inputs_are_wheels:
         gpu.add_argument("--rocm-meta", metavar="VERSION", help="also build the rocm meta package VERSION for --gpu-family, without the sdist")
         gpu.add_argument("--rocm-extra", action="append", default=[], metavar="EXTRA", help="put rocm's EXTRA (devel, ...) into the rocm meta packages (repeatable)")
-    gpu.add_argument("--no-extras-packages", dest="extras_packages", action="store_false", help="do not build <name>-with-<extra> metapackages for a wheel's extras")
+    p.add_argument(
+        "--extras",
+        type=extras_choice,
+        metavar="all|none|NAME,...",
+        help="which of a wheel's extras become <name>-with-<extra> packages, what 'pip install name[extra]' means in conda (default: all; README 'Extras')",
+    )
     links = p.add_argument_group("symlinks (linux-* and osx-* packages only; never win-* or noarch; docs/symlinks.md)")
     links.add_argument("--no-dedup", dest="dedup", action="store_false", help="keep identical files of a library alias chain (libX.so, libX.so.1, ...) as copies instead of one file plus links")
     links.add_argument("--soname-links", action="store_true", help="add libX.so -> libX.so.N links for shared libraries shipped only under their ELF SONAME (linux-*)")
@@ -76,7 +83,7 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("compression (.conda; docs/performance.md)")
     g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
     g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (40-50x the CPU time of the default)")
-    g.add_argument("--zstd-threads", type=non_negative, default=0, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
+    g.add_argument("--zstd-threads", type=non_negative, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
     g.add_argument(
         "--zstd-window-log",
         type=int,
@@ -85,12 +92,22 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def extras_choice(text: str) -> ExtrasChoice:
+    from ..plan import ExtrasChoice
+
+    try:
+        return ExtrasChoice.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
     from ..compression import ZstdSettings
 
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
+    threads = args.zstd_threads if args.zstd_threads is not None else 0
     try:
-        return ZstdSettings(level=level, threads=args.zstd_threads, window_log=args.zstd_window_log)
+        return ZstdSettings(level=level, threads=threads, window_log=args.zstd_window_log)
     except ValueError as exc:
         raise BridgeError(None, str(exc)) from None
 
@@ -118,12 +135,12 @@ def checked_specs(specs: list[str]) -> tuple[str, ...]:
 def options_from(args: argparse.Namespace) -> ConversionOptions:
     from ..links import LinkOptions
     from ..model.conda import conda_name_problem
-    from ..plan import ConversionOptions
+    from ..plan import ALL_EXTRAS, ConversionOptions
     from ..translate.names import NameMap, NameMapError
     from ..translate.variants import FamilyError, choose_family
 
     try:
-        names = NameMap.create(args.name_map, args.name_overrides)
+        names = NameMap.create(args.name_map or "pypi", args.name_overrides)
     except NameMapError as exc:
         raise BridgeError(args.name_overrides, str(exc)) from None
     try:
@@ -140,35 +157,64 @@ def options_from(args: argparse.Namespace) -> ConversionOptions:
         extra_depends=checked_specs(args.depends),
         name=args.name,
         gpu_family=family,
-        extras_packages=args.extras_packages,
+        extras=args.extras if args.extras is not None else ALL_EXTRAS,
         links=LinkOptions(dedup=args.dedup, soname_links=args.soname_links, expand_devel=args.expand_devel),
     )
 
 
-def collect_inputs(raw: list[str], out: Output) -> list[Path]:
-    """Wheels and ROCm's meta sdist; other sdists found in directories are skipped with a warning."""
-    from ..convert import expand_inputs
-    from ..metapackages import is_rocm_sdist
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse combinations that contradict each other or would do nothing (one line naming both)."""
+    check_zstd(args, args.format)
+    if args.force and args.channel is None:
+        raise BadInput(None, "--force has no effect without --channel (it replaces a file published in a channel)", hint="add --channel CHANNEL, or drop --force")
+    if args.dry_run:
+        for dest, option in (("verify", "--verify"), ("force", "--force")):
+            if given(args, dest):
+                raise BadInput(None, f"--dry-run and {option} contradict each other (--dry-run writes and publishes nothing)", hint="give one of them")
+        for dest, option in (("jobs", "--jobs"), ("progress", "--progress"), ("zstd_level", "--zstd-level"), ("release", "--release"), ("zstd_threads", "--zstd-threads"), ("zstd_window_log", "--zstd-window-log")):
+            if given(args, dest):
+                raise BadInput(None, f"{option} has no effect with --dry-run (nothing is compressed or written)", hint=f"drop {option}, or --dry-run")
+    for dest, option in (("quiet", "-q/--quiet"), ("json", "--json")):
+        if getattr(args, dest, False) and args.progress not in (None, "none"):
+            raise BadInput(None, f"{option} and --progress {args.progress} contradict each other ({option} prints no progress)", hint="give one of them")
+    if args.verify and args.format == "tree":
+        raise BadInput(None, "--verify has no effect with --format tree (a tree cannot be installed)", hint="use --format conda or tar.bz2")
+    if args.channel is not None and args.format == "tree":
+        raise BadInput(None, "--channel and --format tree contradict each other (a tree cannot be published)", hint="use --format conda or tar.bz2")
+    check_verify_env(args, enabled=args.verify and not args.dry_run)
 
-    result: list[Path] = []
-    for item in raw:
-        found = expand_inputs([item], (".whl", ".tar.gz"))
-        if Path(item).is_dir():
-            for path in [f for f in found if f.name.endswith(".tar.gz") and not is_rocm_sdist(f)]:
-                out.warn(f"{path}: skipped: only wheels and ROCm's rocm-VERSION.tar.gz are converted")
-                found.remove(path)
-        result.extend(found)
-    return result
+
+def check_inputs(args: argparse.Namespace, inputs: list[Path]) -> None:
+    """Options that apply to some inputs only: ``--name`` (one distribution), ``--rocm-extra`` (rocm)."""
+    from ..inputs import kind_of
+
+    wheels = [p for p in inputs if kind_of(p) == "wheel"]
+    if args.name and len(wheels) > 1:
+        shown = ", ".join(p.name for p in wheels[:3]) + (", ..." if len(wheels) > 3 else "")
+        raise BadInput(None, f"--name names one distribution's package, but {len(wheels)} wheels were given ({shown})", hint="convert them one at a time, or drop --name")
+    if getattr(args, "rocm_extra", None) and not (args.rocm_meta or any(kind_of(p) == "rocm-sdist" for p in inputs)):
+        raise BadInput(None, "--rocm-extra has no effect without the rocm sdist or --rocm-meta", hint="give rocm-VERSION.tar.gz or --rocm-meta VERSION, or drop --rocm-extra")
+
+
+def collect_inputs(args: argparse.Namespace, out: Output) -> list[Path]:
+    """Wheels and ROCm's meta sdist, from files and folders (others in folders are skipped with a warning)."""
+    inputs = gather(out, args.inputs, ("wheel", "rocm-sdist"), what="wheels", noun="wheel").files
+    check_inputs(args, inputs)
+    return inputs
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    zstd = zstd_settings(args)
-    options = options_from(args)
+    import tempfile
+
+    from .channel import publish_and_report
+    from .verify import verify_before_publish
+
+    check_options(args)
     if not args.inputs and not args.rocm_meta:
         args.usage_error("give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
-    inputs = collect_inputs(args.inputs, out)
-    if args.channel is not None and args.format == "tree":
-        raise BridgeError(None, "--format tree cannot be published; use conda or tar.bz2")
+    inputs = collect_inputs(args, out)
+    zstd = zstd_settings(args)
+    options = options_from(args)
     if args.dry_run:
         from .inspect import report_plans  # imports this module
 
@@ -185,27 +231,35 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out_dir = staging.enter_context(staging_dir(args.channel))
         else:
             out_dir = Path.cwd()
-    mode: Mode = "none" if (out.quiet or out.json) else args.progress
+    mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")
     try:
         results = convert_inputs(args, out, inputs, out_dir, options, zstd, mode)
+        warn_unmatched_extras(out, options, results)
         produced = [o for r in results for o in r.outputs]
         if args.verify and produced and args.format != "tree":
             if not verify_before_publish(out, args, produced, args.channel):
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
-            publish_and_report(out, args.channel, produced, args.force, key="published", move=staging is not None)
-            if staging is not None:  # report where the packages are now and what they came from, not the staging folder
-                made_from = {str(o): str(r.source) for r in results for o in r.outputs}
+            made_from = {o: r.source for r in results for o in r.outputs}
+            publish_and_report(out, args.channel, produced, args.force, key="published", move=staging is not None, made_from=made_from)
+            if staging is not None:  # report where the packages are now, not the staging folder
                 for item in out.items:
                     item["output"] = str(args.channel / Path(item["output"]).relative_to(out_dir))
-                for item in out.extra.get("published", []):
-                    item["source"] = made_from.get(item["source"], item["source"])
     finally:
         if staging is not None:
             staging.close()
         if made_channel and args.channel.is_dir() and not any(args.channel.iterdir()):
             args.channel.rmdir()
     return exit_code_for([r.error for r in results])
+
+
+def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list[Converted]) -> None:
+    """``--extras NAME`` that no converted wheel declares: say so (a typo would otherwise pass silently)."""
+    if not options.extras.names:
+        return
+    built = {p.about.get("extra", {}).get("wheel2conda", {}).get("extra") for r in results for p in r.packages}
+    for name in sorted(options.extras.names - built):
+        out.warn(f"--extras {name}: no wheel given declares the extra '{name}'")
 
 
 def convert_inputs(
@@ -248,7 +302,7 @@ def convert_inputs(
                 report_ready()
 
         report_ready()  # sdists given before the first wheel
-        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs, progress=progress, on_done=on_done)
+        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs or 0, progress=progress, on_done=on_done)
     report_ready()
     if args.rocm_meta:
         meta(len(inputs), None, args.rocm_meta)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BridgeError
-from .convert import add_conversion_arguments, options_from
+from .args import checked, gather
+from .convert import add_conversion_arguments, check_inputs, options_from
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
@@ -31,20 +32,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("inputs", nargs="*", metavar="WHEEL|PKG|SDIST|DIR")
     p.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="package format the file names are shown for (default: conda)")
     add_conversion_arguments(p)
-    p.set_defaults(func=run, usage_error=p.error)
+    p.set_defaults(func=checked(run), usage_error=p.error)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from ..convert import expand_inputs
-    from ..inspect import INPUT_SUFFIXES, is_inspectable
-
-    options = options_from(args)
     if not args.inputs and not args.rocm_meta:
         args.usage_error("give wheels, conda packages, directories or the rocm sdist (or --rocm-meta VERSION)")
-    inputs: list[Path] = []
-    for raw in args.inputs:
-        found = expand_inputs([raw], INPUT_SUFFIXES)
-        inputs += [f for f in found if is_inspectable(f)] if Path(raw).is_dir() else found
+    inputs = gather(out, args.inputs, ("wheel", "conda", "rocm-sdist"), what="wheels or conda packages", noun="file").files
+    check_inputs(args, inputs)
+    options = options_from(args)
     return report_plans(out, args, inputs, options)
 
 

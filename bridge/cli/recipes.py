@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, EXIT_PARTIAL
-from ..recipes.cachedir import default_cache_dir
-from .convert import add_zstd_arguments, zstd_settings
+from .args import check_zstd, checked
+from .convert import add_zstd_arguments, extras_choice, zstd_settings
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
@@ -29,18 +29,24 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     r.add_argument("--config", type=Path, default=Path("recipes/sources.yaml"), help="sources config; recipes are written next to it (default: recipes/sources.yaml)")
     r.add_argument("--check", action="store_true", help="write nothing; exit 1 when the recipes are not up to date")
     add_http_arguments(r)
-    r.set_defaults(func=run_regenerate)
+    r.set_defaults(func=checked(run_regenerate))
 
     b = actions.add_parser("build", parents=[common], help="convert and publish the recipes that changed", description="Convert every recipe whose content is not yet in the channel and publish it, one recipe at a time (all of its packages or none).")
     b.add_argument("--recipes", type=Path, default=Path("recipes"), help="recipes folder (default: recipes)")
     b.add_argument("--channel", type=Path, default=Path("channel"), help="local channel to publish into (default: channel)")
-    b.add_argument("--cache", type=Path, help=f"download cache (default: $WHEEL2CONDA_CACHE or {default_cache_dir()})")
+    b.add_argument("--cache", type=Path, help="download cache (default: $WHEEL2CONDA_CACHE, else the platform's user cache folder)")
     b.add_argument("--only", action="append", default=[], metavar="RECIPE", help="only this recipe or folder (e.g. torch/cu124; repeatable)")
     b.add_argument("--force", action="store_true", help="rebuild even when the channel is up to date")
     b.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="package format (default: conda)")
+    b.add_argument(
+        "--extras",
+        type=extras_choice,
+        metavar="all|none|NAME,...",
+        help="which extras become <name>-with-<extra> packages, for every recipe (default: each recipe's 'extras', else all)",
+    )
     add_zstd_arguments(b)
     add_http_arguments(b)
-    b.set_defaults(func=run_build)
+    b.set_defaults(func=checked(run_build))
 
 
 def add_http_arguments(p: argparse.ArgumentParser) -> None:
@@ -89,6 +95,7 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
     from ..recipes.build import build
 
     out.command = "recipes build"
+    check_zstd(args, args.format)
     report = build(
         args.recipes,
         args.channel,
@@ -98,6 +105,7 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
         force=args.force,
         fmt=args.format,
         zstd=zstd_settings(args),
+        extras=args.extras,
         log=out.detail,
     )
     for error in report.errors:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import BadInput
+from .args import check_zstd, checked, given
 from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
 from .output import Output, exit_code_for
 
@@ -13,6 +15,27 @@ DRIFT_POLICY = (
     "files changed since install are packed as they are now, missing files are left out, "
     "and files added after install are packed; the output's RECORD/paths.json describe what was packed"
 )
+
+#: Options that shape conda packages only (dest → option), refused with ``--to wheel``.
+CONDA_ONLY = {
+    "format": "--format",
+    "build_number": "--build-number",
+    "subdir": "--subdir",
+    "name": "--name",
+    "name_map": "--name-map",
+    "name_overrides": "--name-overrides",
+    "depends": "--depends",
+    "gpu_family": "--gpu-family",
+    "index_url": "--index-url",
+    "extras": "--extras",
+    "dedup": "--no-dedup",
+    "soname_links": "--soname-links",
+    "expand_devel": "--no-expand-devel",
+    "zstd_level": "--zstd-level",
+    "release": "--release",
+    "zstd_threads": "--zstd-threads",
+    "zstd_window_log": "--zstd-window-log",
+}
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -30,18 +53,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--to", choices=["wheel", "conda"], default="wheel", help="output kind (default: wheel)")
     p.add_argument("-o", "--output-dir", type=Path, default=Path.cwd(), help="where to write (default: current directory; conda packages go to OUTPUT_DIR/<subdir>/)")
     p.add_argument("--strict", action="store_true", help="refuse a distribution whose files differ from its RECORD")
-    p.add_argument("--format", choices=["conda", "tar.bz2"], default="conda", help="with --to conda: package format")
+    p.add_argument("--format", choices=["conda", "tar.bz2"], help="with --to conda: package format (default: conda)")
     add_conversion_arguments(p, inputs_are_wheels=False)  # with --to conda: as for wheel2conda convert
     add_zstd_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=checked(run))
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if args.to == "wheel":
+        for dest, option in CONDA_ONLY.items():
+            if given(args, dest):
+                raise BadInput(None, f"{option} has no effect with --to wheel (it shapes conda packages)", hint=f"add --to conda, or drop {option}")
+    check_zstd(args, args.format)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from ..repack import repack
     from ..sources.installed import EnvironmentLayout, default_python
 
+    check_options(args)
     layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
-    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), fmt=args.format, zstd=zstd_settings(args))
+    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), fmt=args.format or "conda", zstd=zstd_settings(args))
     for result in results:
         for line in result.drift.lines():
             out.warn(f"{result.name}: {line}")

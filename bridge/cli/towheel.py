@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BridgeError
+from .args import checked, gather
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
 
@@ -21,9 +22,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "to-wheel",
         parents=[common],
         help="convert conda packages into wheels",
-        description="Convert conda packages (.conda, .tar.bz2, or directories of them) into wheels that pip installs.",
+        description=(
+            "Convert conda packages into wheels that pip installs: package files, or folders holding them "
+            "(a channel, or what 'convert -o' wrote; their <subdir>/ folders are read). "
+            "Of a folder, the newest build of each package (by version, then build number) is converted."
+        ),
     )
-    p.add_argument("inputs", nargs="+", metavar="PKG|DIR")
+    p.add_argument("inputs", nargs="+", metavar="PKG|CHANNEL|DIR")
     p.add_argument("-o", "--output-dir", type=Path, default=None, help="where wheels are written (default: current directory)")
     p.add_argument("--data-only", action="store_true", help="allow packages with nothing in site-packages (their files install under the environment prefix)")
     p.add_argument("--keep-placeholders", action="store_true", help="ship files that carry a prefix placeholder unchanged instead of refusing them")
@@ -36,7 +41,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--variant", action="store_true", help="DRAFT PEP 825: add a wheel-variant label to the file name and write variant.json")
     p.add_argument("--variant-label", help="with --variant: the label (default: derived from the build string)")
     p.add_argument("--variant-property", action="append", default=[], metavar="'NS :: FEATURE :: VALUE'", help="with --variant: add a property (repeatable)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=checked(run))
 
 
 def glibc_version(text: str) -> tuple[int, int]:
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
     results: list[WheelResult] = []
-    for path in conda_inputs(args.inputs):
+    for path in packages_to_convert(args, out):
         started = time.monotonic()
         done = convert_to_wheel(path, out_dir, options)
         results.append(done)
@@ -92,23 +97,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return exit_code_for([r.error for r in results])
 
 
-def conda_inputs(raw: list[str]) -> list[Path]:
-    """Packages as given; a directory gives its packages, or those of its subdir folders (the
-    layout ``convert -o`` and channels have: ``out/noarch/…``, ``out/linux-64/…``)."""
-    from ..convert import expand_inputs
-    from ..sources.conda import SUFFIXES
+def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
+    """Files as given; of each folder, the newest build of each package name per subdir."""
+    from ..channel.newest import newest_builds
 
-    paths: list[Path] = []
-    for text in raw:
-        folder = Path(text)
-        subdirs = sorted(d for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
-        direct = [p for p in folder.iterdir() if p.is_file() and p.name.endswith(SUFFIXES)] if folder.is_dir() else []
-        nested = [d for d in subdirs if any(p.is_file() and p.name.endswith(SUFFIXES) for p in d.iterdir())]
-        if folder.is_dir() and not direct and nested:
-            paths += expand_inputs(nested, SUFFIXES)
-        else:
-            paths += expand_inputs([text], SUFFIXES)
-    return paths
+    inputs = gather(out, args.inputs, ("conda",), what="conda packages", noun="conda package")
+    named = {Path(raw) for raw in args.inputs if not Path(raw).is_dir()}
+    chosen: list[Path] = [*named]
+    for folder in inputs.folders:
+        newest = newest_builds(folder.files)
+        older = len(folder.files) - len(newest)
+        if older:
+            out.info(f"{folder.path}: converting the newest build of each package: {len(newest)} of {len(folder.files)} (-v lists the others)")
+            for path in folder.files:
+                if path not in newest:
+                    out.detail(f"  older build, not converted: {path}")
+        chosen += newest
+    keep = set(chosen)
+    return list(dict.fromkeys(f for f in inputs.files if f in keep))
 
 
 def report(out: Output, done: WheelResult, seconds: float) -> None:

@@ -25,7 +25,7 @@ from ..convert import convert_wheel
 from ..metapackages import convert_rocm_meta
 from ..errors import BadInput, BridgeError
 from ..fsutil import atomic_write, staging_dir
-from ..plan import PackageFormat
+from ..plan import ExtrasChoice, PackageFormat
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
@@ -120,9 +120,13 @@ def build(
     force: bool = False,
     fmt: PackageFormat = "conda",
     zstd: ZstdSettings | None = None,
+    extras: ExtrasChoice | None = None,
     log: Log = lambda _m: None,
 ) -> BuildReport:
-    """Build and publish every recipe under ``root`` whose content is not yet in ``channel``."""
+    """Build and publish every recipe under ``root`` whose content is not yet in ``channel``.
+
+    ``extras`` overrides every recipe's choice of extras packages (and counts as a change).
+    """
     if not Path(root).is_dir():
         raise BadInput(root, "no such recipes folder", hint="run 'wheel2conda recipes regenerate' first, or pass --recipes DIR")
     report = BuildReport()
@@ -135,13 +139,13 @@ def build(
     cache = DownloadCache(cache_dir or default_cache_dir(), http)
     for recipe_id in sorted(recipes):
         path = recipes[recipe_id].path
-        digest = content_hash(path.read_text(encoding="utf-8"))
+        digest = content_hash(path.read_text(encoding="utf-8") + (f"\n# --extras {extras}\n" if extras is not None else ""))
         entry = state.get(recipe_id) or {}
         if not force and entry.get("hash") == digest and entry.get("packages") and all(p in indexed for p in entry["packages"]):
             report.items.append(BuildItem(recipe_id, "unchanged", list(entry["packages"])))
             continue
         started = time.monotonic()
-        item = _build_one(recipes[recipe_id].recipe, root, channel, cache, fmt, zstd, log)
+        item = _build_one(recipes[recipe_id].recipe, root, channel, cache, fmt, zstd, log, extras)
         item.seconds = time.monotonic() - started
         if item.status == "built":
             _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
@@ -151,10 +155,12 @@ def build(
     return report
 
 
-def _build_one(recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log) -> BuildItem:
+def _build_one(
+    recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log, extras: ExtrasChoice | None = None
+) -> BuildItem:
     item = BuildItem(recipe.id, "failed")
     try:
-        options = recipe.conversion_options(root)
+        options = recipe.conversion_options(root, extras)
         sources: list[tuple[SourceFile, Path]] = []
         for f in recipe.files:
             log(f"{recipe.id}: fetching {f.name}")

@@ -18,6 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..limits import read_small_file
 from ..errors import BadInput
+from ..plan import ExtrasChoice
 
 Policy = Literal["nightly", "release", "any"]
 POLICIES: tuple[str, ...] = ("nightly", "release", "any")
@@ -74,6 +75,7 @@ class Source:
     build_number: int = 0
     names: str = "pypi"
     name_overrides: str | None = None  # path relative to the config file
+    extras: str | None = None  # ``--extras`` for its recipes (all, none, NAME,...); None: the default
 
     def targets(self, aliases: dict[str, str]) -> list[IndexTarget]:
         """Concrete indexes: one per family for a ``{family}`` template, else the index itself."""
@@ -122,13 +124,13 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
     data = where.mapping(raw, "", {"families", "defaults", "sources"})
     families = where.mapping(data.get("families") or {}, "families", {"aliases"})
     aliases = {str(k): str(v) for k, v in where.mapping(families.get("aliases") or {}, "families.aliases", None).items()}
-    defaults = where.mapping(data.get("defaults") or {}, "defaults", {"versions", "python", "platforms", "build_number", "names", "name_overrides"})
+    defaults = where.mapping(data.get("defaults") or {}, "defaults", {"versions", "python", "platforms", "build_number", "names", "name_overrides", "extras"})
     base_rule = PackageRule("", _versions(where, defaults.get("versions"), "defaults.versions", VersionPolicy()), _strings(where, defaults.get("python"), "defaults.python"), _strings(where, defaults.get("platforms"), "defaults.platforms"))
     sources: list[Source] = []
     seen: set[str] = set()
     for i, entry in enumerate(where.sequence(data.get("sources"), "sources")):
         at = f"sources[{i}]"
-        src = where.mapping(entry, at, {"name", "index", "families", "variant", "packages", "versions", "python", "platforms", "build_number", "names", "name_overrides"})
+        src = where.mapping(entry, at, {"name", "index", "families", "variant", "packages", "versions", "python", "platforms", "build_number", "names", "name_overrides", "extras"})
         name = where.required_str(src, "name", at)
         if src.get("variant") is None and not _SAFE_VARIANT.match(name):
             raise where.error(at, f"source name {name!r} names the recipes' variant folder: it must be a simple folder name")
@@ -160,6 +162,13 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
         if not isinstance(build_number, int) or build_number < 0:
             raise where.error(at, "build_number must be a non-negative integer")
         overrides = src.get("name_overrides", defaults.get("name_overrides"))
+        extras = src.get("extras", defaults.get("extras"))
+        if extras is not None:
+            extras = ",".join(map(str, extras)) if isinstance(extras, list) else str(extras)
+            try:
+                ExtrasChoice.parse(extras)
+            except ValueError as exc:
+                raise where.error(at, f"extras: {exc}") from None
         sources.append(
             Source(
                 name=name,
@@ -170,6 +179,7 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
                 build_number=build_number,
                 names=names,
                 name_overrides=str(overrides) if overrides else None,
+                extras=extras,
             )
         )
     if not sources:

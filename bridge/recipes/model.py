@@ -18,7 +18,7 @@ import yaml
 
 from ..limits import read_small_file
 from ..errors import BadInput
-from ..plan import ConversionOptions
+from ..plan import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 
 RECIPE_FILE = "wheel2conda.yaml"
@@ -65,6 +65,7 @@ class Recipe:
     index_family: str | None = None
     names: str = "pypi"
     name_overrides: str | None = None  # relative to the recipes folder
+    extras: str | None = None  # which extras become packages (all, none, NAME,...); None: the default (all)
     subdirs: tuple[str, ...] = ()
     pythons: tuple[str, ...] = ()
     meta_requires: tuple[str, ...] = ()
@@ -88,6 +89,8 @@ class Recipe:
         conversion["names"] = self.names
         if self.name_overrides:
             conversion["name_overrides"] = self.name_overrides
+        if self.extras is not None:
+            conversion["extras"] = self.extras
         if self.subdirs:
             conversion["subdirs"] = sorted(self.subdirs)
         if self.pythons:
@@ -131,6 +134,7 @@ class Recipe:
                 index_family=conversion.get("index_family", conversion.get("gpu_family")),
                 names=str(conversion.get("names", "pypi")),
                 name_overrides=conversion.get("name_overrides"),
+                extras=str(conversion["extras"]) if conversion.get("extras") is not None else None,
                 subdirs=tuple(conversion.get("subdirs") or ()),
                 pythons=tuple(str(p) for p in conversion.get("python") or ()),
                 meta_requires=tuple(meta.get("requires") or ()),
@@ -169,9 +173,16 @@ class Recipe:
             raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})", hint="regenerate it ('wheel2conda recipes regenerate') or fix the YAML") from None
         return cls.from_dict(data, path)
 
-    def conversion_options(self, root: Path) -> ConversionOptions:
+    def conversion_options(self, root: Path, extras: ExtrasChoice | None = None) -> ConversionOptions:
+        """How to convert; ``extras`` (``recipes build --extras``) overrides the recipe's own."""
         overrides = root / self.name_overrides if self.name_overrides else None
+        if extras is None:
+            try:
+                extras = ExtrasChoice.parse(self.extras) if self.extras is not None else ALL_EXTRAS
+            except ValueError as exc:
+                raise BadInput(root / self.id, f"conversion.extras: {exc}", hint="write all, none or NAME,NAME,...") from None
         return ConversionOptions(
+            extras=extras,
             build_number=self.build_number,
             names=NameMap.create(self.names, overrides),  # type: ignore[arg-type]
             subdirs=(*self.subdirs, "noarch") if self.subdirs else (),  # pure wheels always pass

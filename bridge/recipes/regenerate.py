@@ -148,6 +148,7 @@ def _recipes_for(
             index_family=target.index_family,
             names=source.names,
             name_overrides=source.name_overrides,
+            extras=source.extras,
             subdirs=tuple(sorted(rule.platforms)),
             pythons=tuple(sorted(rule.python)),
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -247,16 +247,18 @@ def python_split(
     )
 
 
-def os_split(requirements: Iterable[Requirement], context: MarkerContext, *, extras: bool = True) -> tuple[str, ...]:
+def os_split(requirements: Iterable[Requirement], context: MarkerContext, *, extras: bool | Callable[[str], bool] = True) -> tuple[str, ...]:
     """OS virtual packages to split a noarch package by; ``()`` when splitting does not help.
 
     Of no split, ``__unix``/``__win`` and ``__linux``/``__osx``/``__win``, the coarsest one
-    that leaves the fewest dependencies kept where their marker is false.  With ``extras``
-    false, requirements that only an extra pulls in do not count.
+    that leaves the fewest dependencies kept where their marker is false.  Requirements that
+    only an extra pulls in count when ``extras`` is true, or is a predicate true for one of
+    their (normalised) extras: the extras packages that will be built.
     """
     if len(context.platforms) < 2:
         return ()
-    markers = [r.marker for r in requirements if r.marker is not None and (extras or not marker_extras(r.marker))]
+    wanted = extras if callable(extras) else (lambda _extra: bool(extras))
+    markers = [r.marker for r in requirements if r.marker is not None and (not (used := marker_extras(r.marker)) or any(map(wanted, used)))]
     best: tuple[str, ...] = ()
     best_cost = _overreach(markers, context)
     for split in OS_SPLITS:
