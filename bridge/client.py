@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +162,109 @@ def run_in_prefix(prefix: Path, *argv: str, **kw: Any) -> subprocess.CompletedPr
     kw.setdefault("check", False)
     kw.setdefault("timeout", 120)
     return subprocess.run(cmd, env=env, **kw)
+
+
+# --------------------------------------------------------------------------- installing in a child process
+
+
+@dataclass(frozen=True)
+class InstalledRecord:
+    """What :func:`install_isolated` reports of each installed package."""
+
+    name: str  # normalized conda name
+    version: str
+    build: str
+    subdir: str
+    file_name: str
+    url: str
+    depends: tuple[str, ...] = ()
+
+
+class InstallFailed(RuntimeError):
+    """The installer reported an error (``kind``: its exception class) or died (``signal``)."""
+
+    def __init__(self, message: str, kind: str, signal_name: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.signal_name = signal_name
+
+
+#: Runs :func:`install` for the JSON request in argv[1]; prints one JSON line: the records, or
+#: the error's class and message.
+_CHILD = r"""
+import json, os, sys
+from pathlib import Path
+from bridge.client import SolveError, install
+request = json.loads(sys.argv[1])
+try:
+    records = install(
+        request["channels"], request["specs"], Path(request["prefix"]), platform=request["platform"],
+        virtual_packages=request["virtual_packages"], cache_dir=Path(request["cache_dir"]),
+    )
+except SolveError as exc:
+    result = {"error": "SolveError", "message": str(exc)}
+except ValueError as exc:
+    result = {"error": "ValueError", "message": str(exc)}
+except Exception as exc:
+    result = {"error": type(exc).__name__, "message": str(exc)}
+else:
+    result = {"records": [
+        {"name": r.name.normalized, "version": str(r.version), "build": str(r.build), "subdir": r.subdir, "file_name": r.file_name, "url": r.url, "depends": [str(d) for d in r.depends]}
+        for r in records
+    ]}
+print(json.dumps(result), flush=True)
+os._exit(0)  # no interpreter shutdown: tokio worker threads of a failed install can crash in it
+"""
+
+
+def install_isolated(
+    channels: Sequence[Path | str],
+    specs: Sequence[str],
+    prefix: Path,
+    *,
+    platform: str = HOST_SUBDIR,
+    virtual_packages: Sequence[str] = (),
+    cache_dir: Path,
+    timeout_s: float = 1800.0,
+) -> list[InstalledRecord]:
+    """:func:`install` in a child process, returning only once it has exited.
+
+    When this returns or raises, nothing is still writing into ``prefix`` (py-rattler's
+    installer runs tokio worker threads; cleaning up while they run races them), and a crash
+    of the installer (a segfault in a worker thread) is an :class:`InstallFailed` naming the
+    signal instead of the death of the caller.  Raises :class:`SolveError` when unsolvable,
+    ``ValueError`` for a malformed virtual package, :class:`InstallFailed` otherwise.
+    """
+    request = {
+        "channels": [channel_location(c) for c in channels],
+        "specs": list(specs),
+        "prefix": str(prefix),
+        "platform": platform,
+        "virtual_packages": list(virtual_packages),
+        "cache_dir": str(cache_dir),
+    }
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME",)}
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, json.dumps(request)], capture_output=True, text=True, env=env, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired:
+        raise InstallFailed(f"the installer did not finish within {timeout_s:.0f} s", "Timeout") from None
+    lines = done.stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])  # printed before any crash at exit: the real outcome
+    except (IndexError, ValueError):
+        if done.returncode < 0:
+            name = signal.Signals(-done.returncode).name
+            raise InstallFailed(f"the installer crashed ({name})", "Crash", name) from None
+        tail = " ".join(done.stderr.strip().splitlines()[-1:]) or f"exit status {done.returncode}"
+        raise InstallFailed(f"the installer failed ({tail})", "Crash") from None
+    if "records" in result:
+        return [InstalledRecord(**{**r, "depends": tuple(r.get("depends") or ())}) for r in result["records"]]
+    if result["error"] == "SolveError":
+        raise SolveError(result["message"])
+    if result["error"] == "ValueError":
+        raise ValueError(result["message"])
+    raise InstallFailed(result["message"], result["error"])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .compression import ZstdSettings, default_threads
+from .limits import special_kind
 from .errors import BadInput, BridgeError
 from .fsutil import contained_output
 from .model import Distribution
@@ -49,7 +50,8 @@ def expand_inputs(paths: Iterable[str | Path], suffixes: tuple[str, ...] = (".wh
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(suffixes))
+            # special files (FIFOs, sockets) are kept, so that opening refuses them by name
+            found = sorted(p for p in path.iterdir() if p.name.endswith(suffixes) and not p.is_dir())
             if not found:
                 raise BadInput(path, f"directory holds no {' or '.join(suffixes)} files", hint="give the files themselves, or the directory that holds them")
             result.extend(found)
@@ -119,6 +121,9 @@ def plan_wheel(path: Path, options: ConversionOptions) -> list[CondaPackage]:
 def payload_size(path: Path) -> int:
     """Uncompressed bytes of a wheel (from its zip directory; the file size if it is not a zip)."""
     try:
+        if special_kind(path.stat().st_mode) is not None:
+            return 0  # never opened: refused when converted
+
         with zipfile.ZipFile(path) as zf:
             return sum(i.file_size for i in zf.infolist())
     except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, ValueError):  # refused when read, one input at a time

@@ -116,3 +116,69 @@ def copy_stream(src: Callable[[int], bytes], write: Callable[[bytes], object], s
         write(chunk)
         done += len(chunk)
     return done
+
+
+#: Most bytes looked at to find a script's first line (a longer shebang line is left as it is).
+FIRST_LINE_LIMIT = 8192
+
+
+def read_first_line(stream: BinaryIO | VerifyingReader, limit: int = FIRST_LINE_LIMIT) -> tuple[bytes, bytes]:
+    """``(first line with its newline, bytes read past it)``, looking at no more than ``limit`` bytes."""
+    head = b""
+    while len(head) < limit and not head.endswith(b"\n"):
+        piece = stream.read(min(256, limit - len(head)))
+        if not piece:
+            break
+        cut = piece.find(b"\n")
+        if cut >= 0:
+            # give back what follows the newline: keep it as the start of the rest
+            return head + piece[: cut + 1], piece[cut + 1 :]
+        head += piece
+    return head, b""
+
+
+class HeadReplaced:
+    """A stream whose first ``skip`` bytes are replaced by ``head`` (a rewritten shebang line).
+
+    Reads the rest of ``raw`` in chunks: memory is bounded whatever the size of the member.
+    With ``expected`` (a sha256 hex digest), :meth:`verify` checks the bytes served.
+    """
+
+    def __init__(self, raw: BinaryIO, head: bytes, skip: int, *, where: str = "", label: str = "", expected: str | None = None):
+        self._raw, self._pending, self._skip = raw, head, skip
+        self._where, self._label, self._expected = where, label, expected
+        self._sha256 = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all that is left when ``n`` < 0); fewer only at the end."""
+        while self._skip:
+            skipped = self._raw.read(min(self._skip, CHUNK))
+            if not skipped:
+                break
+            self._skip -= len(skipped)
+        if n is None or n < 0:
+            data = self._pending + b"".join(iter(lambda: self._raw.read(CHUNK), b""))
+            self._pending = b""
+        else:
+            data, self._pending = self._pending[:n], self._pending[n:]
+            while len(data) < n:  # tarfile refuses short reads before the end
+                more = self._raw.read(n - len(data))
+                if not more:
+                    break
+                data += more
+        self._sha256.update(data)
+        return data
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def verify(self) -> None:
+        """Drain, then compare what was served with ``expected``."""
+        while self.read(CHUNK):
+            pass
+        if self._expected is not None and self._sha256.hexdigest() != self._expected:
+            raise BadInput(self._where, f"{self._label}: content changed since it was planned", hint="the file is damaged or was modified: read it again")

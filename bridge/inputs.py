@@ -101,10 +101,12 @@ class Inputs:
 def folder_files(folder: Path) -> Iterable[Path]:
     """Files in ``folder`` and in its ``<subdir>/`` folders, sorted by relative path."""
     entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    files = [p for p in entries if p.is_file()]
+    # not only regular files: a FIFO or socket named like a package is kept, so that opening it
+    # refuses it by name (docs/security.md) instead of skipping it silently
+    files = [p for p in entries if not p.is_dir()]
     for sub in entries:
         if sub.is_dir() and SUBDIR_RE.match(sub.name):
-            files += sorted((p for p in sub.iterdir() if p.is_file()), key=lambda p: p.name)
+            files += sorted((p for p in sub.iterdir() if not p.is_dir()), key=lambda p: p.name)
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO
 
-from .digest import CHUNK, VerifyingReader
+from .digest import CHUNK, HeadReplaced, VerifyingReader
 from .elf import is_elf, soname
 from .errors import BadInput, Unsupported
 from .model import Distribution, Member
@@ -195,7 +195,7 @@ def dedup_alias_chains(files: list[PlannedFile]) -> list[PlannedFile]:
     """
     groups: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
     for i, f in enumerate(files):
-        if f.is_link or f.content is not None or f.sha256 is None:
+        if f.is_link or f.content is not None or f.head is not None or f.sha256 is None:
             continue
         directory, name = posixpath.split(f.path)
         stem = _alias_stem(name)
@@ -467,6 +467,12 @@ def open_payload(files: Iterable[PlannedFile], dist: Distribution) -> Iterator[t
                 yield f, None
             elif f.content is not None:
                 yield f, io.BytesIO(f.content)
+            elif f.nested is None and f.head is not None:
+                assert f.member is not None
+                with dist.open(f.member) as stream:
+                    rewritten = HeadReplaced(stream, f.head, f.skip, where=dist.provenance.path, label=f.member.origin or f.path, expected=f.sha256)  # type: ignore[arg-type]
+                    yield f, rewritten  # type: ignore[misc]
+                    rewritten.verify()
             elif f.nested is None:
                 assert f.member is not None
                 with dist.open(f.member) as stream:

@@ -9,6 +9,7 @@ content, and every file with its archive path, mode, size and sha256) and everyt
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import io
 import json
@@ -20,7 +21,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from . import __version__
-from .digest import record_digest, sha256_bytes
+from .digest import CHUNK, read_first_line, record_digest, sha256_bytes
 from .errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from .links import LinkOptions, NestedRef, apply_links, write_order
@@ -52,6 +53,8 @@ class PlannedFile:
     mode: int = 0o644
     member: Member | None = None  # stream it from the distribution ...
     content: bytes | None = None  # ... or write these (generated) bytes
+    head: bytes | None = None  # with member: these bytes replace the member's first `skip` bytes (a rewritten shebang line)
+    skip: int = 0
     nested: NestedRef | None = None  # with member: the bytes are this entry of the tar archive `member`
     target: str | None = None  # softlink target (relative)
     placeholder: str | None = None  # prefix placeholder
@@ -483,14 +486,7 @@ def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[Planne
         if path.split("/", 1)[0] in RESERVED_ROOTS:
             raise Unsupported(where, f"{member.origin}: installs into {path}, which conda reserves for package metadata", hint="ask its publisher to install it elsewhere")
         if member.scheme is Scheme.SCRIPTS and not member.is_link:
-            content = dist.read(member)
-            rewritten = rewrite_shebang(content, layout.python_executable)
-            if rewritten is not None:
-                files.append(
-                    PlannedFile(path, len(rewritten), sha256_bytes(rewritten), 0o755, content=rewritten, placeholder=PLACEHOLDER)
-                )
-            else:
-                files.append(PlannedFile(path, len(content), sha256_bytes(content), 0o755, content=content))
+            files.append(_script(dist, member, path, layout))
             continue
         sha = member.sha256
         if sha is None and not member.is_link:
@@ -499,6 +495,25 @@ def _payload(dist: Distribution, layout: CondaLayout, where: str) -> list[Planne
                 sha = stream.sha256
         files.append(PlannedFile(path, member.size, sha, member.mode, member=member, target=member.target))
     return files
+
+
+def _script(dist: Distribution, member: Member, path: str, layout: CondaLayout) -> PlannedFile:
+    """A ``.data/scripts`` member, streamed: only its first line is held, to rewrite ``#!python``.
+
+    One pass hashes what will be written (new first line + the rest); the writer streams the
+    member again through :class:`HeadReplaced`, which checks the bytes against this digest.
+    """
+    with dist.open(member) as stream:
+        line, after = read_first_line(stream)
+        rewritten = rewrite_shebang(line, layout.python_executable)
+        digest = hashlib.sha256(rewritten if rewritten is not None else line)
+        digest.update(after)
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    if rewritten is None:
+        return PlannedFile(path, member.size, digest.hexdigest(), 0o755, member=member)
+    size = member.size - len(line) + len(rewritten)
+    return PlannedFile(path, size, digest.hexdigest(), 0o755, member=member, head=rewritten, skip=len(line), placeholder=PLACEHOLDER)
 
 
 def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:

@@ -37,7 +37,7 @@ import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .digest import sha256_bytes
+from .digest import CHUNK, HeadReplaced, sha256_bytes
 from .errors import BadInput
 from .model import Distribution, Member, Scheme
 from .model.conda import RECORD_FORMAT, AboutJson, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
@@ -258,7 +258,7 @@ def _restore(pkg: CondaPackage, dist: Distribution, record: CondaRecord, options
     _restore_dist_info(pkg, f"{pkg.layout.site_packages}/{dist.dist_info}/", record)
     for f in pkg.files:
         entry = record.paths.get(f.path)
-        if entry and not _apply_entry(f, entry):
+        if entry and not _apply_entry(f, entry, dist):
             pkg.warnings.append(f"{f.path}: differs from the recorded conda file; written as converted")
 
 
@@ -278,7 +278,7 @@ def _restore_dist_info(pkg: CondaPackage, prefix: str, record: CondaRecord) -> N
     pkg.files = sorted(files.values(), key=lambda f: f.path)
 
 
-def _apply_entry(f: PlannedFile, entry: Mapping[str, Any]) -> bool:
+def _apply_entry(f: PlannedFile, entry: Mapping[str, Any], dist: Distribution | None = None) -> bool:
     """Put back placeholder, file mode, no_link and original interpreter line; False on mismatch."""
     interpreter = entry.get("interpreter")
     if interpreter is not None and f.content is not None and f.placeholder:
@@ -289,6 +289,18 @@ def _apply_entry(f: PlannedFile, entry: Mapping[str, Any]) -> bool:
         if sha256_bytes(content) != entry.get("sha256"):
             return False
         f.content, f.size, f.sha256 = content, len(content), sha256_bytes(content)
+    elif interpreter is not None and f.head is not None and f.placeholder and dist is not None and f.member is not None:
+        found = restore_shebang(f.head, PLACEHOLDER)  # a streamed script: only its first line is in memory
+        if found is None:
+            return False
+        head = interpreter.encode("utf-8", "surrogateescape") + f.head[len(found[1]) :]
+        with dist.open(f.member) as raw:
+            stream = HeadReplaced(raw, head, f.skip)  # type: ignore[arg-type]
+            size = sum(len(chunk) for chunk in iter(lambda: stream.read(CHUNK), b""))
+            sha = stream.sha256
+        if sha != entry.get("sha256"):
+            return False
+        f.head, f.size, f.sha256 = head, size, sha
     elif entry.get("sha256") not in (None, f.sha256):
         return False
     if entry.get("prefix_placeholder"):

@@ -49,13 +49,12 @@ from typing import Any, Literal
 from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 from rattler import MatchSpec, Version
-from rattler.exceptions import GatewayError, InstallerError, LinkError, TransactionError
 
 from .channel.gate import check_package
 from .channel.index import index_channel
 from .channel.records import is_package, read_index_json
 from .channel.repodata import listed_files, read_repodata
-from .client import HOST_SUBDIR, SolveError, install, prefix_python, run_in_prefix, solve
+from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from .data import load
 from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from .errors import BadInput, BridgeError
@@ -268,7 +267,8 @@ class _Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._tmp is not None:
+        if self._tmp is not None:  # every installer has exited (install_isolated): nothing writes here any more
+            shutil.rmtree(self._tmp.name, ignore_errors=True)
             self._tmp.cleanup()
 
     def channels(self, first: Iterable[Path]) -> list[str | Path]:
@@ -292,7 +292,7 @@ class _Workspace:
         self._count += 1
         prefix = self.root / f"prefix-{self._count}"
         try:
-            records = install(
+            records = install_isolated(  # in a child: done writing when it returns, and its crash is not ours
                 channels,
                 specs,
                 prefix,
@@ -312,8 +312,14 @@ class _Workspace:
             return failed
         except ValueError as exc:  # a malformed virtual package
             raise BridgeError(None, str(exc)) from None
-        except (GatewayError, InstallerError, LinkError, TransactionError) as exc:
-            raise BridgeError(None, f"cannot install into a throwaway prefix ({type(exc).__name__}: {exc})", hint="check the --channel-extra channels") from None
+        except InstallFailed as exc:
+            if exc.signal_name is None and exc.kind in ("GatewayError",):
+                raise BridgeError(None, f"cannot install into a throwaway prefix ({exc.kind}: {exc})", hint="check the --channel-extra channels") from None
+            failed = reports or [_spec_report(specs, platform, label)]
+            for report in failed:
+                report.error = f"does not install: {exc.kind}: {' '.join(str(exc).split())}"
+            shutil.rmtree(prefix, ignore_errors=True)
+            return failed
         if reports is None:
             uri = only_channel.resolve().as_uri().rstrip("/") + "/" if only_channel else ""
             reports = [
@@ -385,7 +391,7 @@ def _index_of(path: Path) -> dict[str, Any]:
 
 def _record_fields(record: Any) -> dict[str, Any]:
     return {
-        "name": record.name.normalized,
+        "name": record.name,
         "version": str(record.version),
         "build": str(record.build),
         "subdir": record.subdir,

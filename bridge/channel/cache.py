@@ -161,10 +161,19 @@ class SubdirCache:
         try:
             self._save()
         except sqlite3.Error:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._stored, self._stored_summaries = {}, {}
-            self._save()
+            self._drop()
+            try:
+                self._save()
+            except sqlite3.Error:  # a full disk: the cache is derived data, so go without it
+                self._drop()
+
+    def _drop(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            path = Path(f"{self.path}{suffix}")
+            if path.is_dir() and not path.is_symlink():
+                continue
+            path.unlink(missing_ok=True)
+        self._stored, self._stored_summaries = {}, {}
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

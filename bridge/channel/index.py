@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput, BridgeError
-from ..fsutil import TEMP_MARK
+from ..fsutil import TEMP_MARK, is_abandoned, is_stage, remove_abandoned
 from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
 from .hooks import run_post_index_hooks
 from .pypi_map import write_mapping_files
@@ -92,11 +92,14 @@ def index_channel(
     *,
     rehash: bool = False,
     fresh: Mapping[str, Mapping[str, Entry]] | None = None,
+    unlist: Mapping[str, Iterable[str]] | None = None,
 ) -> IndexResult:
     """Bring repodata of every subdir present (plus ``subdirs`` and ``noarch``) up to date.
 
     ``rehash`` re-reads every package instead of trusting the cache.  ``fresh`` maps subdir →
     file name → :class:`Entry` for packages whose record the caller already computed (publish).
+    ``unlist`` maps subdir → file names to leave out although present (publish, before it
+    replaces their bytes: repodata never lists a file with another file's size and sha256).
     Takes the channel lock (re-entrant: callers holding it may call this).
     """
     channel = Path(channel)
@@ -110,14 +113,18 @@ def index_channel(
         result = IndexResult(channel, {})
         result.removed_temps += sweep_temps(channel)
         for subdir in wanted:
-            result.subdirs[subdir] = index_subdir(channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}))
+            result.subdirs[subdir] = index_subdir(
+                channel, subdir, result, rehash=rehash, fresh=(fresh or {}).get(subdir, {}), unlist=frozenset((unlist or {}).get(subdir, ()))
+            )
         result.written += write_site(channel, result.subdirs, refresh=rehash)
         write_mapping_files(result)
         run_post_index_hooks(result)
     return result
 
 
-def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}) -> SubdirIndex:
+def index_subdir(
+    channel: Path, subdir: str, result: IndexResult, *, rehash: bool = False, fresh: Mapping[str, Entry] = {}, unlist: frozenset[str] = frozenset()
+) -> SubdirIndex:
     """Index one subdir (the caller holds the channel lock); sweeps its stale temporary files
     into ``result.removed_temps`` and adds what it writes to ``result.written``."""
     folder = channel / subdir
@@ -129,6 +136,8 @@ def index_subdir(channel: Path, subdir: str, result: IndexResult, *, rehash: boo
     with os.scandir(folder) as it:
         for dirent in it:
             name = dirent.name
+            if name in unlist:
+                continue
             if not is_package(name) or not dirent.is_file():
                 if TEMP_MARK in name and dirent.is_file() and _is_stale(Path(dirent.path), now):
                     Path(dirent.path).unlink(missing_ok=True)
@@ -213,35 +222,22 @@ def _read_all(folder: Path, names: list[tuple[str, Any]]) -> Iterable[tuple[str,
 
 
 def sweep_temps(channel: Path) -> list[Path]:
-    """Delete stale temporary files at the channel root and in the subdirs' ``.cache/`` (the
-    caller holds the lock; ``index_subdir`` sweeps the subdirs themselves while it scans them)."""
+    """Delete stale temporary files at the channel root and in the subdirs' ``.cache/``, and
+    staging folders (``.w2c-stage-*``) of killed ``convert --channel``/``recipes build`` runs
+    (the caller holds the lock; ``index_subdir`` sweeps the subdirs themselves while it scans them)."""
     swept = []
     caches = [p / CACHE_DIR for p in channel.iterdir() if SUBDIR_RE.match(p.name) and (p / CACHE_DIR).is_dir()]
     now = time.time()
     for folder in [channel, *caches]:
         for path in folder.iterdir():
-            if TEMP_MARK in path.name and path.is_file() and _is_stale(path, now):
-                path.unlink(missing_ok=True)
+            stale_file = TEMP_MARK in path.name and path.is_file() and not path.is_symlink()
+            stale_stage = folder == channel and is_stage(path)
+            if (stale_file or stale_stage) and _is_stale(path, now):
+                remove_abandoned(path)
                 swept.append(path)
     return swept
 
 
 def _is_stale(path: Path, now: float) -> bool:
     """Older than an hour, or (POSIX) its writer's pid is no longer running on this host."""
-    try:
-        if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
-            return True
-    except FileNotFoundError:
-        return False
-    if os.name == "nt":
-        return False  # os.kill(pid, 0) would terminate the process on Windows
-    pid_text = path.name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-    if not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+    return is_abandoned(path, now, STALE_TEMP_SECONDS)

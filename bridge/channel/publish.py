@@ -13,9 +13,15 @@ Order of operations (all under the channel lock):
 4. the channel is re-indexed with the records already computed (no package is read twice);
    only then does ``publish`` return.
 
+With ``force``, a file replaced by different bytes is first *unlisted* (repodata rewritten
+without it), then its new bytes are renamed over it, then repodata lists it again: there is
+no moment at which repodata lists the old size and sha256 next to the new bytes.
+
 A publisher killed at any point leaves: package files that are complete (renames are atomic),
 repodata that lists only files present (packages land before the repodata that lists them),
-and at worst a package that is present but not yet listed, which the next index picks up.
+and at worst a package that is present but not (or no longer) listed, which the next index
+picks up.  ``tests/test_hostile_channel.py`` kills ``publish --force`` at every rename, unlink
+and write to check this.
 """
 
 from __future__ import annotations
@@ -79,6 +85,12 @@ def publish(
     inputs = [_inspect(Path(p), channel) for p in packages]
     with channel_lock(channel, lock_timeout):
         _decide(inputs, force, made_from or {})
+        replaced = [i for i in inputs if i.status == "replaced"]
+        if replaced:  # unlist the old bytes first: a kill after the rename cannot leave their record on the new bytes
+            unlist: dict[str, list[str]] = {}
+            for item in replaced:
+                unlist.setdefault(item.subdir, []).append(item.dest.name)
+            index_channel(channel, set(unlist), unlist=unlist)
         fresh = _place(inputs, move)
         _unyank_added(channel, [i for i in inputs if i.status == "added"])
         result = index_channel(channel, {i.subdir for i in inputs}, fresh=fresh)

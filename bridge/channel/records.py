@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from conda_package_streaming.package_streaming import stream_conda_info
 
 from ..digest import CHUNK
+from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..errors import BadInput
 from ..model.conda import AboutJson, IndexJson, parse_json
 
@@ -71,15 +72,17 @@ class PackageInfo:
 def read_package_info(path: Path) -> PackageInfo:
     """``info/index.json`` (required) and ``info/about.json`` (optional) in one pass over ``info/``."""
     found: dict[str, Any] = {}
+    require_regular_file(path, "conda package")
     try:
         with closing(stream_conda_info(str(path))) as members:
             for tar, member in members:
                 if not member.name.startswith("info/"):
                     break  # .tar.bz2: info/ comes first; the rest is payload
                 if member.name in ("info/index.json", "info/about.json"):
+                    check_metadata_size(path, member.name, member.size)
                     fh = tar.extractfile(member)
                     assert fh is not None
-                    found[member.name] = parse_json(str(path), member.name, fh.read())
+                    found[member.name] = parse_json(str(path), member.name, read_capped(fh, path, member.name))
                     if len(found) == 2:
                         break
     except BadInput:

@@ -19,7 +19,9 @@ completes the pair.  Temporary files are hidden (``.<name>.w2c-tmp-…``) and ig
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,10 +30,13 @@ import zstandard
 
 from ..errors import BadInput
 from ..fsutil import atomic_path
+from ..limits import read_small_file
 from ..model.conda import check_repodata
 from .cache import Entry, encode_record, parse_records
 
 REPODATA = "repodata.json"
+#: Largest repodata.json read back (local channels; conda-forge's whole linux-64 is ~250 MiB).
+REPODATA_CAP = 512 << 20
 REPODATA_ZST = "repodata.json.zst"
 PATCH_INSTRUCTIONS = "patch_instructions.json"
 #: zstd level of ``repodata.json.zst``: ~5x smaller than the json in ~3 ms/MB; level 19 is 15% smaller and 100x slower.
@@ -120,7 +125,9 @@ def apply_patch_instructions(repodata: dict[str, Any], instructions: Mapping[str
 def load_patch_instructions(folder: Path) -> dict[str, Any]:
     path = folder / PATCH_INSTRUCTIONS
     try:
-        data = json.loads(path.read_bytes())
+        if not os.path.lexists(path):
+            raise FileNotFoundError(path)
+        data = json.loads(read_small_file(path, "patch_instructions.json"))
     except FileNotFoundError:
         return {}
     except ValueError as exc:
@@ -182,6 +189,9 @@ def remove_shadowing(folder: Path) -> list[Path]:
 def pair_is_current(folder: Path, data: bytes) -> bool:
     """``repodata.json`` equals ``data`` and ``repodata.json.zst`` decompresses to it."""
     try:
+        for name in (REPODATA, REPODATA_ZST):  # a FIFO or a link to a device is replaced, never read
+            if not stat.S_ISREG((folder / name).lstat().st_mode):
+                return False
         if (folder / REPODATA).read_bytes() != data:
             return False
         return zstandard.ZstdDecompressor().decompress((folder / REPODATA_ZST).read_bytes()) == data
@@ -210,7 +220,9 @@ def read_repodata(folder: Path) -> dict[str, Any]:
     """Parse ``folder/repodata.json``; BadInput naming the file if it is missing or broken."""
     path = folder / REPODATA
     try:
-        data = json.loads(path.read_bytes())
+        if not os.path.lexists(path):
+            raise FileNotFoundError(path)
+        data = json.loads(read_small_file(path, "repodata.json", cap=REPODATA_CAP))
     except FileNotFoundError:
         raise BadInput(path, "no repodata.json", hint="run 'wheel2conda index' on the channel") from None
     except ValueError as exc:

@@ -33,7 +33,8 @@ from typing import Any, Literal
 import zstandard
 
 from ..errors import BridgeError
-from ..fsutil import TEMP_MARK
+from ..fsutil import TEMP_MARK, is_abandoned, is_stage
+from ..limits import special_kind
 from ..model.conda import RepodataRecord
 from ..libreport import FileClash, file_clashes
 from .index import READ_THREADS
@@ -89,6 +90,11 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
     if not (channel / "noarch" / REPODATA).is_file():
         report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)", "no-repodata"))
     report.notes += [Problem(p, "temporary file left by an interrupted publish", "temporary") for p in channel.iterdir() if TEMP_MARK in p.name]
+    report.notes += [
+        Problem(p, "staging folder of an interrupted 'convert --channel' or 'recipes build'" + ("; the next publish or index removes it" if is_abandoned(p) else " (still running?)"), "temporary")
+        for p in sorted(channel.iterdir())
+        if is_stage(p)
+    ]
     folders = sorted(p for p in channel.iterdir() if p.is_dir() and SUBDIR_RE.match(p.name))
     to_hash: list[tuple[Path, dict[str, Any]]] = []
     for folder in folders:
@@ -149,9 +155,13 @@ def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[
 
 def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | None:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         return Problem(path, "listed in repodata.json but missing", "missing-file")
+    kind = special_kind(st.st_mode)
+    if kind is not None:
+        return Problem(path, f"is {kind}, not a package file", "changed-file")
+    size = st.st_size
     if size != record.get("size"):
         return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}", "changed-file")
     if hashes:
@@ -170,6 +180,9 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
 def _check_zst(folder: Path, report: VerifyReport) -> None:
     zst = folder / REPODATA_ZST
     if not zst.exists():
+        return
+    if special_kind(zst.stat().st_mode) is not None:
+        report.problems.append(Problem(zst, "not a regular file", "stale"))
         return
     try:
         same = zstandard.ZstdDecompressor().decompress(zst.read_bytes(), max_output_size=1 << 31) == (folder / REPODATA).read_bytes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -203,7 +204,6 @@ def collect_inputs(args: argparse.Namespace, out: Output) -> list[Path]:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    import tempfile
 
     from .channel import publish_and_report
     from .verify import verify_before_publish
@@ -220,13 +220,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return report_plans(out, args, inputs, options, out_dir=args.output_dir, dry_run=True)
     staging = None
     out_dir = args.output_dir
+    made_channel = args.channel is not None and not args.channel.exists()  # removed again if nothing lands in it
     if out_dir is None:
         if args.channel is not None:
             args.channel.mkdir(parents=True, exist_ok=True)
-            import tempfile
+            from ..fsutil import staging_dir
 
-            staging = tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=args.channel)
-            out_dir = Path(staging.name)
+            staging = ExitStack()
+            out_dir = staging.enter_context(staging_dir(args.channel))
         else:
             out_dir = Path.cwd()
     mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")
@@ -245,7 +246,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
                     item["output"] = str(args.channel / Path(item["output"]).relative_to(out_dir))
     finally:
         if staging is not None:
-            staging.cleanup()
+            staging.close()
+        if made_channel and args.channel.is_dir() and not any(args.channel.iterdir()):
+            args.channel.rmdir()
     return exit_code_for([r.error for r in results])
 
 

@@ -17,7 +17,6 @@ failures are not remembered: the next run tries again.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from ..compression import ZstdSettings
 from ..convert import convert_wheel
 from ..metapackages import convert_rocm_meta
 from ..errors import BadInput, BridgeError, Conflict
-from ..fsutil import atomic_write
+from ..fsutil import atomic_write, staging_dir
 from ..plan import ExtrasChoice, PackageFormat
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
@@ -141,7 +140,7 @@ def build(
     recipes = load_recipes(root, report.errors)
     if only:
         recipes = {i: e for i, e in recipes.items() if any(i == o or i.startswith(o.rstrip("/") + "/") for o in only)}
-    channel.mkdir(parents=True, exist_ok=True)
+    created = not channel.exists()  # made only when a recipe is built; removed again if left empty
     state = read_state(channel)
     indexed = _indexed(channel)
     cache = DownloadCache(cache_dir or default_cache_dir(), http)
@@ -165,6 +164,8 @@ def build(
         elif item.error is not None and not isinstance(item.error, FetchError):  # the recipe's own failure
             _record_state(channel, recipe_id, {"hash": digest, "failed": item.error.one_line()})
         report.items.append(item)
+    if created and channel.is_dir() and not any(channel.iterdir()):
+        channel.rmdir()
     return report
 
 
@@ -180,7 +181,8 @@ def _build_one(
             path, fetched = cache.fetch(f)
             item.downloaded += fetched
             sources.append((f, path))
-        with tempfile.TemporaryDirectory(prefix=".w2c-stage-", dir=channel) as stage:
+        channel.mkdir(parents=True, exist_ok=True)
+        with staging_dir(channel) as stage:
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from ..limits import read_small_file
 from ..errors import BadInput
 from ..plan import ExtrasChoice
 
@@ -106,9 +107,13 @@ def detect_family(index: str) -> str | None:
 def load_config(path: str | Path) -> SourcesConfig:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not path.exists():
+            raise FileNotFoundError(path)
+        raw = yaml.safe_load(read_small_file(path, "sources config").decode("utf-8"))
     except FileNotFoundError:
         raise BadInput(path, "sources config not found", hint="create recipes/sources.yaml (see docs/recipes.md)") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})", hint="save the file as UTF-8") from None
     except yaml.YAMLError as exc:
         raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})", hint="fix the YAML syntax at the position shown") from None
     return parse_config(raw, path)
@@ -127,6 +132,8 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
         at = f"sources[{i}]"
         src = where.mapping(entry, at, {"name", "index", "families", "variant", "packages", "versions", "python", "platforms", "build_number", "names", "name_overrides", "extras"})
         name = where.required_str(src, "name", at)
+        if src.get("variant") is None and not _SAFE_VARIANT.match(name):
+            raise where.error(at, f"source name {name!r} names the recipes' variant folder: it must be a simple folder name")
         if name in seen:
             raise where.error(at, f"duplicate source name {name!r}")
         seen.add(name)
@@ -180,8 +187,13 @@ def parse_config(raw: Any, path: Path) -> SourcesConfig:
     return SourcesConfig(path, tuple(sources), aliases)
 
 
+_SAFE_PATTERN = re.compile(r"^[A-Za-z0-9*?\[{][A-Za-z0-9_.+*?\[\]{}-]*$")  # a project name, {family} template or glob
+
+
 def _package(where: _Where, raw: Any, at: str, base: PackageRule) -> PackageRule:
     if isinstance(raw, str):
+        if not _SAFE_PATTERN.match(raw):
+            raise where.error(at, f"{raw!r} is not a project name, {{family}} template or glob")
         return replace(base, pattern=raw)
     entry = where.mapping(raw, at, {"name", "versions", "python", "platforms", "meta"})
     rule = replace(

@@ -9,17 +9,21 @@ upstream gives byte-identical files and a change gives a minimal diff.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import yaml
 
+from ..limits import read_small_file
 from ..errors import BadInput
 from ..plan import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 
 RECIPE_FILE = "wheel2conda.yaml"
+#: A name that becomes one path component: no separators, no leading dot, no control characters.
+_SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+!-]*")
 RATTLER_FILE = "recipe.yaml"
 VARIANTS_FILE = "variants.yaml"
 FORMAT = 1
@@ -131,7 +135,7 @@ class Recipe:
                 raise BadInput(where, f"unsupported recipe format {data.get('format')!r} (expected {FORMAT})", hint="regenerate it with this wheel2conda ('wheel2conda recipes regenerate')")
             package, conversion, origin = data["package"], data.get("conversion") or {}, data.get("origin") or {}
             meta = data.get("meta") or {}
-            return cls(
+            recipe = cls(
                 name=str(package["name"]),
                 version=str(package["version"]),
                 kind=package.get("kind", "wheel"),
@@ -157,15 +161,34 @@ class Recipe:
                 metadata=data.get("metadata"),
                 notes=list(data.get("skipped") or ()),
             )
+            recipe.check(where)
+            return recipe
         except BadInput:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadInput(where, f"malformed recipe ({type(exc).__name__}: {exc})", hint="regenerate it ('wheel2conda recipes regenerate') or fix it by hand") from None
 
+    def check(self, where: Path | str) -> None:
+        """Refuse names that would become paths outside the recipes folder, channel or cache."""
+        for label, value in (("package.name", self.name), ("package.version", self.version), ("variant", self.variant)):
+            if not _SAFE_PART.fullmatch(value):
+                raise BadInput(where, f"{label} {value!r} is not a plain name (it becomes a folder name)", hint="regenerate the recipe ('wheel2conda recipes regenerate')")
+        for f in self.files:
+            if not _SAFE_PART.fullmatch(f.name) or not re.fullmatch(r"[0-9a-f]{64}", f.sha256):
+                raise BadInput(where, f"files: {f.name!r} is not a plain file name with a sha256", hint="regenerate the recipe ('wheel2conda recipes regenerate')")
+        if self.name_overrides is not None:
+            parts = PurePosixPath(str(self.name_overrides)).parts
+            if not isinstance(self.name_overrides, str) or not parts or PurePosixPath(self.name_overrides).is_absolute() or ".." in parts or "\\" in self.name_overrides:
+                raise BadInput(where, f"conversion.name_overrides {self.name_overrides!r} must be a path inside the recipes folder")
+        if self.kind not in ("wheel", "meta"):
+            raise BadInput(where, f"package.kind {self.kind!r} is not wheel or meta")
+
     @classmethod
     def load(cls, path: Path) -> Recipe:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(read_small_file(path, "recipe").decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise BadInput(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})", hint="save the file as UTF-8") from None
         except yaml.YAMLError as exc:
             raise BadInput(path, f"not valid YAML ({' '.join(str(exc).split())})", hint="regenerate it ('wheel2conda recipes regenerate') or fix the YAML") from None
         return cls.from_dict(data, path)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadInput
-from ..fsutil import contained_output, temp_name
+from ..fsutil import contained_output, make_parents, remove_empty, temp_name
 from ..links import open_payload
 from ..model import Distribution
 from ..plan import CondaPackage, PlannedFile
@@ -29,8 +29,9 @@ def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
     """
     where = dist.provenance.path
     final = output_path(pkg, dist, Path(out_dir), "tree")
-    final.parent.mkdir(parents=True, exist_ok=True)
+    created = make_parents(final.parent)  # removed again if the write fails
     tmp = temp_name(final)
+    done = False
     try:
         for path, data in pkg.metadata_files():
             _target(tmp, path, where).write_bytes(data)
@@ -46,9 +47,12 @@ def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
         os.replace(tmp, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        done = True
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            remove_empty(created)
     return final
 
 

@@ -35,6 +35,7 @@ from .. import roundtrip
 from ..compression import zstd_errors
 from ..digest import sha256_file
 from ..errors import BadInput
+from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, Member, Provenance
 from ..translate.names import NameMap
 from ..translate.reverse import (
@@ -131,10 +132,7 @@ def open_conda(
     where = str(path)
     if not path.name.endswith(SUFFIXES):
         raise BadInput(where, "not a conda package (.conda or .tar.bz2)", hint="give a .conda or .tar.bz2 file")
-    if path.is_dir():
-        raise BadInput(where, "is a directory, not a conda package")
-    if not path.exists():
-        raise BadInput(where, "no such file")
+    require_regular_file(path, "conda package")
     zf = None
     try:
         if path.name.endswith(".conda"):
@@ -177,10 +175,13 @@ class _Archive:
             raise BadInput(self.where, f"cannot read the {component} component ({type(exc).__name__}: {exc})", hint="the file may be truncated or corrupt") from None
 
     def read(self, tar: tarfile.TarFile, member: tarfile.TarInfo, limit: int | None = None) -> bytes:
+        """A member held in memory: the first ``limit`` bytes, or all of a metadata-like one (capped)."""
+        if limit is None:
+            check_metadata_size(self.where, member.name, member.size)
         try:
             fh = tar.extractfile(member)
             assert fh is not None
-            return fh.read() if limit is None else fh.read(limit)
+            return read_capped(fh, self.where, member.name) if limit is None else fh.read(limit)
         except _ARCHIVE_ERRORS as exc:
             raise BadInput(self.where, f"{member.name}: cannot be read ({exc})", hint=DAMAGED) from None
 

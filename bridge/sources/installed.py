@@ -16,11 +16,9 @@ Writers then stream the files again and verify them against those hashes.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +30,9 @@ from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import BuildTag, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ..digest import CHUNK
+from ..digest import CHUNK, HeadReplaced, read_first_line
 from ..errors import BadInput, Unsupported
+from ..limits import read_small_file, special_kind
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 
@@ -125,16 +124,16 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     if not (dist_info / "METADATA").is_file() or not (dist_info / "RECORD").is_file():
         raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)", hint=REINSTALL)
     _refuse_editable(dist_info)
-    metadata = (dist_info / "METADATA").read_bytes()
+    metadata = read_small_file(dist_info / "METADATA")
     fields = parse_metadata(where, metadata, hint=REINSTALL)
     entry_points: tuple[EntryPoint, ...] = ()
-    if (dist_info / "entry_points.txt").is_file():
-        entry_points = parse_entry_points(where, (dist_info / "entry_points.txt").read_bytes(), hint=REINSTALL)
+    if os.path.lexists(dist_info / "entry_points.txt"):
+        entry_points = parse_entry_points(where, read_small_file(dist_info / "entry_points.txt"), hint=REINSTALL)
     wheel_file = dist_info / "WHEEL"
     wrappers = _wrapper_names(entry_points)
 
     members: list[Member] = []
-    contents: dict[str, bytes] = {}  # restored scripts (small) by member path
+    heads: dict[str, tuple[bytes, int]] = {}  # restored scripts: (new first line, length of the installed one) by member path
     drift = Drift()
     platlib_hint = False
     for rel, digest, _size in _record_rows(dist_info):
@@ -154,13 +153,13 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
             continue
         if path.suffix in (".so", ".pyd", ".dylib") and scheme.in_site_packages:
             platlib_hint = True
-        member, content, installed = _member(path, scheme, scheme_path, digest[0] if digest else "sha256")
+        member, head, installed = _member(where, rel, path, layout, scheme, scheme_path, digest[0] if digest else "sha256")
         if digest is None:
             drift.added.append(rel)
         elif installed != digest[1]:
             drift.changed.append(rel)  # other bytes, or a hashed file that became a link
-        if content is not None:
-            contents[member.path] = content
+        if head is not None:
+            heads[member.path] = head
         members.append(member)
 
     tags, build_tag, purelib, tag_lines = _wheel_facts(wheel_file, where, platlib_hint)
@@ -173,9 +172,11 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
     )
 
     def opener(member: Member) -> BinaryIO:
-        if member.path in contents and member.scheme is Scheme.SCRIPTS:
-            return io.BytesIO(contents[member.path])
-        return open(member.origin, "rb")
+        raw = _open_regular(where, member.origin)
+        if member.path in heads and member.scheme is Scheme.SCRIPTS:
+            head, skip = heads[member.path]
+            return HeadReplaced(raw, head, skip)  # type: ignore[return-value]
+        return raw
 
     return Distribution(
         **metadata_kwargs(fields),
@@ -244,8 +245,8 @@ def _refuse_editable(dist_info: Path) -> None:
     direct = dist_info / "direct_url.json"
     if direct.is_file():
         try:
-            data = json.loads(direct.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
+            data = json.loads(read_small_file(direct))
+        except (ValueError, OSError, BadInput):
             return
         if data.get("dir_info", {}).get("editable"):
             raise Unsupported(
@@ -260,8 +261,8 @@ def _original_archive(dist_info: Path) -> dict | None:
     if not direct.is_file():
         return None
     try:
-        data = json.loads(direct.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
+        data = json.loads(read_small_file(direct))
+    except (ValueError, OSError, BadInput):
         return None
     return {"url": data.get("url"), "hashes": data.get("archive_info", {}).get("hashes")}
 
@@ -269,7 +270,7 @@ def _original_archive(dist_info: Path) -> dict | None:
 def _record_rows(dist_info: Path) -> Iterator[RecordRow]:
     """RECORD rows, first occurrence of each path (installers may append a path again)."""
     seen: set[str] = set()
-    for row in parse_record(str(dist_info), (dist_info / "RECORD").read_bytes(), hint=REINSTALL):
+    for row in parse_record(str(dist_info), read_small_file(dist_info / "RECORD"), hint=REINSTALL):
         if row[0] not in seen:
             seen.add(row[0])
             yield row
@@ -298,28 +299,58 @@ def _classify(where: str, path: Path, layout: EnvironmentLayout, dist_stem: str,
     raise BadInput(where, f"RECORD lists {path}, which is outside the environment {layout.prefix}", hint="repack it from the environment it was installed into")
 
 
-def _member(path: Path, scheme: Scheme, scheme_path: str, algo: str) -> tuple[Member, bytes | None, str | None]:
-    """The member for an installed file, restored script bytes (if any), and the file's digest.
+def _member(
+    where: str, rel: str, path: Path, layout: EnvironmentLayout, scheme: Scheme, scheme_path: str, algo: str
+) -> tuple[Member, tuple[bytes, int] | None, str | None]:
+    """The member for an installed file, its restored first line (scripts), and the file's digest.
 
     The digest (in RECORD's algorithm) is of the bytes on disk, for drift detection; the
-    member's sha256 is of what will be packed.  Each file is read once here.
+    member's sha256 is of what will be packed.  Each file is streamed once here.  A RECORD
+    entry that is a FIFO, device or socket, or a link resolving outside the environment, is
+    refused before it is opened (reading it could block for ever or leak another file).
     """
     if path.is_symlink():
         target = os.readlink(path)
         if check_link_target(scheme_path, target) is None and not os.path.isabs(target):
             return Member(scheme, scheme_path, 0, None, 0o777, target=target.replace(os.sep, "/"), origin=str(path)), None, None
-        # absolute or escaping links are packed as the file they point to
+        # absolute or escaping links are packed as the file they point to, if that is inside the environment
+        resolved = Path(os.path.realpath(path))
+        root = Path(os.path.realpath(layout.prefix))
+        if resolved != root and root not in resolved.parents:
+            raise BadInput(where, f"RECORD lists {rel}, a link to {target} outside the environment {layout.prefix}", hint="remove the link or repack from an environment that holds the file itself")
     st = path.stat()
-    mode = 0o755 if st.st_mode & 0o111 and not stat.S_ISDIR(st.st_mode) else 0o644
+    kind = special_kind(st.st_mode)
+    if kind is not None:
+        raise BadInput(where, f"RECORD lists {rel}, which is {kind}, not a regular file", hint=REINSTALL)
+    mode = 0o755 if st.st_mode & 0o111 else 0o644
     if scheme is Scheme.SCRIPTS:
-        data = path.read_bytes()
-        installed = hashlib.new(algo, data).hexdigest()
-        restored = _restore_shebang(data)
+        sha = hashlib.sha256()
+        installed = hashlib.new(algo)
+        with path.open("rb") as fh:
+            line, after = read_first_line(fh)
+            restored = _restore_shebang(line)
+            installed.update(line)
+            sha.update(restored if restored is not None else line)
+            sha.update(after)
+            installed.update(after)
+            while chunk := fh.read(CHUNK):
+                sha.update(chunk)
+                installed.update(chunk)
         if restored is not None:
-            return Member(scheme, scheme_path, len(restored), hashlib.sha256(restored).hexdigest(), 0o755, origin=str(path)), restored, installed
-        return Member(scheme, scheme_path, len(data), hashlib.sha256(data).hexdigest(), mode, origin=str(path)), None, installed
-    sha256, installed = _file_digests(path, algo)
-    return Member(scheme, scheme_path, st.st_size, sha256, mode, origin=str(path)), None, installed
+            size = st.st_size - len(line) + len(restored)
+            return Member(scheme, scheme_path, size, sha.hexdigest(), 0o755, origin=str(path)), (restored, len(line)), installed.hexdigest()
+        return Member(scheme, scheme_path, st.st_size, sha.hexdigest(), mode, origin=str(path)), None, installed.hexdigest()
+    sha256, installed_digest = _file_digests(path, algo)
+    return Member(scheme, scheme_path, st.st_size, sha256, mode, origin=str(path)), None, installed_digest
+
+
+def _open_regular(where: str, origin: str) -> BinaryIO:
+    """Open an installed file for packing, refusing one that became special since it was read."""
+    path = Path(origin)
+    kind = special_kind(path.stat().st_mode)
+    if kind is not None:
+        raise BadInput(where, f"{origin} is {kind}, not a regular file", hint=REINSTALL)
+    return open(path, "rb")
 
 
 def _restore_shebang(data: bytes) -> bytes | None:
@@ -342,8 +373,8 @@ def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
 
 def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[frozenset[Tag], BuildTag, bool, tuple[str, ...]]:
     """Tags, build tag, Root-Is-Purelib and the Tag lines in order from WHEEL, or derived when WHEEL is missing."""
-    if wheel_file.is_file():
-        parsed = parse_wheel_file(where, wheel_file.read_bytes(), strict=False)
+    if os.path.lexists(wheel_file):
+        parsed = parse_wheel_file(where, read_small_file(wheel_file), strict=False)
         if parsed.tags:
             return parsed.tags, parsed.build_tag, parsed.purelib is not False, parsed.tag_lines
     # No WHEEL (or no Tag lines): pure if nothing compiled was installed, else this interpreter's best tag.

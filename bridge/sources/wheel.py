@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion
 from .. import roundtrip  # module import: roundtrip imports this package too
 from ..digest import sha256_file
 from ..errors import BadInput
+from ..limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from ..model.paths import zip_overlap
@@ -43,6 +44,7 @@ def open_wheel(path: str | Path, *, hash_source: bool = True) -> Iterator[Distri
     provenance (``inspect`` and ``--dry-run`` do not need it).
     """
     path = Path(path)
+    require_regular_file(path, "wheel")
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -185,10 +187,10 @@ def _find_dist_info(where: str, by_name: dict[str, zipfile.ZipInfo], name: str) 
 
 def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], name: str) -> bytes:
     info = by_name[name]
-    if info.file_size > 64 << 20:
-        raise BadInput(where, f"{name} is implausibly large ({info.file_size} bytes)", hint=MALFORMED)
+    check_metadata_size(where, name, info.file_size)
     try:
-        return zf.read(info)
+        with zf.open(info) as fh:
+            return read_capped(fh, where, name)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise BadInput(where, f"{name}: cannot be read ({exc})", hint=DAMAGED) from None
 
