@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from contextlib import closing
 import lzma
 import posixpath
 import re
@@ -452,12 +453,14 @@ class _TarEntry:
             raise BadInput(self._where, f"{self._label}: corrupt data ({exc})") from None
 
 
-def open_payload(files: Iterable[PlannedFile], dist: Distribution) -> Iterator[tuple[PlannedFile, BinaryIO | None]]:
+def open_payload(files: Iterable[PlannedFile], dist: Distribution, *, verify: bool = True) -> Iterator[tuple[PlannedFile, BinaryIO | None]]:
     """Each planned file with a stream of its bytes (None for links), in the order given.
 
     Distribution members are verified against RECORD, nested entries against the digest taken
     while planning; each nested archive is read once, so its files must come in archive order
     (:func:`write_order`).  A mismatch raises :class:`BadInput` when the stream is done.
+    ``verify=False`` streams plain members unhashed, for a pass that only looks at the bytes (the
+    zstd window trial) ahead of the verified write.
     """
     nested: Iterator[tuple[int, tarfile.TarInfo, BinaryIO | None]] | None = None
     nested_member: Member | None = None
@@ -473,6 +476,10 @@ def open_payload(files: Iterable[PlannedFile], dist: Distribution) -> Iterator[t
                     rewritten = HeadReplaced(stream, f.head, f.skip, where=dist.provenance.path, label=f.member.origin or f.path, expected=f.sha256)  # type: ignore[arg-type]
                     yield f, rewritten  # type: ignore[misc]
                     rewritten.verify()
+            elif f.nested is None and not verify:
+                assert f.member is not None
+                with closing(dist.opener(f.member)) as raw:
+                    yield f, raw
             elif f.nested is None:
                 assert f.member is not None
                 with dist.open(f.member) as stream:
