@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 import zstandard
 
 from bridge.channel import hooks
+from bridge.channel import index as index_module
 from bridge.channel.cache import SubdirCache
 from bridge.channel.index import index_channel
 from bridge.channel.lock import channel_lock
@@ -169,6 +172,73 @@ def test_misplaced_package_is_skipped(stage: Path, channel: Path) -> None:
     result = index_channel(channel)
     assert "says subdir 'linux-64'" in result.skipped[0].reason
     assert listed(channel) == set()
+
+
+# ----------------------------------------------------------------------------- parallel reading
+
+INDEX_OUTPUTS = ("noarch/repodata.json", "noarch/repodata.json.zst", "linux-64/repodata.json", "linux-64/repodata.json.zst", "channeldata.json", "index.html")
+
+
+def _channel_for_parallel_index(stage: Path, channel: Path) -> None:
+    """A dozen packages in two subdirs, plus two files the index must skip."""
+    for i in range(7):
+        make_pkg(stage, f"pkg{i}", version=f"1.{i}", payload=str(i) * (i + 1))
+        make_pkg(stage, f"fast{i}", subdir="linux-64", payload=str(i))
+    for subdir in ("noarch", "linux-64"):
+        (channel / subdir).mkdir(parents=True)
+        for pkg in (stage / subdir).iterdir():
+            shutil.copyfile(pkg, channel / subdir / pkg.name)
+    (channel / "noarch" / "broken-1.0-0.conda").write_bytes(b"not a zip")
+    shutil.copyfile(stage / "noarch" / "pkg1-1.1-0.conda", channel / "noarch" / "renamed-1.0-0.conda")
+
+
+def _serial_index(stage: Path, where: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    channel = where / "channel"
+    _channel_for_parallel_index(stage, channel)
+    with monkeypatch.context() as patch:
+        patch.setattr(index_module, "READ_PROCESSES", 1)
+        skipped = {Path(e.path).name for e in index_channel(channel).skipped}
+    assert skipped == {"broken-1.0-0.conda", "renamed-1.0-0.conda"}
+    return {name: (channel / name).read_bytes() for name in INDEX_OUTPUTS}
+
+
+def test_parallel_index_writes_the_same_bytes_as_serial(stage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes (spawned here: the test runner has threads) read in chunks, out of order
+    in time, yet the index is byte for byte the serial one, skips included."""
+    serial = _serial_index(stage, tmp_path / "serial", monkeypatch)
+    channel = tmp_path / "parallel" / "channel"
+    _channel_for_parallel_index(stage, channel)
+    for name, value in (("READ_PROCESSES", 2), ("PARALLEL_READ_MIN", 1), ("PARALLEL_SPAWN_MIN", 1), ("READ_CHUNK", 2), ("READ_START_METHOD", "spawn")):
+        monkeypatch.setattr(index_module, name, value)
+    reads: list[int] = []
+    real_read = index_module.PackageReader.read
+    monkeypatch.setattr(index_module.PackageReader, "read", lambda self, folder, items: (reads.append(self._start(len(items)) is not None), real_read(self, folder, items))[1])
+    skipped = {Path(e.path).name for e in index_channel(channel).skipped}
+    assert reads == [True, True]  # both subdirs went through the pool
+    assert skipped == {"broken-1.0-0.conda", "renamed-1.0-0.conda"}
+    assert {name: (channel / name).read_bytes() for name in INDEX_OUTPUTS} == serial
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_forked_index_writes_the_same_bytes_as_serial(stage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default path of ``wheel2conda index`` (a single-threaded process on Linux forks its
+    workers), run as its own process; the lock is free again afterwards."""
+    serial = _serial_index(stage, tmp_path / "serial", monkeypatch)
+    channel = tmp_path / "forked" / "channel"
+    _channel_for_parallel_index(stage, channel)
+    script = (
+        "import sys, threading\n"
+        "from bridge.channel import index\n"
+        "index.READ_PROCESSES, index.PARALLEL_READ_MIN, index.READ_CHUNK = 2, 1, 2\n"
+        "assert threading.active_count() == 1\n"
+        "result = index.index_channel(index.Path(sys.argv[1]))\n"
+        "print(sorted(index.Path(e.path).name for e in result.skipped))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(channel)], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "['broken-1.0-0.conda', 'renamed-1.0-0.conda']"
+    assert {name: (channel / name).read_bytes() for name in INDEX_OUTPUTS} == serial
+    with channel_lock(channel, timeout=0):
+        pass
 
 
 # ----------------------------------------------------------------------------- incremental

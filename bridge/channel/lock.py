@@ -22,6 +22,19 @@ LOCK_NAME = ".wheel2conda.lock"
 DEFAULT_TIMEOUT = 600.0
 
 _held: dict[tuple[str, int], int] = {}  # (lock file, thread id) -> nesting depth
+_open_fds: set[int] = set()  # descriptors of the lock files held by this process
+
+
+def close_inherited_locks() -> None:
+    """In a forked child: close the lock descriptors inherited from the parent (closing, never
+    unlocking: the parent keeps its lock, and the child's copies cannot outlive it)."""
+    for fd in list(_open_fds):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _open_fds.clear()
+    _held.clear()
 
 
 @contextmanager
@@ -37,6 +50,7 @@ def channel_lock(channel: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[No
             _held[key] -= 1
         return
     fd = os.open(key[0], os.O_RDWR | os.O_CREAT, 0o644)
+    _open_fds.add(fd)
     try:
         _acquire(fd, channel, timeout)
         _held[key] = 1
@@ -46,6 +60,7 @@ def channel_lock(channel: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[No
             del _held[key]
             _release(fd)
     finally:
+        _open_fds.discard(fd)
         os.close(fd)
 
 

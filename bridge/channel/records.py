@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -26,6 +28,9 @@ DROPPED_KEYS = ("arch", "platform")
 ABOUT_KEYS = ("summary", "home", "dev_url", "doc_url", "license")
 #: ``about.json`` ``extra.wheel2conda`` keys kept for the PyPI mapping files (``bridge.channel.pypi_map``).
 PROVENANCE_KEYS = ("pypi_name", "pypi_version")
+
+#: Package files up to this size are read into memory once to be hashed and parsed.
+WHOLE_READ = 4 << 20
 
 RENAME_HINT = "never rename a conda package file; rebuild it under the new name"
 #: Valid subdir names: ``noarch`` or ``<os>-<arch>`` (conda-format.md §4.1).
@@ -69,12 +74,14 @@ class PackageInfo:
     about: dict[str, Any] = field(default_factory=dict)
 
 
-def read_package_info(path: Path) -> PackageInfo:
-    """``info/index.json`` (required) and ``info/about.json`` (optional) in one pass over ``info/``."""
+def read_package_info(path: Path, fileobj: BinaryIO | None = None) -> PackageInfo:
+    """``info/index.json`` (required) and ``info/about.json`` (optional) in one pass over ``info/``
+    (of ``fileobj``, the file's bytes, when given)."""
     found: dict[str, Any] = {}
-    require_regular_file(path, "conda package")
+    if fileobj is None:
+        require_regular_file(path, "conda package")
     try:
-        with closing(stream_conda_info(str(path))) as members:
+        with closing(stream_conda_info(str(path), fileobj)) as members:
             for tar, member in members:
                 if not member.name.startswith("info/"):
                     break  # .tar.bz2: info/ comes first; the rest is payload
@@ -177,9 +184,23 @@ def record_for(path: Path) -> dict[str, Any]:
 
 
 def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(record, about subset)`` of a package file; its name must match its index.json."""
-    info = read_package_info(path)
-    check_identity(path, info.index)
+    """``(record, about subset)`` of a package file; its name must match its index.json.
+
+    A file up to :data:`WHOLE_READ` bytes is read once, hashed and parsed from memory (one
+    open and one read instead of two of each: most of a channel's packages are small)."""
+    require_regular_file(path, "conda package")
     with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size <= WHOLE_READ:
+            data = fh.read(WHOLE_READ + 1)
+            if len(data) <= WHOLE_READ:  # else it grew since fstat: stream it like a large one
+                digests = Digests()
+                digests.update(data)
+                info = read_package_info(path, io.BytesIO(data))
+                check_identity(path, info.index)
+                return make_record(info.index, digests), info.about
+            fh.seek(0)
+        info = read_package_info(path, fh)
+        check_identity(path, info.index)
+        fh.seek(0)
         digests = hash_stream(fh)
     return make_record(info.index, digests), info.about
