@@ -17,7 +17,7 @@ import pytest
 
 from bridge.channel.index import index_channel
 from bridge.gpu.amdgpu import build_string, parse_override, rattler_spec, target_name, targets_from_kfd, virtual_package
-from bridge.standin import build_conda_package
+from bridge.check.standin import build_conda_package
 from tests.support.conda_env import SolveError, solve
 
 CPU_NODE = "cpu_cores_count 16\nsimd_count 0\ngfx_target_version 0\n"

@@ -19,7 +19,7 @@ import yaml
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..data import load
+from ..core.data import load
 
 NameMode = Literal["pypi", "conda-forge"]
 MODES: tuple[NameMode, ...] = ("pypi", "conda-forge")

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from ..data import load
+from ..core.data import load
 from .buildstring import sanitize
 
 

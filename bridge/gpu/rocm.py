@@ -38,15 +38,15 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .compression import ZstdSettings
-from .convert import Converted, discard, write_planned
-from .data import load
-from .errors import BadInput, BridgeError
-from .model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .plan import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
-from .sinks.conda import ProgressFn
-from .sources.paths import check_relative_path
-from .translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
+from ..sinks.compression import ZstdSettings
+from ..pipelines.convert import Converted, discard, write_planned
+from ..core.data import load
+from ..core.errors import BadInput, BridgeError
+from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
+from ..sinks.conda import ProgressFn
+from ..model.paths import check_relative_path
+from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
 SDIST_NAME = re.compile(r"^rocm-(?P<version>[^-/\\]+)\.tar\.gz$", re.IGNORECASE)
 MAX_SDIST_BYTES = 64 << 20  # uncompressed; the real sdist is well under 1 MiB
