@@ -18,6 +18,8 @@ Settings (environment):
 
 ``BENCH_INSTALL_STACKS``  comma-separated stack names (default: all of :data:`STACKS`)
 ``BENCH_INSTALL_RUNS``    installs per channel and tool; the median is shown (default 1)
+``BENCH_INSTALL_ROOT``    where wheels, channels and scratch prefixes live (default ``.work/bench-install``);
+                          delete a ``<stack>/channel-<variant>`` folder there to rebuild that channel
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".work" / "bench-install"
+WORK = Path(os.environ.get("BENCH_INSTALL_ROOT") or ROOT / ".work" / "bench-install").resolve()
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 #: stack name -> requirements (installed with their dependencies)
