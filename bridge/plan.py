@@ -398,12 +398,12 @@ def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]
             CondaPackage(
                 name=selector_name(base.name),
                 version=base.version,
-                build=_build_string(base.target, variant, base.build_number, dist.provenance.path),
-                build_number=base.build_number,
+                build=_build_string(base.target, variant, base.build_number + terms.build_number_offset, dist.provenance.path),
+                build_number=base.build_number + terms.build_number_offset,
                 target=base.target,
                 layout=base.layout,
                 depends=depends,
-                constrains=list(terms.constrains),
+                constrains=[],
                 timestamp_ms=base.timestamp_ms,
                 about_fields=about,
                 provenance=base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra),
@@ -413,7 +413,6 @@ def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]
                 decisions=decisions,
                 variant=variant,
                 license=base.license,
-                track_features=terms.track_features,
                 warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
             )
         )

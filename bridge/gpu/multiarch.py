@@ -8,18 +8,18 @@ TheRock's ``whl-multi-arch/`` index holds generic host packages (``rocm``, ``roc
 
 conda has no extras at install time, so each host ``H`` with ``device-<target>`` extras gets a
 *selector* package ``H-device``: one build per target (``py311_rocm7.13_gfx1100_…``) depending on
-what that extra pulls in, a ``all`` build (``device-all``) and a ``none`` build (host only); ``H``
-depends on ``H-device``.  The ``rocm`` meta package's selector, ``rocm-device``, is the
-*architecture mutex*: its target builds constrain ``__amdgpu`` (the virtual package of
-:mod:`bridge.gpu.amdgpu`) to their target and carry ``track_features``, its ``none`` build
-conflicts with any AMD GPU, and every other selector's target build depends on the
-``rocm-device`` build of the same target.  So the architecture is chosen once:
+what that extra pulls in, an ``all`` build (``device-all``) and a ``none`` build (host only);
+``H`` depends on ``H-device``.  The ``rocm`` meta package's selector, ``rocm-device``, is the
+*architecture mutex*: its target builds depend on ``__amdgpu`` (the virtual package of
+:mod:`bridge.gpu.amdgpu`) with their target and rank above ``none`` (build number), and every
+other selector's build depends on the ``rocm-device`` build of its target.  So:
 
-* conda with our plugin: by ``__amdgpu`` (detected, or ``CONDA_OVERRIDE_AMDGPU``);
-* clients without it (pixi, rattler): by spec, ``rocm-device[build=*gfx1100*]``, or by passing
-  ``__amdgpu`` as a virtual package;
-* no AMD GPU and no spec: ``none`` (host code only, as ``pip install torch`` there, and as
-  conda's CPU fallback when ``__cuda`` is missing).
+* conda with our plugin, or any client given ``__amdgpu``: the machine's target;
+* no AMD GPU, no ``__amdgpu``: ``none`` (host code only, as ``pip install torch`` there, and as
+  conda's CPU fallback when ``__cuda`` is missing);
+* clients without the plugin (pixi, rattler) choose explicitly the way TheRock's "legacy pip"
+  tier does: name the device package (``amd-torch-device-gfx1100``; ROCm's own comes with it),
+  or the ``all`` build (``rocm-device[build=*all*]``), or pass ``__amdgpu`` as a virtual package.
 
 Device packages themselves stay plain, additive packages (TheRock: "device wheels are
 additive"): their names are not GPU families, and their build strings carry no target.
@@ -55,8 +55,7 @@ class SelectorTerms:
     """What a selector build adds besides the extra's own requirements."""
 
     depends: tuple[str, ...] = ()
-    constrains: tuple[str, ...] = ()
-    track_features: str | None = None
+    build_number_offset: int = 0
 
 
 @cache
@@ -102,17 +101,20 @@ def virtual_package() -> str:
 
 
 def selector_terms(host: str, target: str, mutex: str) -> SelectorTerms:
-    """Depends/constrains/track_features of ``host``'s selector build for ``target`` (a gfx target, ``all`` or ``none``).
+    """What ``host``'s selector build for ``target`` (a gfx target, ``all`` or ``none``) adds.
 
     ``mutex`` is the PyPI name of ROCm's meta package (``rocm``), whose selector is the mutex.
+    Target builds rank highest (build number +2) and need ``__amdgpu`` with their target, so a
+    solver takes the machine's target when the virtual package is there; ``none`` (+1) is the
+    fallback without it; ``all`` (+0) only comes when asked for.  Only ``depends`` is used:
+    conda 26.7.1's classic solver does not apply ``constrains`` to virtual packages (docs/gpu.md).
     """
+    offset = {NONE: 1, ALL: 0}.get(target, 2)
     if str(canonicalize_name(host)) != str(canonicalize_name(mutex)):
-        return SelectorTerms(depends=(f"{mutex_name(mutex)} * *{target}*",))
-    if target == NONE:
-        return SelectorTerms(constrains=(f"{virtual_package()} <0a0",))  # no AMD GPU may be present
-    if target == ALL:
-        return SelectorTerms(track_features=str(_config()["track_features"]))
-    return SelectorTerms(constrains=(f"{virtual_package()} * *{target}*",), track_features=str(_config()["track_features"]))
+        return SelectorTerms(depends=(f"{mutex_name(mutex)} * *{target}*",), build_number_offset=offset)
+    if target in (NONE, ALL):
+        return SelectorTerms(build_number_offset=offset)
+    return SelectorTerms(depends=(f"{virtual_package()} * *{target}*",), build_number_offset=offset)
 
 
 def per_target_extras(logical_name: str, template: str, targets: Iterable[str], version: str) -> dict[str, list[str]]:
