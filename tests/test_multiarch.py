@@ -180,3 +180,25 @@ def test_real_conda_with_the_plugin_picks_the_override(channel: Path, tmp_path: 
     ]
     assert shown["gfx942"] == ["amd-torch-device-gfx942-2.11.0-py311_rocm7.13_20260501000", f"rocm-device-{mw.ROCM}-py_gfx942_2", f"rocm-sdk-device-gfx942-{mw.ROCM}-0"]
     assert shown[""] == [f"rocm-device-{mw.ROCM}-py_none_1"]
+
+
+@pytest.mark.e2e
+def test_recipes_over_the_multi_arch_index_make_the_same_packages(channel: Path, base_channel: Path, tmp_path: Path) -> None:
+    """``recipes regenerate`` + ``build`` over the loopback ``whl-multi-arch/`` index: the same host, device and selector packages as ``convert``."""
+    files = mw.multiarch_index(tmp_path / "build")
+    write_simple_index(tmp_path / "www" / "whl-multi-arch", files)
+    recipes, built = tmp_path / "recipes", tmp_path / "channel"
+    recipes.mkdir()
+    wheels = ["rocm-sdk-core", "rocm-sdk-libraries", "rocm-sdk-device-*", "rocm-sdk-devel", "torch", "amd-torch-device-*", "rocm-bootstrap", "filelock"]
+    with IndexServer(tmp_path / "www") as server:
+        (recipes / "sources.yaml").write_text(
+            "sources:\n  - name: rocm-multi-arch\n"
+            f"    index: {server.url}/whl-multi-arch/\n    platforms: [{HOST_SUBDIR}]\n    versions: {{policy: any, keep: 1}}\n    packages:\n"
+            '      - name: rocm\n        meta: {requires: ["rocm-sdk-core=={version}", "rocm-sdk-libraries=={version}"]}\n'
+            + "".join(f'      - "{w}"\n' for w in wheels)
+        )
+        assert main(["recipes", "regenerate", "-q", "--config", str(recipes / "sources.yaml"), "--retries", "0", "--timeout", "5"]) == 0
+        assert main(["recipes", "build", "-q", "--recipes", str(recipes), "--channel", str(built), "--cache", str(tmp_path / "cache"), "--retries", "0", "--timeout", "5"]) == 0
+    assert sorted(p.relative_to(built).as_posix() for p in built.glob("*/*.conda")) == sorted(p.relative_to(channel).as_posix() for p in channel.glob("*/*.conda"))
+    chosen = names(solve([base_channel, built], ["torch"], virtual_packages=[GFX1100]))
+    assert chosen["rocm-device"] == "py_gfx1100_2" and "amd-torch-device-gfx1100" in chosen and "rocm-sdk-device-gfx942" not in chosen
