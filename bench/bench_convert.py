@@ -44,7 +44,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bridge.compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, default_threads
+from bridge.sinks.compression import DEFAULT_LEVEL, MAX_WINDOW_LOG, default_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".work"

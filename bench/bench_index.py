@@ -61,7 +61,7 @@ RATTLER_INDEX = (
 
 def generate(folder: Path, count: int) -> Path:
     """``count`` small but realistic packages (depends, license, about.json), built once."""
-    from bridge.standin import build_conda_package
+    from bridge.check.standin import build_conda_package
 
     marker = folder / f".complete-{count}"
     if marker.exists():
@@ -92,7 +92,7 @@ def generate(folder: Path, count: int) -> Path:
 
 
 def extra_package(folder: Path) -> Path:
-    from bridge.standin import build_conda_package
+    from bridge.check.standin import build_conda_package
 
     return build_conda_package(folder / "noarch", {"name": "added", "version": "1.0", "build": "py_0", "noarch": "python", "depends": ["python"]}, {"site-packages/added.py": "x = 1\n"})
 
@@ -128,7 +128,7 @@ def listing(channel: Path) -> dict[str, str]:
 
 def bench_ours(pristine: Path, extra: Path) -> tuple[dict[str, float | str], Path]:
     from bridge.channel.publish import publish
-    from bridge.standin import build_conda_package
+    from bridge.check.standin import build_conda_package
 
     channel = copy_channel(pristine, WORK / "ours")
     w2c = [sys.executable, "-m", "bridge"]  # the same interpreter start-up as ``python -m conda_index``

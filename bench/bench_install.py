@@ -9,7 +9,7 @@ three channels:
 ``w27``       ``--zstd-window-log 27``: every large package asks for 128 MiB (the old default)
 
 Then each channel is installed cold (fresh package cache, fresh prefix; a stand-in ``python`` from
-``bridge.standin`` instead of conda-forge's) by py-rattler in a child process, and the same wheels
+``bridge.check.standin`` instead of conda-forge's) by py-rattler in a child process, and the same wheels
 with ``uv pip install --no-index`` into a fresh venv with a fresh cache.  Printed: channel size,
 wall time and peak RSS (``wait4``: the largest process) of each install, and the targets of issue 17:
 install time ≤ uv's, rattler's peak RSS on ``auto`` ≤ 1.25× on ``w23``, ``auto``'s size ≤ 1.01× ``w27``'s.
@@ -45,7 +45,7 @@ WINDOWS = {"auto": [], "w23": ["--zstd-window-log", "23"], "w27": ["--zstd-windo
 RATTLER_INSTALL = """
 import os, sys
 from pathlib import Path
-from bridge.client import install
+from bridge.check.client import install
 channel, base, prefix, cache = map(Path, sys.argv[1:5])
 install([channel, base], sys.argv[5:], prefix, cache_dir=cache)
 sys.stdout.flush()
@@ -125,7 +125,7 @@ def median(samples: list[tuple[float, int]]) -> tuple[float, int]:
 
 
 def main() -> int:
-    from bridge.standin import build_base_channel
+    from bridge.check.standin import build_base_channel
 
     chosen = [s.strip() for s in os.environ.get("BENCH_INSTALL_STACKS", ",".join(STACKS)).split(",") if s.strip()]
     runs = int(os.environ.get("BENCH_INSTALL_RUNS", "1"))

@@ -5,7 +5,7 @@ For each top-level package of :data:`CORPUS` (linux x86_64, the Python running t
 1. ``pip download`` the wheel and its dependencies into ``.work/corpus/wheels`` (kept between runs);
 2. ``wheel2conda convert`` every downloaded wheel into a fresh channel (``.work/corpus/channel``);
 3. install the package with py-rattler into a fresh prefix next to the stand-in python of
-   :mod:`bridge.standin` (offline; the interpreter is this machine's);
+   :mod:`bridge.check.standin` (offline; the interpreter is this machine's);
 4. compare the installed files with ``pip install --no-deps --target`` of the same wheel: path and
    sha256, leaving out what installers write themselves (INSTALLER, RECORD, REQUESTED,
    direct_url.json, bytecode) and the console-script launchers (each installer writes its own);
@@ -40,8 +40,8 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from conda_package_streaming.package_streaming import stream_conda_component
 
-from bridge.client import HOST_SUBDIR, install, run_in_prefix
-from bridge.standin import HOST_PY, build_base_channel
+from bridge.check.client import HOST_SUBDIR, install, run_in_prefix
+from bridge.check.standin import HOST_PY, build_base_channel
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("CORPUS_WORK", ROOT / ".work" / "corpus"))

@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.sinks.wheel import WheelCompression  # noqa: E402
-from bridge.standin import build_conda_package  # noqa: E402
-from bridge.towheel import ToWheelOptions, to_wheel  # noqa: E402
+from bridge.check.standin import build_conda_package  # noqa: E402
+from bridge.pipelines.to_wheel import ToWheelOptions, to_wheel  # noqa: E402
 
 
 def payload(mib: int) -> bytes:

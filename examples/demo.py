@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bridge.client import HOST_SUBDIR, install, run_in_prefix
-from bridge.standin import HOST_PY, build_base_channel
+from bridge.check.client import HOST_SUBDIR, install, run_in_prefix
+from bridge.check.standin import HOST_PY, build_base_channel
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("WHEEL2CONDA_DEMO_WORK", ROOT / ".work" / "demo"))  # overridable for the test

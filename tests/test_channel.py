@@ -21,8 +21,8 @@ from bridge.channel.publish import publish
 from bridge.channel.repodata import apply_patch_instructions, build_repodata, dump_repodata
 from bridge.channel.verify import verify_channel
 from bridge.cli import main
-from bridge.errors import BadInput, Conflict
-from bridge.fsutil import temp_name
+from bridge.core.errors import BadInput, Conflict
+from bridge.core.fsutil import temp_name
 from tests.support.conda_env import build_conda_package
 
 
@@ -309,7 +309,7 @@ def test_post_index_hook_sees_the_channel(stage: Path, channel: Path) -> None:
 def test_lock_is_reentrant_and_exclusive_across_threads(channel: Path) -> None:
     import threading
 
-    from bridge.errors import BridgeError
+    from bridge.core.errors import BridgeError
 
     errors = []
     with channel_lock(channel):

@@ -30,7 +30,7 @@ from bridge.channel.index import index_channel
 from bridge.channel.publish import publish
 from bridge.cli import main
 from bridge.channel.verify import verify_channel
-from bridge.standin import build_conda_package
+from bridge.check.standin import build_conda_package
 from tests.support.hostile import ROOT, Sandbox
 from tests.support.wheels import build_wheel
 

@@ -9,9 +9,9 @@ import pytest
 
 from bridge.channel.index import index_channel
 from bridge.cli import main
-from bridge.errors import BadInput
-from bridge.libreport import SPOOL_MEMORY, duplicate_libraries, shared_libraries
-from bridge.standin import build_conda_package
+from bridge.core.errors import BadInput
+from bridge.check.libreport import SPOOL_MEMORY, duplicate_libraries, shared_libraries
+from bridge.check.standin import build_conda_package
 from tests.support.elfbuild import HAVE_CC, compile_shared
 
 pytestmark = pytest.mark.skipif(not HAVE_CC, reason="needs a C compiler on Linux")
@@ -63,7 +63,7 @@ def test_same_path_clash_and_identical(clash_channel: Path, tmp_path: Path) -> N
 
 
 def test_shared_libraries_of_one_package_spill_large_members(clash_channel: Path, monkeypatch) -> None:
-    monkeypatch.setattr("bridge.libreport.SPOOL_MEMORY", 64)  # force the temporary-file path
+    monkeypatch.setattr("bridge.check.libreport.SPOOL_MEMORY", 64)  # force the temporary-file path
     libs = list(shared_libraries(clash_channel / "linux-64" / "c-1.0-0.conda"))
     assert [(lib.path, lib.soname) for lib in libs] == [("lib/python3.12/site-packages/c/libclash.so.1", "libclash.so.1")]
     assert SPOOL_MEMORY >= 1 << 20
@@ -114,7 +114,7 @@ def nvidia_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_file_clashes_report_plain_files(nvidia_channel: Path, capsys) -> None:
-    from bridge.libreport import file_clashes
+    from bridge.check.libreport import file_clashes
 
     clashes = {(c.subdir, c.path): c for c in file_clashes(nvidia_channel)}
     clash = clashes[("linux-64", "site-packages/nvidia/__init__.py")]
@@ -137,7 +137,7 @@ def test_file_clashes_report_plain_files(nvidia_channel: Path, capsys) -> None:
 
 def test_packages_of_different_rocm_families_do_not_clash(tmp_path: Path) -> None:
     """Every family's libraries ship rocm_sdk_libraries/__init__.py, but no environment holds two families."""
-    from bridge.libreport import file_clashes
+    from bridge.check.libreport import file_clashes
     from tests.support import gpu_wheels as gw
 
     wheels = tmp_path / "wheels"

@@ -13,10 +13,10 @@ from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.channel.publish import publish
 from bridge.cli import main
-from bridge.convert import convert_wheel, plan_wheel
-from bridge.elf import is_elf, soname
-from bridge.links import LinkOptions
-from bridge.plan import ConversionOptions
+from bridge.pipelines.convert import convert_wheel, plan_wheel
+from bridge.binary.elf import is_elf, soname
+from bridge.plan.links import LinkOptions
+from bridge.plan.wheel_to_conda import ConversionOptions
 from tests.links_support import CORE_FILES, DEVEL_ENTRIES, PLATFORM_TAG, core_wheel, devel_wheel, expected_devel_tree, minimal_elf
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, install, run_in_prefix
 
@@ -258,7 +258,7 @@ def _layout(tag: str):
 
 
 def _plan(links: dict[str, str], files: tuple[str, ...] = ("site-packages/demo/lib/libx.so.1", "site-packages/demo/include/x.h")):
-    from bridge.plan import PlannedFile
+    from bridge.plan.wheel_to_conda import PlannedFile
 
     planned = [PlannedFile(p, 3, "ab" * 32, content=b"abc") for p in files]
     return planned + [PlannedFile(p, 0, None, 0o777, target=t) for p, t in links.items()]
@@ -280,8 +280,8 @@ RULES = [
 
 @pytest.mark.parametrize("links, expected", RULES)
 def test_link_rules(links: dict[str, str], expected) -> None:
-    from bridge.errors import BadInput
-    from bridge.links import check_links
+    from bridge.core.errors import BadInput
+    from bridge.plan.links import check_links
 
     planned = _plan(links)
     if isinstance(expected, str):
@@ -295,7 +295,7 @@ def test_link_rules(links: dict[str, str], expected) -> None:
 
 
 def test_no_links_made_where_links_are_impossible() -> None:
-    from bridge.links import apply_links
+    from bridge.plan.links import apply_links
 
     from types import SimpleNamespace
 
@@ -314,7 +314,7 @@ def test_no_links_made_where_links_are_impossible() -> None:
 
 
 def test_dangling_link_is_kept_with_one_warning() -> None:
-    from bridge.links import check_links
+    from bridge.plan.links import check_links
 
     warnings: list[str] = []
     planned = _plan({"site-packages/demo/a": "include/gone.h", "site-packages/demo/b": "include/gone2.h"})

@@ -2,7 +2,7 @@
 (``tests/support/multiarch_wheels.py``) converted into one channel, installed with py-rattler, and
 solved by real conda with our plugin where that conda is present (``/work/wt/conda-real``).
 
-The scheme (``bridge/gpu/multiarch.py``, docs/gpu.md "Multi-arch"): host packages once, device
+The scheme (``bridge/translate/multiarch.py``, docs/gpu.md "Multi-arch"): host packages once, device
 packages once per target, selectors ``rocm-device``/``torch-device`` chosen by ``__amdgpu``.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.gpu.multiarch import device_extra_target, device_package, per_target_extras, selector_terms
+from bridge.translate.multiarch import device_extra_target, device_package, per_target_extras, selector_terms
 from bridge.translate.variants import family_from_name
 from tests.support import multiarch_wheels as mw
 from tests.support.conda_env import HOST_SUBDIR, SolveError, install, run_in_prefix, solve

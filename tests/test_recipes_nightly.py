@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.fsutil import TEMP_MARK
+from bridge.core.fsutil import TEMP_MARK
 from bridge.recipes.build import build
 from bridge.recipes.config import load_config
 from bridge.recipes.http import Http

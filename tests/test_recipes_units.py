@@ -12,7 +12,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from bridge.errors import BadInput
+from bridge.core.errors import BadInput
 from bridge.recipes.config import VersionPolicy, detect_family, load_config, parse_config
 from bridge.recipes.http import FetchError, Http, Response
 from bridge.recipes.index import Index, IndexFile, parse_html_page, parse_html_root, parse_json_page, parse_json_root

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.channel.index import index_channel
-from bridge.convert import convert_wheel
-from bridge.plan import ConversionOptions
-from bridge.roundtrip import CONDA_RECORD
-from bridge.towheel import to_wheel
+from bridge.pipelines.convert import convert_wheel
+from bridge.plan.wheel_to_conda import ConversionOptions
+from bridge.plan.roundtrip import CONDA_RECORD
+from bridge.pipelines.to_wheel import to_wheel
 from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix
 from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import CP, LINUX_HOST, gpulib
@@ -346,7 +346,7 @@ def test_directory_link_comes_back_as_a_link_that_resolves(tmp_path: Path, base_
 
 @pytest.mark.parametrize(("row", "problem"), [("../../etc/x/,lib", "unsafe link path"), ("pkg/evil,../../../../../etc/passwd", "unsafe link target"), ("pkg/__init__.py/,x", "files at or below it")])
 def test_hostile_links_rows_without_a_copy_are_refused(tmp_path: Path, row: str, problem: str) -> None:
-    from bridge.errors import BadInput
+    from bridge.core.errors import BadInput
 
     wheel = build_wheel(tmp_path / "w", "pkg", "1.0", files={"pkg/__init__.py": ""}, extra_dist_info={"LINKS": row + "\n"})
     result = convert_wheel(wheel, tmp_path / "c", ConversionOptions())

@@ -13,10 +13,10 @@ import zstandard
 from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.cli import main
-from bridge.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
-from bridge.convert import convert_all, convert_wheel
-from bridge.plan import ConversionOptions
-from bridge.progress import Progress
+from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
+from bridge.pipelines.convert import convert_all, convert_wheel
+from bridge.plan.wheel_to_conda import ConversionOptions
+from bridge.core.progress import Progress
 from tests.links_support import DEVEL_ENTRIES, core_wheel, devel_wheel, expected_devel_tree, tar_bytes
 from tests.support.wheels import build_wheel
 
@@ -127,7 +127,7 @@ def test_corrupt_devel_tarball_is_refused_cleanly(tmp_path: Path, capsys: pytest
 
 def test_nested_entries_are_verified_while_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry whose bytes differ from what planning hashed aborts the write; nothing is left."""
-    import bridge.links as links
+    import bridge.plan.links as links
 
     original = links._scan_tarball
 
@@ -144,7 +144,7 @@ def test_nested_entries_are_verified_while_writing(tmp_path: Path, monkeypatch: 
 
 def test_whole_members_are_never_buffered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every read the writer makes from a source stream is bounded by the copy chunk."""
-    from bridge import digest
+    from bridge.core import digest
 
     sizes: list[int] = []
     original = digest.VerifyingReader.read

@@ -1,5 +1,5 @@
 """Table-driven tests of the conda → PyPI translation (bridge.translate.reverse) and the
-round-trip manifests (bridge.roundtrip); pure functions, no I/O."""
+round-trip manifests (bridge.plan.roundtrip); pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from packaging.tags import Tag
 from packaging.version import Version
 
 from bridge.model import EntryPoint, Scheme
-from bridge.roundtrip import CondaRecord, format_links, parse_links, resolve_links
+from bridge.plan.roundtrip import CondaRecord, format_links, parse_links, resolve_links
 from bridge.sinks.wheel import zstd_refusal
 from bridge.translate.layout import CondaLayout, rewrite_shebang
 from bridge.translate.names import CondaName, NameMap

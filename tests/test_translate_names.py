@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.data import load
+from bridge.core.data import load
 from bridge.translate.names import NameMap, NameMapError, extras_package, parse_overrides
 
 

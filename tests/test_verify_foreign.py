@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.convert import convert_wheel
-from bridge.macho import read_load_commands
-from bridge.pe import read_imports
-from bridge.plan import ConversionOptions
-from bridge.verify import PackageReport, VerifyOptions, verify_packages
+from bridge.pipelines.convert import convert_wheel
+from bridge.binary.macho import read_load_commands
+from bridge.binary.pe import read_imports
+from bridge.plan.wheel_to_conda import ConversionOptions
+from bridge.check.verify import PackageReport, VerifyOptions, verify_packages
 from tests.support.wheels import build_wheel
 
 BINARIES = Path(__file__).parent / "data" / "binaries"

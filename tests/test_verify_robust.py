@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge import client
-from bridge.standin import build_conda_package
+from bridge.check import client
+from bridge.check.standin import build_conda_package
 from tests.support.hostile import ROOT
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="signals are POSIX")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.convert import convert_wheel
-from bridge.plan import ConversionOptions
-from bridge.standin import build_conda_package
-from bridge.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
+from bridge.pipelines.convert import convert_wheel
+from bridge.plan.wheel_to_conda import ConversionOptions
+from bridge.check.standin import build_conda_package
+from bridge.check.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
 from tests.support.jsondoc import validate
 from tests.support.wheels import build_wheel
 

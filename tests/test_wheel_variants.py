@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.cli import main
-from bridge.convert import ConversionOptions, convert_wheel
-from bridge.errors import BadInput
-from bridge.towheel import ToWheelOptions, convert_to_wheel, to_wheel
+from bridge.pipelines.convert import ConversionOptions, convert_wheel
+from bridge.core.errors import BadInput
+from bridge.pipelines.to_wheel import ToWheelOptions, convert_to_wheel, to_wheel
 from bridge.translate.variants import family_for_targets, family_targets, known_families, resolve_family
 from bridge.translate.wheelvariant import (
     VariantError,

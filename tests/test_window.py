@@ -1,4 +1,4 @@
-"""The zstd window chosen per package (bridge.compression.choose_window_log).
+"""The zstd window chosen per package (bridge.sinks.compression.choose_window_log).
 
 Synthetic payloads pin the rule: payloads up to 8 MiB get a window that just holds them, without
 a trial; larger payloads get the 8 MiB window unless the trial shows the long window saves >= 3 %
@@ -17,7 +17,7 @@ import pytest
 import zstandard
 
 from bridge.cli import main
-from bridge.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings, choose_window_log, fitted_window_log
+from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings, choose_window_log, fitted_window_log
 from tests.support.conda_env import install, run_in_prefix
 from tests.support.wheels import build_wheel
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from conda_package_streaming.package_streaming import stream_conda_component
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, check_member_names, package_filename, parse_json
 from ..model.paths import check_link_target, check_relative_path, zip_overlap
 from .records import RENAME_HINT, package_stem

@@ -4,7 +4,7 @@ A hook is called after every index (``wheel2conda index``, every publish, remove
 **while the channel lock is still held**, with the :class:`~bridge.channel.index.IndexResult`:
 ``result.channel`` and, per subdir, ``result.subdirs[s].repodata`` (what clients see, patches
 applied) and ``.entries`` (every package file's record and ``about.json`` subset).  A hook must
-write its files atomically (``bridge.fsutil.atomic_write``) and only when their bytes change;
+write its files atomically (``bridge.core.fsutil.atomic_write``) and only when their bytes change;
 the paths it writes go into ``result.written``.  An exception propagates to the caller (the
 packages and repodata are already in place at that point).
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInput, BridgeError
-from ..fsutil import TEMP_MARK, is_abandoned, is_stage, remove_abandoned
+from ..core.errors import BadInput, BridgeError
+from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage, remove_abandoned
 from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
 from .hooks import run_post_index_hooks
 from .pypi_map import write_mapping_files

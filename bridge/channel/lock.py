@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import BridgeError
+from ..core.errors import BridgeError
 
 LOCK_NAME = ".wheel2conda.lock"
 #: Default wait for another publisher, in seconds.

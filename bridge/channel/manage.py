@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInput, BridgeError
+from ..core.errors import BadInput, BridgeError
 from .cache import SubdirCache
 from .index import IndexResult, index_channel, subdirs_present
 from .lock import channel_lock

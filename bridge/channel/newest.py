@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .records import read_package_info
 
 

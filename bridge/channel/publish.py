@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..errors import BadInput, Conflict
-from ..fsutil import atomic_path
+from ..core.errors import BadInput, Conflict
+from ..core.fsutil import atomic_path
 from .gate import check_package
 from .cache import Entry, SubdirCache, stat_key
 from .index import IndexResult, index_channel

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .site import write_if_changed
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_info
 
-from ..digest import CHUNK
-from ..limits import check_metadata_size, read_capped, require_regular_file
-from ..errors import BadInput
+from ..core.digest import CHUNK
+from ..core.limits import check_metadata_size, read_capped, require_regular_file
+from ..core.errors import BadInput
 from ..model.conda import AboutJson, IndexJson, parse_json
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")

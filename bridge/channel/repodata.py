@@ -28,9 +28,9 @@ from typing import Any
 
 import zstandard
 
-from ..errors import BadInput
-from ..fsutil import atomic_path
-from ..limits import read_small_file
+from ..core.errors import BadInput
+from ..core.fsutil import atomic_path
+from ..core.limits import read_small_file
 from ..model.conda import check_repodata
 from .cache import Entry, encode_record, parse_records
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..fsutil import atomic_write
+from ..core.fsutil import atomic_write
 from .cache import encode_record
 from .records import version_key
 

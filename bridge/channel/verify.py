@@ -14,7 +14,7 @@ Independent of the index cache: every listed file is opened and hashed again.  C
   that conda would read instead of it (shards, ``current_repodata.json``) is present.
 
 Files shipped at the same installed path by packages of different names are reported as
-``clashes`` (:func:`bridge.libreport.file_clashes`): not a broken channel, but packages that
+``clashes`` (:func:`bridge.check.libreport.file_clashes`): not a broken channel, but packages that
 overwrite each other when installed together.
 
 Leftover temporary files of a killed publisher are reported as notes, not problems (the next
@@ -32,11 +32,11 @@ from typing import Any, Literal
 
 import zstandard
 
-from ..errors import BridgeError
-from ..fsutil import TEMP_MARK, is_abandoned, is_stage
-from ..limits import special_kind
+from ..core.errors import BridgeError
+from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage
+from ..core.limits import special_kind
 from ..model.conda import RepodataRecord
-from ..libreport import FileClash, file_clashes
+from ..check.libreport import FileClash, file_clashes
 from .index import READ_THREADS
 from .gate import check_package
 from .lock import channel_lock

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from .. import __version__
-from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, BridgeError
+from ..core.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, BridgeError
 from .output import Output
 
 #: Every command, in the order ``--help`` lists them, and the module (``bridge.cli.<module>``)

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .output import Output
 
-if TYPE_CHECKING:  # bridge.inputs (dataclasses, collections) loads when a command gathers its inputs
-    from ..inputs import Inputs, Kind
+if TYPE_CHECKING:  # bridge.cli.inputs (dataclasses, collections) loads when a command gathers its inputs
+    from .inputs import Inputs, Kind
 
 RunFn = Callable[[argparse.Namespace, Output], int]
 
@@ -82,14 +82,14 @@ def check_zstd(args: argparse.Namespace, fmt: str | None) -> None:
 
 
 def release_level() -> int:
-    from ..compression import RELEASE_LEVEL
+    from ..sinks.compression import RELEASE_LEVEL
 
     return RELEASE_LEVEL
 
 
 def gather(out: Output, raw: Sequence[str | Path], accepted: Iterable[Kind], *, what: str, noun: str) -> Inputs:
-    """:func:`bridge.inputs.collect`, saying what each folder held and what was skipped."""
-    from ..inputs import collect, describe, refusal
+    """:func:`bridge.cli.inputs.collect`, saying what each folder held and what was skipped."""
+    from .inputs import collect, describe, refusal
     wanted = frozenset(accepted)
     inputs = collect(raw, wanted, what=what)
     for folder in inputs.folders:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
 from .args import C_MEANING, check_verify_env, checked, gather
 from .output import Output, human_size
 from .verify import add_verify_options

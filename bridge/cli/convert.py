@@ -8,17 +8,17 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_PARTIAL, BadInput, BridgeError
-from ..zstd_levels import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG
+from ..core.errors import EXIT_PARTIAL, BadInput, BridgeError
+from ..sinks.zstd_levels import DEFAULT_LEVEL, MAX_WINDOW_LOG, MIN_WINDOW_LOG, RELEASE_LEVEL, SHORT_WINDOW_LOG
 from .args import check_verify_env, check_zstd, checked, gather, given
 from .output import Output, exit_code_for, human_size
 from .verify import add_verify_options
 
 if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
-    from ..compression import ZstdSettings
-    from ..convert import Converted
-    from ..plan import ConversionOptions, ExtrasChoice
-    from ..progress import Mode
+    from ..sinks.compression import ZstdSettings
+    from ..pipelines.convert import Converted
+    from ..plan.wheel_to_conda import ConversionOptions, ExtrasChoice
+    from ..core.progress import Mode
 
 
 
@@ -93,7 +93,7 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def extras_choice(text: str) -> ExtrasChoice:
-    from ..plan import ExtrasChoice
+    from ..plan.wheel_to_conda import ExtrasChoice
 
     try:
         return ExtrasChoice.parse(text)
@@ -102,7 +102,7 @@ def extras_choice(text: str) -> ExtrasChoice:
 
 
 def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
-    from ..compression import ZstdSettings
+    from ..sinks.compression import ZstdSettings
 
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     threads = args.zstd_threads if args.zstd_threads is not None else 0
@@ -133,9 +133,9 @@ def checked_specs(specs: list[str]) -> tuple[str, ...]:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
-    from ..links import LinkOptions
+    from ..plan.links import LinkOptions
     from ..model.conda import conda_name_problem
-    from ..plan import ALL_EXTRAS, ConversionOptions
+    from ..plan.wheel_to_conda import ALL_EXTRAS, ConversionOptions
     from ..translate.names import NameMap, NameMapError
     from ..translate.variants import FamilyError, choose_family
 
@@ -186,7 +186,7 @@ def check_options(args: argparse.Namespace) -> None:
 
 def check_inputs(args: argparse.Namespace, inputs: list[Path]) -> None:
     """Options that apply to some inputs only: ``--name`` (one distribution), ``--rocm-extra`` (rocm)."""
-    from ..inputs import kind_of
+    from .inputs import kind_of
 
     wheels = [p for p in inputs if kind_of(p) == "wheel"]
     if args.name and len(wheels) > 1:
@@ -224,7 +224,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if out_dir is None:
         if args.channel is not None:
             args.channel.mkdir(parents=True, exist_ok=True)
-            from ..fsutil import staging_dir
+            from ..core.fsutil import staging_dir
 
             staging = ExitStack()
             out_dir = staging.enter_context(staging_dir(args.channel))
@@ -268,9 +268,9 @@ def convert_inputs(
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
     """
-    from ..convert import convert_all
-    from ..metapackages import convert_rocm_meta, is_rocm_sdist
-    from ..progress import Progress
+    from ..pipelines.convert import convert_all
+    from ..gpu.rocm import convert_rocm_meta, is_rocm_sdist
+    from ..core.progress import Progress
 
     finished: dict[int, tuple[Converted, float]] = {}
     reported: list[Converted] = []

@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import BridgeError
+from ..core.errors import BridgeError
 from .args import checked, gather
 from .convert import add_conversion_arguments, check_inputs, options_from
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
-    from ..inspect import PackageReport
-    from ..plan import ConversionOptions
+    from ..pipelines.inspection import PackageReport
+    from ..plan.wheel_to_conda import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def report_plans(
     With ``dry_run`` (``convert --dry-run``) conda packages are planned for conversion, like
     ``convert`` does, and each item says where the package would be written.
     """
-    from ..inspect import inspect_path, inspect_rocm_meta
+    from ..pipelines.inspection import inspect_path, inspect_rocm_meta
 
     family_origin = f"--gpu-family {args.gpu_family}" if args.gpu_family else (f"index URL {args.index_url}" if args.index_url else None)
     jobs: list[Path | str] = [*inputs, *([args.rocm_meta] if args.rocm_meta else [])]

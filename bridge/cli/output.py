@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_OK, EXIT_PARTIAL, BridgeError
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, BridgeError
 
 #: Raised only when a document changes incompatibly (a field removed, renamed or retyped).
 SCHEMA_VERSION = 1

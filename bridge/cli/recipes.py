@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, EXIT_PARTIAL
+from ..core.errors import EXIT_OK, EXIT_PARTIAL
 from .args import check_zstd, checked
 from .convert import add_zstd_arguments, extras_choice, zstd_settings
 from .output import Output, exit_code_for, human_size

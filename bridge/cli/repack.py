@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .args import check_zstd, checked, given
 from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
 from .output import Output, exit_code_for
@@ -68,7 +68,7 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from ..repack import repack
+    from ..pipelines.repack import repack
     from ..sources.installed import EnvironmentLayout, default_python
 
     check_options(args)

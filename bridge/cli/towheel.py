@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import BridgeError
+from ..core.errors import BridgeError
 from .args import checked, gather
 from .convert import non_negative
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
-    from ..towheel import ToWheelOptions, WheelResult
+    from ..pipelines.to_wheel import ToWheelOptions, WheelResult
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def glibc_version(text: str) -> tuple[int, int]:
 
 def options_from(args: argparse.Namespace) -> ToWheelOptions:
     from ..sinks.wheel import WheelCompression
-    from ..towheel import ToWheelOptions
+    from ..pipelines.to_wheel import ToWheelOptions
     from ..translate.names import NameMap, NameMapError
 
     try:
@@ -79,7 +79,7 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from ..towheel import convert_to_wheel, fold_extras
+    from ..pipelines.to_wheel import convert_to_wheel, fold_extras
 
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()

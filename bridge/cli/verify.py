@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, BadInput, BridgeError
 from .args import checked, gather
 from .output import Output, human_size
 
 if TYPE_CHECKING:  # the implementation (and py-rattler) loads only when a command uses it
-    from ..verify import PackageReport, VerifyOptions
+    from ..check.verify import PackageReport, VerifyOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -67,7 +67,7 @@ def add_verify_options(p: argparse.ArgumentParser, *, flag: bool = False) -> Non
 
 
 def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> VerifyOptions:
-    from ..verify import VerifyOptions
+    from ..check.verify import VerifyOptions
 
     return VerifyOptions(
         extra_channels=tuple(args.channel_extra),
@@ -82,7 +82,7 @@ def verify_options(args: argparse.Namespace, platforms: Sequence[str] = ()) -> V
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
-    from ..verify import is_channel, verify_channel, verify_packages
+    from ..check.verify import is_channel, verify_channel, verify_packages
 
     target = Path(args.target)
     if args.next_to is not None and not args.next_to.exists():
@@ -199,7 +199,7 @@ def _print_report(out: Output, report: PackageReport) -> None:
 
 def verify_before_publish(out: Output, args: argparse.Namespace, packages: Sequence[Path], channel: Path | None) -> bool:
     """``--verify``: True when every package passed (failures are reported, nothing is published)."""
-    from ..verify import is_channel, verify_packages
+    from ..check.verify import is_channel, verify_packages
 
     next_to = channel if channel is not None and is_channel(channel) else None  # a new channel has nothing yet
     reports = verify_packages(packages, verify_options(args), channel=next_to)
@@ -211,8 +211,8 @@ def verify_before_publish(out: Output, args: argparse.Namespace, packages: Seque
 
 
 def run_libs(args: argparse.Namespace, out: Output) -> int:
-    from ..libreport import duplicate_libraries, duplicate_libraries_in, file_clashes, file_clashes_in
-    from ..verify import is_channel
+    from ..check.libreport import duplicate_libraries, duplicate_libraries_in, file_clashes, file_clashes_in
+    from ..check.verify import is_channel
 
     if args.channel.is_dir() and is_channel(args.channel):
         duplicates = duplicate_libraries(args.channel, args.subdir or None)

@@ -4,7 +4,7 @@
   :class:`Member`, ...), what wheels, installed trees and conda packages are read into;
 * :mod:`bridge.model.conda`: conda's own files (``index.json``, ``paths.json``, ``about.json``
   with wheel2conda's provenance record, ``link.json``, ``has_prefix``, the round-trip record,
-  repodata records), each parsed by ``from_raw`` (raising :class:`bridge.errors.BadInput` that
+  repodata records), each parsed by ``from_raw`` (raising :class:`bridge.core.errors.BadInput` that
   names the file and the field) and written back by ``to_raw``;
 * :mod:`bridge.model.paths`: the one path rule and the one contained join.
 """

@@ -1,7 +1,7 @@
 """Typed, validated models of conda's own files, parsed the way ``packaging.metadata`` does.
 
 Each model has ``from_raw(raw, where=...)``, which checks every field it knows (type, range,
-grammar) and raises :class:`bridge.errors.BadInput` naming the file and the field, and
+grammar) and raises :class:`bridge.core.errors.BadInput` naming the file and the field, and
 ``to_raw()``, which gives the JSON document back.  Keys a model does not know are kept
 verbatim (``to_raw`` of a parsed document is the document), so writing back never changes
 bytes.  The rules:
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .paths import check_file_name, check_package_paths, check_relative_path
 from .wheel import Scheme, entry_point_problem, parse_entry_point_value
 
@@ -52,7 +52,7 @@ class InvalidField(BadInput, ValueError):
 @cache
 def known_subdirs() -> frozenset[str]:
     """conda's known subdirs plus ``noarch`` (``bridge/data/platforms.yaml``)."""
-    from ..data import load
+    from ..core.data import load
 
     return frozenset(load("platforms")["subdirs"])
 
@@ -611,7 +611,7 @@ DistInfoKind = Literal["own", "synthesized"]
 
 @dataclass
 class CondaRecord:
-    """The conda package a wheel was made from (``.dist-info/conda-package.json``, :mod:`bridge.roundtrip`).
+    """The conda package a wheel was made from (``.dist-info/conda-package.json``, :mod:`bridge.plan.roundtrip`).
 
     ``index``/``about``/``link``/``paths`` stay JSON documents (they are written back verbatim),
     checked by their models when parsed.

@@ -23,7 +23,7 @@ from packaging.tags import Tag
 from packaging.utils import BuildTag, NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from ..digest import VerifyingReader
+from ..core.digest import VerifyingReader
 from ..translate.wheelvariant import WheelVariant
 
 

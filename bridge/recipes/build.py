@@ -25,12 +25,12 @@ from typing import Any, Literal
 
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
-from ..compression import ZstdSettings
-from ..convert import convert_wheel
-from ..metapackages import convert_rocm_meta
-from ..errors import BadInput, BridgeError, Conflict
-from ..fsutil import atomic_write, staging_dir
-from ..plan import ExtrasChoice, PackageFormat
+from ..sinks.compression import ZstdSettings
+from ..pipelines.convert import convert_wheel
+from ..gpu.rocm import convert_rocm_meta
+from ..core.errors import BadInput, BridgeError, Conflict
+from ..core.fsutil import atomic_write, staging_dir
+from ..plan.wheel_to_conda import ExtrasChoice, PackageFormat
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from ..limits import read_small_file
-from ..errors import BadInput
-from ..plan import ExtrasChoice
+from ..core.limits import read_small_file
+from ..core.errors import BadInput
+from ..plan.wheel_to_conda import ExtrasChoice
 
 Policy = Literal["nightly", "release", "any"]
 POLICIES: tuple[str, ...] = ("nightly", "release", "any")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import IO
 
 from .. import __version__
-from ..digest import CHUNK
-from ..errors import EXIT_PARTIAL, BridgeError
-from ..fsutil import atomic_path
+from ..core.digest import CHUNK
+from ..core.errors import EXIT_PARTIAL, BridgeError
+from ..core.fsutil import atomic_path
 
 USER_AGENT = f"wheel2conda/{__version__} (+recipes regenerate)"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})

@@ -29,7 +29,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from ..channel.records import file_digests
-from ..errors import BadInput
+from ..core.errors import BadInput
 from .http import FetchError, Http, file_url_path
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import yaml
 
-from ..limits import read_small_file
-from ..errors import BadInput
-from ..plan import ALL_EXTRAS, ConversionOptions, ExtrasChoice
+from ..core.limits import read_small_file
+from ..core.errors import BadInput
+from ..plan.wheel_to_conda import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 
 RECIPE_FILE = "wheel2conda.yaml"

@@ -18,8 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from ..errors import BadInput, BridgeError
-from ..fsutil import atomic_write
+from ..core.errors import BadInput, BridgeError
+from ..core.fsutil import atomic_write
 from ..translate.names import NameMap
 from .config import IndexTarget, PackageRule, Source, SourcesConfig
 from .http import FetchError, Http

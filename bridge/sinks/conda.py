@@ -2,7 +2,7 @@
 
 Payload bytes flow from the source member through a tar stream into the compressor and
 straight into the output file: no temporary tree, no whole-file buffers (128 KiB copy chunks;
-memory is dominated by the zstd window, see :mod:`bridge.compression`).  Each member is
+memory is dominated by the zstd window, see :mod:`bridge.sinks.compression`).  Each member is
 verified against its expected size and sha256 as it passes; any mismatch aborts the write
 and leaves no file behind (the output is renamed into place only when complete).  Files
 inside a nested archive (an expanded devel tarball) are streamed out of it in archive order.
@@ -19,14 +19,14 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..compression import ZstdSettings, choose_window_log
-from ..errors import BadInput
-from ..fsutil import atomic_path, contained_output
-from ..links import open_payload
+from .compression import ZstdSettings, choose_window_log
+from ..core.errors import BadInput
+from ..core.fsutil import atomic_path, contained_output
+from ..sources.payload import open_payload
 from ..model import Distribution
 from ..model.conda import IndexJson, LinkJson
-from ..plan import CondaPackage, PackageFormat, PlannedFile
-from . import check_members
+from ..plan.wheel_to_conda import CondaPackage, PackageFormat, PlannedFile
+from .members import check_members
 
 ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source
 

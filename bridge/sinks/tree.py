@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import BadInput
-from ..fsutil import contained_output, make_parents, remove_empty, temp_name
-from ..links import open_payload
+from ..core.errors import BadInput
+from ..core.fsutil import contained_output, make_parents, remove_empty, temp_name
+from ..sources.payload import open_payload
 from ..model import Distribution
-from ..plan import CondaPackage, PlannedFile
+from ..plan.wheel_to_conda import CondaPackage, PlannedFile
 from .conda import output_path
 
 

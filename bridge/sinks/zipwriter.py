@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..compression import ZstdSettings, default_threads
+from .compression import ZstdSettings, default_threads
 
 DEFLATED = 8
 ZSTANDARD = 93

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import BadInput
+from ..core.errors import BadInput
 from ..model import Distribution
 from .conda import SUFFIXES as CONDA_SUFFIXES
 from .conda import open_conda

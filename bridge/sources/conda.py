@@ -31,11 +31,11 @@ from packaging.tags import parse_tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .. import roundtrip
-from ..compression import zstd_errors
-from ..digest import sha256_file
-from ..errors import BadInput
-from ..limits import check_metadata_size, read_capped, require_regular_file
+from ..plan import roundtrip
+from ..sinks.compression import zstd_errors
+from ..core.digest import sha256_file
+from ..core.errors import BadInput
+from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, Member, Provenance
 from ..translate.names import NameMap
 from ..translate.reverse import (
@@ -55,7 +55,7 @@ from ..translate.reverse import (
 )
 from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
 from ..model.paths import zip_overlap
-from .paths import check_relative_path
+from ..model.paths import check_relative_path
 from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
 
 SUFFIXES = (".conda", ".tar.bz2")

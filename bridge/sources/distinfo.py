@@ -24,8 +24,8 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..digest import parse_record_digest
-from ..errors import BadInput
+from ..core.digest import parse_record_digest
+from ..core.errors import BadInput
 from ..model import EntryPoint
 
 #: dist-info files an installer writes itself; never copied from a source.

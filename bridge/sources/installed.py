@@ -30,13 +30,13 @@ from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import BuildTag, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ..digest import CHUNK, HeadReplaced, read_first_line
-from ..errors import BadInput, Unsupported
-from ..limits import read_small_file, special_kind
+from ..core.digest import CHUNK, HeadReplaced, read_first_line
+from ..core.errors import BadInput, Unsupported
+from ..core.limits import read_small_file, special_kind
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 
-from .paths import check_link_target, check_relative_path
+from ..model.paths import check_link_target, check_relative_path
 
 #: The fix for a damaged installed distribution.
 REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"

@@ -21,14 +21,14 @@ from typing import BinaryIO
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from .. import roundtrip  # module import: roundtrip imports this package too
-from ..digest import sha256_file
-from ..errors import BadInput
-from ..limits import check_metadata_size, read_capped, require_regular_file
+from ..plan import roundtrip  # module import: roundtrip imports this package too
+from ..core.digest import sha256_file
+from ..core.errors import BadInput
+from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from ..model.paths import zip_overlap
-from .paths import check_package_paths, check_relative_path
+from ..model.paths import check_package_paths, check_relative_path
 from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.

@@ -12,7 +12,7 @@ data                 prefix root                  prefix root                   
 ``noarch: python`` packages are relocated by the client (``site-packages/`` → the
 environment's site-packages, ``python-scripts/`` → ``bin``/``Scripts``) and get their entry
 points from ``info/link.json``.  Version-specific packages are linked verbatim, so they carry
-their own launchers (see :func:`unix_launcher` and :mod:`bridge.launchers`).
+their own launchers (see :func:`unix_launcher` and :mod:`bridge.plan.launchers`).
 """
 
 from __future__ import annotations

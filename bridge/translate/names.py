@@ -19,8 +19,8 @@ import yaml
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..data import load
-from ..gpu.multiarch import device_extra_target, selector_name
+from ..core.data import load
+from .multiarch import device_extra_target, selector_name
 
 NameMode = Literal["pypi", "conda-forge"]
 MODES: tuple[NameMode, ...] = ("pypi", "conda-forge")

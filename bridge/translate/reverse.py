@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from rattler import MatchSpec
 
-from ..data import load
+from ..core.data import load
 from ..model import EntryPoint, Scheme
 from .names import NameMap
 

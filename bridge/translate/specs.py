@@ -35,7 +35,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from ..data import load
+from ..core.data import load
 from .names import NameMap
 from .regions import IMPLEMENTATIONS, PythonRegion, Signature, python_regions
 from .tags import Target, marker_environment

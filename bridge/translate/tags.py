@@ -16,7 +16,7 @@ from typing import Literal
 from packaging.tags import Tag
 from packaging.version import Version
 
-from ..data import load
+from ..core.data import load
 from .regions import PythonRegion
 
 PythonKind = Literal["any", "exact", "abi3"]

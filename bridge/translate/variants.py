@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from ..data import load
-from ..gpu.multiarch import device_package
+from ..core.data import load
+from .multiarch import device_package
 from .buildstring import sanitize
 
 
@@ -197,7 +197,7 @@ def family_from_name(dist_name: str) -> GpuFamily | None:
     """The family a distribution name ends in (``rocm-sdk-libraries-gfx103X-dgpu``), if any.
 
     A multi-arch device package (``rocm-sdk-device-gfx942``, ``amd-torch-device-gfx11``) names a
-    GPU *target*, not a family: it has none (:mod:`bridge.gpu.multiarch`).
+    GPU *target*, not a family: it has none (:mod:`bridge.translate.multiarch`).
     """
     if device_package(dist_name) is not None:
         return None

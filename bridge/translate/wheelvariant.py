@@ -29,7 +29,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from ..data import load
+from ..core.data import load
 from .variants import FamilyError, GpuFamily, family_for_targets, family_targets, resolve_family
 
 #: ``variantlib.constants.VARIANT_INFO_SCHEMA_URL`` (0.2.2).

@@ -21,8 +21,8 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.client import HOST_SUBDIR
-from bridge.standin import HOST_PY
+from bridge.check.client import HOST_SUBDIR
+from bridge.check.standin import HOST_PY
 from tests.support.wheels import build_wheel
 
 ROCM = "7.11.0a20260104"

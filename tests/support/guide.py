@@ -10,7 +10,7 @@ The guide is markdown.  What this module acts on:
   of output lines.
 * ``<!-- guide: ACTION ARGS -->`` comments (invisible when rendered) prepare what the commands
   need: ``inputs SET DIR`` (test-made wheels mimicking a real set, see :data:`INPUT_SETS`),
-  ``conda-forge DIR`` (the stand-in python channel of :mod:`bridge.standin`), ``env PREFIX
+  ``conda-forge DIR`` (the stand-in python channel of :mod:`bridge.check.standin`), ``env PREFIX
   CHANNEL... -- SPEC...`` (install with py-rattler), and ``write PATH`` (the next fenced block's
   text becomes that file).
 * Other fenced blocks (``sh``, ``yaml``, ``json``) are shown, never run.
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import tests.support.gpu_wheels as gw
 from bridge.cli import main
-from bridge.standin import HOST_PY
+from bridge.check.standin import HOST_PY
 from tests.support.wheels import build_wheel, truncate
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
@@ -206,11 +206,11 @@ def _directive(args: list[str]) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         INPUT_SETS[name](Path(folder))
     elif action == "conda-forge":
-        from bridge.standin import build_base_channel
+        from bridge.check.standin import build_base_channel
 
         build_base_channel(Path(rest[0]))
     elif action == "env":
-        from bridge.client import install
+        from bridge.check.client import install
 
         prefix, rest = rest[0], rest[1:]
         split = rest.index("--")

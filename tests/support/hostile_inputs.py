@@ -32,7 +32,7 @@ from bridge.cli import main
 try:
     from bridge.model.paths import check_link_target, check_relative_path
 except ImportError:  # pragma: no cover - the code before the path rule moved (to show the tests fail there)
-    from bridge.sources.paths import check_link_target, check_relative_path
+    from bridge.model.paths import check_link_target, check_relative_path
 from tests.support.wheels import build_wheel
 
 Snapshot = dict[str, tuple[str, str, int]]

@@ -194,7 +194,7 @@ class InstallFailed(RuntimeError):
 _CHILD = r"""
 import json, os, sys
 from pathlib import Path
-from bridge.client import SolveError, install
+from bridge.check.client import SolveError, install
 request = json.loads(sys.argv[1])
 try:
     records = install(

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .compression import ZstdSettings
-from .errors import BadInput, BridgeError
-from .model import Distribution
+from ..sinks.compression import ZstdSettings
+from ..core.errors import BadInput, BridgeError
+from ..model import Distribution
 from .convert import Converted, discard, write_planned
-from .plan import ConversionOptions, PackageFormat, plan_packages
-from .sinks.wheel import write_wheel
-from .sources.installed import Drift, EnvironmentLayout, read_installed
+from ..plan.wheel_to_conda import ConversionOptions, PackageFormat, plan_packages
+from ..sinks.wheel import write_wheel
+from ..sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
 

@@ -9,7 +9,7 @@
 * a ``.conda``/``.tar.bz2`` gives what the package holds (kind ``package``) and what
   ``to-wheel`` would make of it.
 
-Reports are built from :mod:`bridge.plan` (the same plan ``convert`` writes) and
+Reports are built from :mod:`bridge.plan.wheel_to_conda` (the same plan ``convert`` writes) and
 :mod:`bridge.sources.conda` (the same reader ``to-wheel`` uses), so they cannot disagree with
 what those commands do.  ``docs/json.md`` documents :meth:`PackageReport.to_dict`.
 """
@@ -24,18 +24,18 @@ from typing import Any, Literal
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import BadInput, BridgeError
-from .metapackages import is_rocm_sdist, meta_options, rocm_meta_distributions
-from .model import Distribution
-from .plan import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
-from .sources import open_distribution
-from .sources.conda import SUFFIXES as CONDA_SUFFIXES
-from .sources.conda import CondaSource, open_conda
-from .translate.buildstring import sanitize
-from .translate.names import NameMap
-from .translate.specs import OS_VIRTUALS
-from .translate.variants import family_from_name, family_mutex
-from .translate.versions import nightly_build_offset
+from ..core.errors import BadInput, BridgeError
+from ..gpu.rocm import is_rocm_sdist, meta_options, rocm_meta_distributions
+from ..model import Distribution
+from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
+from ..sources import open_distribution
+from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
+from ..sources.conda import CondaSource, open_conda
+from ..translate.buildstring import sanitize
+from ..translate.names import NameMap
+from ..translate.specs import OS_VIRTUALS
+from ..translate.variants import family_from_name, family_mutex
+from ..translate.versions import nightly_build_offset
 
 ReportKind = Literal["plan", "package"]
 PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
@@ -418,7 +418,7 @@ def _entry_points(dist: Distribution, pkg: CondaPackage) -> list[EntryPointRepor
 
 def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageReport:
     """What a ``.conda``/``.tar.bz2`` holds and what ``to-wheel`` would make of it."""
-    from .towheel import ExtraOf, ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
+    from .to_wheel import ExtraOf, ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
 
     with open_conda(path, names=names, hash_source=False) as dist:
         source: CondaSource = dist.extra["conda"]

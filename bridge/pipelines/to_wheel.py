@@ -8,7 +8,7 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
   one wheel2conda made from a wheel (a headers/data-only wheel such as ``pybind11-global`` goes back);
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that are absolute, escape the environment or loop (:mod:`bridge.roundtrip`; a link to a
+* links that are absolute, escape the environment or loop (:mod:`bridge.plan.roundtrip`; a link to a
   directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
@@ -21,14 +21,14 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from .errors import BridgeError, Unsupported
-from .model import Distribution
-from .roundtrip import CONDA_RECORD
-from .sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
-from .sources.conda import CondaSource, open_conda
-from .translate.names import NameMap
-from .translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
-from .translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
+from ..core.errors import BridgeError, Unsupported
+from ..model import Distribution
+from ..plan.roundtrip import CONDA_RECORD
+from ..sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
+from ..sources.conda import CondaSource, open_conda
+from ..translate.names import NameMap
+from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
+from ..translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
 
 
 

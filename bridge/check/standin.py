@@ -25,7 +25,7 @@ from typing import Any
 
 from conda_package_streaming.create import anonymize, conda_builder
 
-from .channel.index import index_channel
+from ..channel.index import index_channel
 from .client import HOST_SUBDIR
 
 #: ``X.Y`` of the interpreter running wheel2conda.

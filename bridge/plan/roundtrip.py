@@ -37,16 +37,16 @@ import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .digest import CHUNK, HeadReplaced, sha256_bytes
-from .errors import BadInput
-from .model import Distribution, Member, Scheme
-from .model.conda import RECORD_FORMAT, AboutJson, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
-from .sources.paths import check_link_target, check_relative_path
-from .translate.layout import PLACEHOLDER
-from .translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
+from ..core.digest import CHUNK, HeadReplaced, sha256_bytes
+from ..core.errors import BadInput
+from ..model import Distribution, Member, Scheme
+from ..model.conda import RECORD_FORMAT, AboutJson, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
+from ..model.paths import check_link_target, check_relative_path
+from ..translate.layout import PLACEHOLDER
+from ..translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
 
 if TYPE_CHECKING:
-    from .plan import CondaPackage, ConversionOptions, PlannedFile
+    from .wheel_to_conda import CondaPackage, ConversionOptions, PlannedFile
 
 LINKS = "LINKS"
 CONDA_RECORD = "conda-package.json"
@@ -202,11 +202,11 @@ def finish_plan(pkg: CondaPackage, dist: Distribution, options: ConversionOption
     """Check links, record scheme exceptions, restore a recorded conda identity (in place)."""
     where = dist.provenance.path
     # links the source itself holds (a round-trip wheel's LINKS, an installed tree); the links
-    # bridge.links makes (devel tarballs, alias chains) were checked by its own rules
+    # bridge.plan.links makes (devel tarballs, alias chains) were checked by its own rules
     links = {f.path: f.target for f in pkg.files if f.target is not None and f.member is not None and f.member.target is not None}
     if links:
         try:
-            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True, outside=True)  # bridge.links checks where they go
+            resolve_links(links, {f.path for f in pkg.files if f.target is None}, directories=True, outside=True)  # bridge.plan.links checks where they go
         except ValueError as exc:
             raise BadInput(where, str(exc)) from None
     schemes = _scheme_exceptions(pkg, dist)
@@ -264,7 +264,7 @@ def _restore(pkg: CondaPackage, dist: Distribution, record: CondaRecord, options
 
 def _restore_dist_info(pkg: CondaPackage, prefix: str, record: CondaRecord) -> None:
     """Leave out dist-info files the package did not have; put back the ones the wheel changed."""
-    from .plan import PlannedFile
+    from .wheel_to_conda import PlannedFile
 
     if record.dist_info == "synthesized":
         pkg.files = [f for f in pkg.files if not f.path.startswith(prefix)]

@@ -36,11 +36,11 @@ import re
 
 from conda_package_streaming.package_streaming import CondaComponent, stream_conda_component, stream_conda_info
 
-from .channel.records import is_package, package_name, read_package_info
-from .channel.repodata import read_repodata
-from .digest import CHUNK
-from .elf import BadElf, is_elf, read_dynamic
-from .errors import BadInput
+from ..channel.records import is_package, package_name, read_package_info
+from ..channel.repodata import read_repodata
+from ..core.digest import CHUNK
+from ..binary.elf import BadElf, is_elf, read_dynamic
+from ..core.errors import BadInput
 
 #: Bytes of one member kept in memory while reading its ELF headers; beyond, a temp file.
 SPOOL_MEMORY = 32 << 20
@@ -268,7 +268,7 @@ def _family_tag(record: dict[str, Any]) -> str | None:
     """The ROCm family tag a record pins the family mutexes to (``rocm``, ``rocm-sdk-core`` with
     ``*gfx110X*``), if any: packages of different families can never be installed together, so
     the files they share are no clash."""
-    from .translate.variants import family_mutex, family_pins
+    from ..translate.variants import family_mutex, family_pins
 
     mutexes = {family_mutex(), *family_pins()}
     for spec in [*(record.get("depends") or ()), *(record.get("constrains") or ())]:

@@ -2,7 +2,7 @@
 
 For each package, :func:`verify_packages` (package files) or :func:`verify_channel` (a
 channel, optionally narrowed by specs) solves and installs it with py-rattler
-(:mod:`bridge.client`) into a fresh prefix next to the channel's other packages, then:
+(:mod:`bridge.check.client`) into a fresh prefix next to the channel's other packages, then:
 
 * **libraries** (Linux subdirs): every ELF file the package installed has each ``DT_NEEDED``
   entry resolved the way the dynamic loader would: the object's RUNPATH (else RPATH) with
@@ -50,18 +50,18 @@ from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 from rattler import MatchSpec, Version
 
-from .channel.gate import check_package
-from .channel.index import index_channel
-from .channel.records import is_package, read_index_json
-from .channel.repodata import listed_files, read_repodata
+from ..channel.gate import check_package
+from ..channel.index import index_channel
+from ..channel.records import is_package, read_index_json
+from ..channel.repodata import listed_files, read_repodata
 from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
-from .data import load
-from .elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
-from .errors import BadInput, BridgeError
-from .macho import BadMachO, MachOInfo, is_macho, read_load_commands
-from .model import EntryPoint
-from .pe import BadPE, PEInfo, is_pe, read_imports
-from .sources.distinfo import parse_entry_points
+from ..core.data import load
+from ..binary.elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
+from ..core.errors import BadInput, BridgeError
+from ..binary.macho import BadMachO, MachOInfo, is_macho, read_load_commands
+from ..model import EntryPoint
+from ..binary.pe import BadPE, PEInfo, is_pe, read_imports
+from ..sources.distinfo import parse_entry_points
 from .standin import build_base_channel
 
 NeededStatus = Literal["found", "system", "soname-only", "missing"]
@@ -185,9 +185,9 @@ class VerifyOptions:
     """How to build the throwaway environment and which checks to run."""
 
     extra_channels: tuple[str | Path, ...] = ()  # after the channel under test, in priority order
-    virtual_packages: tuple[str, ...] = ()  # added to bridge.client's defaults, e.g. "__cuda=12.4"
+    virtual_packages: tuple[str, ...] = ()  # added to bridge.check.client's defaults, e.g. "__cuda=12.4"
     platforms: tuple[str, ...] = ()  # verify_channel: subdirs to verify (default: this machine's)
-    standin_python: bool = False  # add bridge.standin's offline python channel last
+    standin_python: bool = False  # add bridge.check.standin's offline python channel last
     imports: bool = True
     entry_points: bool = True
     timeout_s: float = 60.0  # per import / per entry-point run

@@ -20,24 +20,25 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from . import __version__
-from .digest import CHUNK, read_first_line, record_digest, sha256_bytes
-from .errors import BadInput, Unsupported
-from .gpu.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
+from .. import __version__
+from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
+from ..core.errors import BadInput, Unsupported
+from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
 from .launchers import windows_launcher
-from .links import LinkOptions, NestedRef, apply_links, write_order
-from .model import Distribution, EntryPoint, Member, Scheme
-from .model.conda import AboutJson, ProvenanceRecord, package_filename
-from .model.wheel import entry_point_problem
+from ..sources.payload import NestedRef
+from .links import LinkOptions, apply_links, write_order
+from ..model import Distribution, EntryPoint, Member, Scheme
+from ..model.conda import AboutJson, ProvenanceRecord, package_filename
+from ..model.wheel import entry_point_problem
 from .roundtrip import finish_plan
-from .translate.buildstring import build_string
-from .translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
-from .translate.names import NameMap, extras_package
-from .translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
-from .translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from .translate.variants import FamilyError, GpuFamily, Variant, family_mutex, variant_for
-from .translate.versions import conda_version, nightly_build_offset, translate_specifier_set
-from .translate.wheelvariant import family_of
+from ..translate.buildstring import build_string
+from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
+from ..translate.names import NameMap, extras_package
+from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
+from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
+from ..translate.variants import FamilyError, GpuFamily, Variant, family_mutex, variant_for
+from ..translate.versions import conda_version, nightly_build_offset, translate_specifier_set
+from ..translate.wheelvariant import family_of
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
@@ -162,7 +163,7 @@ class CondaPackage:
     track_features: str | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
-    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.roundtrip), written verbatim
+    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.plan.roundtrip), written verbatim
     writes_provenance: bool = True  # False: a restored foreign package's about.json has no extra.wheel2conda
 
     @property
@@ -377,7 +378,7 @@ def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]
     """The selector ``<name>-device`` of a multi-arch host: one build per ``device-<target>`` extra, ``all``, ``none``.
 
     Each build depends on what its extra pulls in (``none``: nothing) plus
-    :func:`~bridge.gpu.multiarch.selector_terms` (the architecture mutex and ``__amdgpu``); the
+    :func:`~bridge.translate.multiarch.selector_terms` (the architecture mutex and ``__amdgpu``); the
     host depends on the selector, so a plain install of the host is complete (docs/gpu.md,
     "Multi-arch").  Planned whatever ``--extras`` says: the host cannot be installed without them.
     """

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .compression import ZstdSettings, default_threads
-from .limits import special_kind
-from .errors import BadInput, BridgeError
-from .fsutil import contained_output
-from .model import Distribution
-from .plan import CondaPackage, ConversionOptions, PackageFormat, plan_packages
-from .progress import Progress
-from .sinks.conda import ProgressFn, write_package
-from .sinks.tree import write_tree
-from .sources import open_distribution
+from ..sinks.compression import ZstdSettings, default_threads
+from ..core.limits import special_kind
+from ..core.errors import BadInput, BridgeError
+from ..core.fsutil import contained_output
+from ..model import Distribution
+from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
+from ..core.progress import Progress
+from ..sinks.conda import ProgressFn, write_package
+from ..sinks.tree import write_tree
+from ..sources import open_distribution
 
 
 @dataclass

@@ -35,7 +35,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from ..data import load
+from ..core.data import load
 
 #: Selector builds besides the targets: every device package, and none.
 ALL = "all"

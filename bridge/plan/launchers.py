@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from .errors import Unsupported
+from ..core.errors import Unsupported
 
 _ARCH = {"win-64": "64", "win-arm64": "arm64", "win-32": "32"}
 

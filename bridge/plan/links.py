@@ -16,35 +16,31 @@ safe and checks every softlink of a plan:
 Where links are impossible we make none; links the source itself holds are kept and checked.
 
 Files whose bytes live inside a nested archive (the ``rocm-sdk-devel`` ``_devel.tar``) are planned
-with a :class:`NestedRef` and streamed by :func:`open_payload` in archive order, so the archive
+with a :class:`NestedRef` and streamed by :func:`bridge.sources.payload.open_payload` in archive order, so the archive
 is read once per write, with every entry verified against the digest taken while planning.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-from contextlib import closing
-import lzma
 import posixpath
 import re
-import tarfile
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from .digest import CHUNK, HeadReplaced, VerifyingReader
-from .elf import is_elf, soname
-from .errors import BadInput, Unsupported
-from .model import Distribution, Member
-from .sources.paths import check_link_target, check_relative_path
+from ..core.digest import CHUNK
+from ..sources.payload import NestedRef, SeekableMember, iter_tar
+from ..binary.elf import is_elf, soname
+from ..core.errors import BadInput, Unsupported
+from ..model import Distribution, Member
+from ..model.paths import check_link_target, check_relative_path
 
 if TYPE_CHECKING:
-    from .plan import PlannedFile
-    from .translate.layout import CondaLayout
-    from .translate.tags import Target
+    from .wheel_to_conda import PlannedFile
+    from ..translate.layout import CondaLayout
+    from ..translate.tags import Target
 
 #: ``rocm-sdk-devel`` ships its developer tree as this tarball, expanded by ``rocm_sdk`` on first use.
 DEVEL_TARBALL = re.compile(r"^rocm_sdk_devel/_devel\.tar(\.xz)?$")
@@ -64,14 +60,6 @@ class LinkOptions:
     dedup: bool = True  # identical files of one library alias chain: one file plus links
     soname_links: bool = False  # add ``libX.so`` -> ``libX.so.N`` read from the ELF SONAME
     expand_devel: bool = True  # expand rocm-sdk-devel's _devel.tar at conversion time
-
-
-@dataclass(frozen=True)
-class NestedRef:
-    """Where a planned file's bytes are: entry ``index`` (named ``name``) of the tar in ``member``."""
-
-    name: str
-    index: int
 
 
 def links_allowed(target: Target) -> bool:
@@ -160,7 +148,7 @@ def _scan_tarball(dist: Distribution, tar_file: PlannedFile, site_packages: str)
     assert member is not None
     label = member.origin or member.path
     seen: set[str] = set()
-    for index, info, stream in _iter_tar(dist, member):
+    for index, info, stream in iter_tar(dist, member):
         name = info.name.rstrip("/") if info.isdir() else info.name
         problem = check_relative_path(name)
         if problem:
@@ -413,173 +401,3 @@ def _site_packages_top(path: str, layout: CondaLayout) -> str | None:
 
 def _own_site_packages_tops(files: Iterable[PlannedFile], layout: CondaLayout) -> set[str]:
     return {top for f in files if (top := _site_packages_top(f.path, layout)) is not None}
-
-
-# --------------------------------------------------------------------------- streaming
-
-
-_TAR_ERRORS = (tarfile.TarError, EOFError, OSError, lzma.LZMAError, zlib.error)
-
-
-def _iter_tar(dist: Distribution, member: Member) -> Iterator[tuple[int, tarfile.TarInfo, BinaryIO | None]]:
-    """``(index, info, stream or None)`` for each entry, reading the archive once, forward only.
-
-    The whole archive is verified against RECORD when it has been read to the end.
-    """
-    where = dist.provenance.path
-    with dist.open(member) as reader:
-        try:
-            tar = tarfile.open(fileobj=reader, mode="r|*")  # type: ignore[call-overload]  # small buffer: tarfile copies it per header
-            index = 0
-            while (info := tar.next()) is not None:
-                tar.members = []  # stream mode keeps every TarInfo otherwise: unbounded on big trees
-                stream = _TarEntry(tar.extractfile(info), where, f"{member.origin}:{info.name}") if info.isreg() else None
-                yield index, info, stream  # type: ignore[misc]
-                index += 1
-        except _TAR_ERRORS as exc:
-            raise BadInput(where, f"{member.origin}: not a readable tar archive ({exc})") from None
-
-
-class _TarEntry:
-    """A nested archive entry whose read errors name the wheel and the entry."""
-
-    def __init__(self, raw: BinaryIO | None, where: str, label: str):
-        self._raw, self._where, self._label = raw, where, label
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            return self._raw.read(n) if self._raw is not None else b""
-        except _TAR_ERRORS as exc:
-            raise BadInput(self._where, f"{self._label}: corrupt data ({exc})") from None
-
-
-def open_payload(files: Iterable[PlannedFile], dist: Distribution, *, verify: bool = True) -> Iterator[tuple[PlannedFile, BinaryIO | None]]:
-    """Each planned file with a stream of its bytes (None for links), in the order given.
-
-    Distribution members are verified against RECORD, nested entries against the digest taken
-    while planning; each nested archive is read once, so its files must come in archive order
-    (:func:`write_order`).  A mismatch raises :class:`BadInput` when the stream is done.
-    ``verify=False`` streams plain members unhashed, for a pass that only looks at the bytes (the
-    zstd window trial) ahead of the verified write.
-    """
-    nested: Iterator[tuple[int, tarfile.TarInfo, BinaryIO | None]] | None = None
-    nested_member: Member | None = None
-    try:
-        for f in files:
-            if f.is_link:
-                yield f, None
-            elif f.content is not None:
-                yield f, io.BytesIO(f.content)
-            elif f.nested is None and f.head is not None:
-                assert f.member is not None
-                with dist.open(f.member) as stream:
-                    rewritten = HeadReplaced(stream, f.head, f.skip, where=dist.provenance.path, label=f.member.origin or f.path, expected=f.sha256)  # type: ignore[arg-type]
-                    yield f, rewritten  # type: ignore[misc]
-                    rewritten.verify()
-            elif f.nested is None and not verify:
-                assert f.member is not None
-                with closing(dist.opener(f.member)) as raw:
-                    yield f, raw
-            elif f.nested is None:
-                assert f.member is not None
-                with dist.open(f.member) as stream:
-                    yield f, stream  # type: ignore[misc]
-            else:
-                if nested is None or nested_member != f.member:
-                    _close(nested)
-                    assert f.member is not None
-                    nested, nested_member = _iter_tar(dist, f.member), f.member
-                stream = _seek_entry(nested, f, dist)
-                yield f, stream  # type: ignore[misc]
-                stream.verify()
-    finally:
-        _close(nested)
-
-
-def _seek_entry(entries: Iterator[tuple[int, tarfile.TarInfo, BinaryIO | None]], f: PlannedFile, dist: Distribution) -> VerifyingReader:
-    assert f.nested is not None and f.member is not None
-    for index, info, stream in entries:
-        if index < f.nested.index:
-            continue
-        if index != f.nested.index or info.name != f.nested.name or stream is None:
-            break
-        return VerifyingReader(
-            stream,  # type: ignore[arg-type]
-            label=f"{f.member.origin}:{f.nested.name}",
-            where=dist.provenance.path,
-            size=f.size,
-            expected=("sha256", f.sha256) if f.sha256 else None,
-        )
-    raise BadInput(dist.provenance.path, f"{f.member.origin}: entry {f.nested.name} changed since it was planned")
-
-
-def _close(entries: Iterator[object] | None) -> None:
-    if entries is not None:
-        entries.close()  # type: ignore[attr-defined]
-
-
-class SeekableMember:
-    """A seekable, read-only view of a member that can only be read forward (e.g. a deflated zip member).
-
-    ``seek(0, SEEK_END)`` is answered from the member's size; the first MiB is kept, forward
-    seeks read and discard, and a backward seek past the kept head re-opens the member.
-    """
-
-    HEAD = 1 << 20
-
-    def __init__(self, dist: Distribution, member: Member):
-        self._dist, self._member = dist, member
-        self._raw: BinaryIO | None = None
-        self._raw_pos = 0
-        self._pos = 0
-        self._head = self._read_raw(self.HEAD)
-
-    def __enter__(self) -> SeekableMember:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._member.size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        if n < 0:
-            n = max(0, self._member.size - self._pos)
-        end = self._pos + n
-        if end <= len(self._head):
-            data = self._head[self._pos : end]
-        else:
-            if self._raw is None or self._raw_pos > self._pos:
-                self.close()
-                self._raw_pos = 0
-            self._skip_to(self._pos)
-            data = self._read_raw(n)
-        self._pos += len(data)
-        return data
-
-    def _skip_to(self, pos: int) -> None:
-        while self._raw_pos < pos:
-            if not self._read_raw(min(CHUNK, pos - self._raw_pos)):
-                break
-
-    def _read_raw(self, n: int) -> bytes:
-        if self._raw is None:
-            self._raw = self._dist.opener(self._member)
-            self._raw_pos = 0
-        data = self._raw.read(n)
-        self._raw_pos += len(data)
-        return data

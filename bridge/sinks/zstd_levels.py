@@ -1,4 +1,4 @@
-"""zstd levels and windows for ``.conda`` components (:mod:`bridge.compression` uses them).
+"""zstd levels and windows for ``.conda`` components (:mod:`bridge.sinks.compression` uses them).
 
 A module of constants with no imports, so the command line's help can show the defaults
 without loading the compression code (start-up: issue 15).

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import BadInput
+from ..core.errors import BadInput
 
 Kind = Literal["wheel", "conda", "rocm-sdist", "sdist", "other"]
 
 #: A conda subdir folder name (``bridge.channel.records.SUBDIR_RE``, repeated to keep this module light).
 SUBDIR_RE = re.compile(r"^(noarch|[a-z0-9]+-[a-z0-9]+)$")
-#: ROCm's meta sdist, which ``convert`` turns into rocm meta packages (``bridge.metapackages``).
+#: ROCm's meta sdist, which ``convert`` turns into rocm meta packages (``bridge.gpu.rocm``).
 ROCM_SDIST_RE = re.compile(r"^rocm-(?P<version>[^-/\\]+)\.tar\.gz$", re.IGNORECASE)
 CONDA_SUFFIXES = (".conda", ".tar.bz2")
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.xz")

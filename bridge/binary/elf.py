@@ -3,9 +3,9 @@
 Only what the dynamic loader uses to find libraries is read: the ELF header, the program
 headers and the ``PT_DYNAMIC`` segment with its string table (pyelftools also reads the
 section headers, at the end of the file).  pyelftools needs a seekable stream; callers
-holding a forward-only stream (a tar member) spool it first (``bridge.libreport``).
+holding a forward-only stream (a tar member) spool it first (``bridge.check.libreport``).
 :func:`soname` alone never touches the section headers, so on a compressed wheel member
-(``bridge.links.SeekableMember``) it reads forward about once instead of several times over.
+(``bridge.sources.payload.SeekableMember``) it reads forward about once instead of several times over.
 Mach-O and PE files are not read here: ``verify`` checks ELF only.
 """
 

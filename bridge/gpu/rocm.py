@@ -38,16 +38,16 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .compression import ZstdSettings
-from .convert import Converted, discard, write_planned
-from .data import load
-from .errors import BadInput, BridgeError
-from .gpu.multiarch import per_target_extras
-from .model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .plan import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
-from .sinks.conda import ProgressFn
-from .sources.paths import check_relative_path
-from .translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
+from ..sinks.compression import ZstdSettings
+from ..pipelines.convert import Converted, discard, write_planned
+from ..core.data import load
+from ..core.errors import BadInput, BridgeError
+from ..translate.multiarch import per_target_extras
+from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
+from ..sinks.conda import ProgressFn
+from ..model.paths import check_relative_path
+from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
 SDIST_NAME = re.compile(r"^rocm-(?P<version>[^-/\\]+)\.tar\.gz$", re.IGNORECASE)
 MAX_SDIST_BYTES = 64 << 20  # uncompressed; the real sdist is well under 1 MiB
@@ -453,7 +453,7 @@ def default_registry() -> tuple[PackageEntry, ...]:
 def multi_arch_meta_distribution(sdist: RocmSdist, version: str, extras: Iterable[str]) -> Distribution:
     """The one generic ``rocm`` of a multi-arch sdist: core and the arch-neutral libraries, and per
     target extras ``device-<target>``/``device-all`` (TheRock's ``build_per_target_extras``) that
-    become the architecture mutex ``rocm-device`` (:mod:`bridge.gpu.multiarch`)."""
+    become the architecture mutex ``rocm-device`` (:mod:`bridge.translate.multiarch`)."""
     registry = sdist.dist_info.packages
     neutral = tuple(e for e in registry if not e.target_specific)
     requires, optional = meta_requirements(version, "", neutral, extras)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BadInput
-from .model.paths import UnsafePath, contained_join
+from ..model.paths import UnsafePath, contained_join
 
 TEMP_MARK = ".w2c-tmp-"
 #: Prefix of the staging folders ``convert --channel`` and ``recipes build`` convert into
