@@ -1,12 +1,9 @@
-"""``__amdgpu``: AMD GPU targets from the KFD topology, CONDA_OVERRIDE_AMDGPU, and a solve that
-picks per-architecture device packages through it (issue 18, multi-arch).
+"""``__amdgpu``: AMD GPU targets from the KFD topology and CONDA_OVERRIDE_AMDGPU (issue 18, multi-arch).
 
 The KFD properties file shape is the amdgpu driver's (``/sys/class/kfd/kfd/topology/nodes/N/properties``:
-one ``name value`` per line, ``gfx_target_version 0`` on CPU nodes).  The multi-arch channel here
-is hand-built in the shape of TheRock's kpack split (``rocm-sdk-libraries`` host package,
-``rocm-sdk-device-<gfx>`` per architecture overlaying it, ``build_tools/_therock_utils/py_packaging.py``
-at 89553ce) plus the selector this project proposes (``docs/gpu.md``, "Multi-arch"); converting
-TheRock's multi-arch wheels into it is not implemented yet.
+one ``name value`` per line, ``gfx_target_version 0`` on CPU nodes).  Solves that pick device
+packages through ``__amdgpu``, from TheRock's converted multi-arch wheels, are in
+``tests/test_multiarch.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.channel.index import index_channel
 from bridge.gpu.amdgpu import build_string, parse_override, rattler_spec, target_name, targets_from_kfd, virtual_package
-from bridge.check.standin import build_conda_package
-from tests.support.conda_env import SolveError, solve
 
 CPU_NODE = "cpu_cores_count 16\nsimd_count 0\ngfx_target_version 0\n"
 
@@ -54,38 +48,3 @@ def test_override(tmp_path: Path) -> None:
     assert build_string(parse_override("GFX90A")) == "gfx90a"
     with pytest.raises(ValueError, match="not a gfx target"):
         parse_override("rdna3")
-
-
-@pytest.fixture(scope="module")
-def multiarch_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    channel = tmp_path_factory.mktemp("multiarch") / "channel"
-    noarch, linux = channel / "noarch", channel / "linux-64"
-    v = "7.13.0a20260501"
-    build_conda_package(linux, {"name": "rocm-sdk-core", "version": v, "build": "0"}, {"lib/python3.11/site-packages/_rocm_sdk_core/__init__.py": ""})
-    build_conda_package(linux, {"name": "rocm-sdk-libraries", "version": v, "build": "0", "depends": [f"rocm-sdk-core =={v}"]}, {"lib/python3.11/site-packages/_rocm_sdk_libraries/__init__.py": ""})
-    for target in ("gfx1100", "gfx942"):
-        build_conda_package(
-            linux, {"name": f"rocm-sdk-device-{target}", "version": v, "build": "0", "depends": [f"rocm-sdk-libraries =={v}"]},
-            {f"lib/python3.11/site-packages/_rocm_sdk_libraries/{target}.kpack": target},
-        )
-        # the selector: one build per architecture, installable where __amdgpu names it
-        build_conda_package(noarch, {"name": "rocm-device", "version": v, "build": f"{target}_0", "noarch": "generic",
-                                     "depends": [f"__amdgpu * *{target}*", f"rocm-sdk-device-{target} =={v}"]}, {})
-    build_conda_package(linux, {"name": "torch", "version": "2.11.0", "build": "rocm7.13_0", "depends": [f"rocm-sdk-libraries =={v}", f"rocm-device =={v}"]},
-                        {"lib/python3.11/site-packages/torch/__init__.py": ""})
-    index_channel(channel)
-    return channel
-
-
-@pytest.mark.parametrize(("override", "device"), [("gfx1100", "rocm-sdk-device-gfx1100"), ("gfx942", "rocm-sdk-device-gfx942")])
-def test_plain_torch_gets_the_machines_device_packages(multiarch_channel: Path, override: str, device: str) -> None:
-    vp = rattler_spec({"CONDA_OVERRIDE_AMDGPU": override})
-    assert vp is not None
-    names = {r.name.normalized for r in solve([multiarch_channel], ["torch"], virtual_packages=[vp])}
-    assert {"torch", "rocm-sdk-core", "rocm-sdk-libraries", "rocm-device", device} <= names
-    assert not [n for n in names if n.startswith("rocm-sdk-device-") and n != device]
-
-
-def test_no_amdgpu_no_device_packages(multiarch_channel: Path) -> None:
-    with pytest.raises(SolveError):
-        solve([multiarch_channel], ["torch"])

@@ -113,7 +113,7 @@ def test_family_data_is_consistent() -> None:
         ("rocm_sdk_libraries_gfx103x_dgpu", None),  # a wheel file stem is not a project name
         ("rocm-sdk-libraries-gfx103x-dgpu", "gfx103X-dgpu"),
         ("rocm-sdk-libraries-gfx1151", "gfx1151"),
-        ("rocm-sdk-device-gfx942", "gfx942"),
+        ("rocm-sdk-device-gfx942", None),  # multi-arch device package: a GPU target, not a family
         ("rocm-sdk-core", None),
         ("torch", None),
     ],

@@ -42,6 +42,7 @@ from ..sinks.compression import ZstdSettings
 from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
 from ..core.errors import BadInput, BridgeError
+from ..translate.multiarch import per_target_extras
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
 from ..sinks.conda import ProgressFn
@@ -65,6 +66,10 @@ class PackageEntry:
     def requirement(self, family: str, version: str) -> str:
         return f"{self.template.replace('{target_family}', family)}=={version}"
 
+    @property
+    def target_specific(self) -> bool:
+        return "{target_family}" in self.template
+
 
 @dataclass(frozen=True)
 class RocmDistInfo:
@@ -76,6 +81,13 @@ class RocmDistInfo:
     packages: tuple[PackageEntry, ...] = ()
     this_family: str | None = None  # THIS_TARGET_FAMILY of a wheel's copy (None in core, devel and the sdist)
     this_package: str | None = None  # THIS_PACKAGE_ENTRY's logical name ("core"), in wheels
+
+    @property
+    def multi_arch(self) -> bool:
+        """A kpack-split (multi-arch) build: the libraries entry was made arch-neutral and
+        ``AVAILABLE_TARGET_FAMILIES`` lists GPU targets (gfx1100), not families."""
+        libraries = next((e for e in self.packages if e.logical_name == "libraries"), None)
+        return libraries is not None and not libraries.target_specific and any(e.target_specific for e in self.packages)
 
 
 @dataclass
@@ -438,12 +450,37 @@ def default_registry() -> tuple[PackageEntry, ...]:
     return tuple(PackageEntry(name, v["template"], bool(v.get("required"))) for name, v in raw.items())
 
 
-def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, extras: Iterable[str]) -> Distribution:
-    """The ``rocm`` distribution for one family, as if pip had built the sdist for it."""
-    assert family.name is not None
-    registry = (sdist.dist_info.packages if sdist else ()) or default_registry()
-    requires, optional = meta_requirements(version, family.name, registry, extras)
-    extra_names = sorted({e.logical_name for e in registry if not e.required and e.template != family_mutex()})
+def multi_arch_meta_distribution(sdist: RocmSdist, version: str, extras: Iterable[str]) -> Distribution:
+    """The one generic ``rocm`` of a multi-arch sdist: core and the arch-neutral libraries, and per
+    target extras ``device-<target>``/``device-all`` (TheRock's ``build_per_target_extras``) that
+    become the architecture mutex ``rocm-device`` (:mod:`bridge.translate.multiarch`)."""
+    registry = sdist.dist_info.packages
+    neutral = tuple(e for e in registry if not e.target_specific)
+    requires, optional = meta_requirements(version, "", neutral, extras)
+    extra_names = sorted({e.logical_name for e in neutral if not e.required and e.template != family_mutex()})
+    for entry in registry:
+        if entry.target_specific and not entry.required:
+            for extra, reqs in per_target_extras(entry.logical_name, entry.template, sdist.dist_info.available_families, version).items():
+                extra_names.append(extra)
+                optional += [f'{r}; extra == "{extra}"' for r in reqs]
+    return meta_distribution(sdist, version, None, extras, (requires, optional, extra_names))
+
+
+def meta_distribution(
+    sdist: RocmSdist | None,
+    version: str,
+    family: GpuFamily | None,
+    extras: Iterable[str],
+    computed: tuple[list[str], list[str], list[str]] | None = None,
+) -> Distribution:
+    """The ``rocm`` distribution for one family (None: multi-arch, ``computed`` requirements), as if pip had built the sdist for it."""
+    if computed is not None:
+        requires, optional, extra_names = computed
+    else:
+        assert family is not None and family.name is not None
+        registry = (sdist.dist_info.packages if sdist else ()) or default_registry()
+        requires, optional = meta_requirements(version, family.name, registry, extras)
+        extra_names = sorted({e.logical_name for e in registry if not e.required and e.template != family_mutex()})
     # A flavour with more extras is told apart by a local label, which becomes a build-string
     # part (py_devel_gfx103X_0) while the conda version stays V and ==V pins still match.
     flavour = sorted({str(canonicalize_name(e)) for e in extras} - {"libraries"})
@@ -457,7 +494,7 @@ def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, 
     if sdist is not None:
         contents.update(sdist.files)
         modes.update(sdist.modes)
-        if sdist.dist_info_path:
+        if sdist.dist_info_path and family is not None and family.name is not None:
             contents[sdist.dist_info_path] = pin_family(sdist.files[sdist.dist_info_path].decode("utf-8"), family.name).encode("utf-8")
         entry_points = sdist.entry_points
         if entry_points:
@@ -494,12 +531,12 @@ def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, 
         ),
         opener=opener,
         fields=fields,
-        extra={"gpu_family": family.name},
+        extra={"gpu_family": family.name if family else None},
     )
 
 
 def _metadata(
-    pkg_info: bytes | None, version: str, family: GpuFamily, requires: list[str], optional: list[str], extras: list[str]
+    pkg_info: bytes | None, version: str, family: GpuFamily | None, requires: list[str], optional: list[str], extras: list[str]
 ) -> bytes:
     """METADATA: the sdist's PKG-INFO (or a minimal one) with the family's requirements."""
     parser = email.parser.BytesParser(policy=email.policy.compat32)
@@ -513,7 +550,7 @@ def _metadata(
         msg["Metadata-Version"] = "2.1"
         msg["Name"] = family_mutex()
         msg["Version"] = version
-        msg["Summary"] = str(load("gpu")["rocm"]["meta_summary"]).format(family=family.name)
+        msg["Summary"] = str(load("gpu")["rocm"]["meta_summary"]).format(family=family.name if family else "multi-arch")
     for extra in extras:
         msg["Provides-Extra"] = extra
     for req in [*requires, *optional]:
@@ -546,6 +583,8 @@ def rocm_meta_distributions(
         if version is None:
             raise BadInput(where, "no version for the rocm meta package")
         Version(version)
+        if sdist is not None and sdist.dist_info.multi_arch:
+            return [multi_arch_meta_distribution(sdist, version, extras)]
         return [meta_distribution(sdist, version, f, extras) for f in meta_families(sdist, family)]
     except InvalidVersion:
         raise BadInput(where, f"{version!r} is not a PEP 440 version") from None

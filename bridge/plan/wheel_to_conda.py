@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from .. import __version__
 from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
+from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
 from .launchers import windows_launcher
 from ..sources.payload import NestedRef
 from .links import LinkOptions, apply_links, write_order
@@ -35,7 +36,7 @@ from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite
 from ..translate.names import NameMap, extras_package
 from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from ..translate.variants import FamilyError, GpuFamily, Variant, variant_for
+from ..translate.variants import FamilyError, GpuFamily, Variant, family_mutex, variant_for
 from ..translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 from ..translate.wheelvariant import family_of
 
@@ -269,6 +270,7 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
                 continue
             restored.add(base.stem)
         result.append(base)
+        result.extend(plan_selectors(dist, base))
         if options.extras.any:
             result.extend(plan_extras(dist, base, options))
     return result
@@ -291,7 +293,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name
 
-    context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family)
+    context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family, is_multi_arch_host(dist.provides_extra))
     decisions = [translate_requirement(req, context) for req in dist.requires_dist]
     depends = merge_specs(
         [
@@ -301,6 +303,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
             *(s for d in decisions if d.action == "kept" for s in d.specs),
             *options.extra_depends,
+            *([f"{selector_name(name)} =={conda_version(dist.version)}"] if is_multi_arch_host(dist.provides_extra) else []),
         ]
     )
     constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
@@ -363,10 +366,57 @@ def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptio
     """
     packages = []
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
-    for extra in sorted(e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e)):
+    wanted = (e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e) and device_extra_target(e) is None)
+    for extra in sorted(wanted):  # device extras become selectors (plan_selectors)
         for target, decisions, number in _extra_regions(dist, base, extra, options):
             build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
             packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
+    return packages
+
+
+def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
+    """The selector ``<name>-device`` of a multi-arch host: one build per ``device-<target>`` extra, ``all``, ``none``.
+
+    Each build depends on what its extra pulls in (``none``: nothing) plus
+    :func:`~bridge.translate.multiarch.selector_terms` (the architecture mutex and ``__amdgpu``); the
+    host depends on the selector, so a plain install of the host is complete (docs/gpu.md,
+    "Multi-arch").  Planned whatever ``--extras`` says: the host cannot be installed without them.
+    """
+    extras = {*dist.provides_extra, *(e for d in base.decisions for e in d.extras)}
+    if not is_multi_arch_host(extras):
+        return []
+    packages = []
+    for target in [*device_targets(extras), NONE]:
+        decisions = [d for d in base.decisions if d.action == "extra" and any(device_extra_target(e) == target for e in d.extras)]
+        terms = selector_terms(dist.name, target, family_mutex())
+        variant = replace(base.variant, build_parts=(*base.variant.build_parts, target))
+        depends = merge_specs(
+            [*_python_depends(dist, base.target), *base.target.platform.virtual, *(s for d in decisions for s in d.specs), *terms.depends]
+        )
+        extra = f"device-{target}"
+        about = {"summary": f"Device code of {base.name} {base.version} for {target} (wheel2conda selector for {dist.name}[{extra}])"}
+        packages.append(
+            CondaPackage(
+                name=selector_name(base.name),
+                version=base.version,
+                build=_build_string(base.target, variant, base.build_number + terms.build_number_offset, dist.provenance.path),
+                build_number=base.build_number + terms.build_number_offset,
+                target=base.target,
+                layout=base.layout,
+                depends=depends,
+                constrains=[],
+                timestamp_ms=base.timestamp_ms,
+                about_fields=about,
+                provenance=base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra),
+                link={"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None,
+                files=[],
+                info_files=[],
+                decisions=decisions,
+                variant=variant,
+                license=base.license,
+                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+            )
+        )
     return packages
 
 

@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..core.data import load
+from .multiarch import device_extra_target, selector_name
 
 NameMode = Literal["pypi", "conda-forge"]
 MODES: tuple[NameMode, ...] = ("pypi", "conda-forge")
@@ -90,6 +91,9 @@ class NameMap:
         extra = canonicalize_name(extra)
         if extra in mapped.extras:
             return [" ".join(t.replace("{version}", version).split()) for t in mapped.extras[extra]]
+        target = device_extra_target(extra)
+        if target is not None:  # multi-arch device extra: the host's selector build for that target
+            return [f"{selector_name(mapped.name)} {version or '*'} *{target}*"]
         package = extras_package(mapped.name, extra)
         if build:
             return [f"{package} {version or '*'} {build}"]

@@ -277,6 +277,7 @@ class DependencyContext:
     markers: MarkerContext
     names: NameMap
     family: GpuFamily | None = None  # the dependent's GPU family; per-family dependencies follow it
+    multi_arch: bool = False  # the dependent is a multi-arch host: its ROCm is generic, not per family
 
 
 def translate_requirement(req: Requirement, context: DependencyContext) -> Decision:
@@ -350,7 +351,7 @@ def requirement_specs(req: Requirement, context: DependencyContext, build_parts:
     if str(canonicalize_name(req.name)) in family_specific_names():
         if context.family is not None:
             glob_parts.append(context.family.tag)
-        else:
+        elif not context.multi_arch:
             notes.append(f"{req.name} is built per GPU family and this package has none (see --gpu-family): any family satisfies it")
             loud = loud or str(canonicalize_name(req.name)) == family_mutex()  # core/devel may be plain builds
     build = "*" + "*".join(glob_parts) + "*" if glob_parts else None

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import canonicalize_name
 
 from ..core.data import load
+from .multiarch import device_package
 from .buildstring import sanitize
 
 
@@ -193,7 +194,13 @@ def _chip_order(chip: str) -> tuple[int, str]:
 
 
 def family_from_name(dist_name: str) -> GpuFamily | None:
-    """The family a distribution name ends in (``rocm-sdk-libraries-gfx103X-dgpu``), if any."""
+    """The family a distribution name ends in (``rocm-sdk-libraries-gfx103X-dgpu``), if any.
+
+    A multi-arch device package (``rocm-sdk-device-gfx942``, ``amd-torch-device-gfx11``) names a
+    GPU *target*, not a family: it has none (:mod:`bridge.translate.multiarch`).
+    """
+    if device_package(dist_name) is not None:
+        return None
     m = re.match(_rocm()["name_pattern"], dist_name.strip(), re.IGNORECASE)
     if not m:
         return None
