@@ -494,7 +494,7 @@ def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, 
         ),
         opener=opener,
         fields=fields,
-        extra={"gpu_family": family.name},
+        gpu_family=family.name,
     )
 
 
@@ -555,7 +555,7 @@ def rocm_meta_distributions(
 
 def meta_options(dist: Distribution, options: ConversionOptions) -> ConversionOptions:
     """The options one family's meta package is planned with: its family, no extras packages, its own name."""
-    return replace(options, gpu_family=dist.extra["gpu_family"], extras=NO_EXTRAS, name=None)
+    return replace(options, gpu_family=dist.gpu_family, extras=NO_EXTRAS, name=None)
 
 
 def convert_rocm_meta(

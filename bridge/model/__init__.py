@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
-from .wheel import Distribution, EntryPoint, Member, MemberOpener, OpenFn, Provenance, Scheme
+from .scheme import Scheme
+from .wheel import Distribution, EntryPoint, Member, MemberOpener, OpenFn, Provenance
 
 __all__ = ["Distribution", "EntryPoint", "Member", "MemberOpener", "OpenFn", "Provenance", "Scheme"]

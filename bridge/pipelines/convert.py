@@ -27,7 +27,7 @@ from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat
 from ..core.progress import Progress
 from ..sinks.conda import ProgressFn, write_package
 from ..sinks.tree import write_tree
-from ..sources import open_distribution
+from .inputs import open_distribution
 
 
 @dataclass

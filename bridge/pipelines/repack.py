@@ -43,9 +43,9 @@ def repack(
     for name in names:
         result = Repacked(name)
         try:
-            dist = read_installed(layout.find(name), layout)
-            result.dist = dist
-            result.drift = dist.extra["drift"]
+            installed = read_installed(layout.find(name), layout)
+            dist = result.dist = installed.dist
+            result.drift = installed.drift
             if strict and result.drift:
                 raise BadInput(
                     dist.provenance.path,
@@ -54,7 +54,7 @@ def repack(
                     hint="run without --strict to pack them as they are",
                 )
             if to == "wheel":
-                result.outputs.append(write_wheel(dist, out_dir, filename=dist.extra.get("wheel_filename")))
+                result.outputs.append(write_wheel(dist, out_dir, filename=dist.wheel_filename))
             else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
                 done = Converted(Path(dist.provenance.path))
                 try:

@@ -8,7 +8,7 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
   one wheel2conda made from a wheel (a headers/data-only wheel such as ``pybind11-global`` goes back);
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that are absolute, escape the environment or loop (:mod:`bridge.plan.roundtrip`; a link to a
+* links that are absolute, escape the environment or loop (:mod:`bridge.model.roundtrip`; a link to a
   directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
@@ -23,9 +23,10 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from ..core.errors import BridgeError, Unsupported
 from ..model import Distribution
-from ..plan.roundtrip import CONDA_RECORD
+from ..model.roundtrip import CONDA_RECORD
 from ..sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
-from ..sources.conda import CondaSource, open_conda
+from ..plan.conda_to_wheel import WheelPlan, plan_wheel
+from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
 from ..translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
@@ -55,7 +56,7 @@ class ExtraOf:
     pypi_name: str  # the distribution whose extra it is
 
     @classmethod
-    def of(cls, source: CondaSource) -> ExtraOf | None:
+    def of(cls, source: WheelPlan) -> ExtraOf | None:
         """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
         origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
         extra, pypi_name = origin.get("extra"), origin.get("extra_of")
@@ -91,8 +92,9 @@ class WheelResult:
 def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
     """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
     path = Path(path)
-    with open_conda(path, names=options.names, glibc=options.glibc) as dist:
-        source: CondaSource = dist.extra["conda"]
+    with open_conda(path) as package:
+        source = plan_wheel(package, options.names, options.glibc)
+        dist = source.dist
         extra_of = ExtraOf.of(source)
         if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel
             skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: no wheel of its own (give {extra_of.base}.conda too: its wheel declares the extra)"
@@ -154,7 +156,7 @@ def fold_extras(results: list[WheelResult]) -> None:
             r.warnings.append(f"{base.output.name} does not declare Provides-Extra: {r.extra_of.extra}; pip users cannot ask for {r.extra_of.pypi_name}[{r.extra_of.extra}]")
 
 
-def wheel_warnings(source: CondaSource) -> list[str]:
+def wheel_warnings(source: WheelPlan) -> list[str]:
     """What the user should hear about a conda package's wheel (dropped depends, left-out files)."""
     warnings = list(source.notes)
     warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
@@ -166,7 +168,7 @@ def wheel_warnings(source: CondaSource) -> list[str]:
     return warnings
 
 
-def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
+def check_wheelable(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> None:
     """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
     where = dist.provenance.path
     if not source.importable and not options.data_only and source.dist_info != "wheel":
@@ -184,12 +186,12 @@ def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOpt
         )
 
 
-def planned_wheel_name(dist: Distribution, source: CondaSource) -> str:
+def planned_wheel_name(dist: Distribution, source: WheelPlan) -> str:
     """The wheel's file name without ``--variant``: the recorded original's, else derived."""
     return _recorded_filename(dist, source) or wheel_filename(dist)
 
 
-def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
+def _recorded_filename(dist: Distribution, source: WheelPlan) -> str | None:
     """The original wheel's file name, when the package records one that still fits."""
     if not source.wheel_filename:
         return None
@@ -203,7 +205,7 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
     return None
 
 
-def _variant(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> tuple[str, bytes]:
+def _variant(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> tuple[str, bytes]:
     """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties.
 
     The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.translate.wheelvariant`):

@@ -4,7 +4,7 @@ Members are written in :attr:`Distribution.members` order (a conda source's arch
 it is read once), ``.dist-info`` last and ``RECORD`` at the very end; each member is hashed
 while it streams (the reader verifies it at the same time) and RECORD is built from those
 digests.  Symlinks become copies of their target (a zip entry duplicated without
-recompressing it) listed in ``.dist-info/LINKS`` (:mod:`bridge.plan.roundtrip`).  Timestamps come
+recompressing it) listed in ``.dist-info/LINKS`` (:mod:`bridge.model.roundtrip`).  Timestamps come
 from the distribution, so the same input gives the same bytes whatever the thread count.
 
 zstd members (ZIP method 93) are opt-in and refused unless every tag needs Python 3.14 or
@@ -31,7 +31,7 @@ from ..core.errors import BadInput, Unsupported
 from ..core.fsutil import atomic_path, contained_output
 from ..model.paths import check_file_name
 from ..model import Distribution, Member
-from ..plan.roundtrip import LINKS, directories_of, format_links, resolve_links
+from ..model.roundtrip import LINKS, directories_of, format_links, resolve_links
 from .members import check_members
 from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
 
