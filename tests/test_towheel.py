@@ -180,11 +180,11 @@ def test_links_without_a_copy_are_listed_in_links(tmp_path: Path) -> None:
     pkg = raw_package(tmp_path, {"name": "m", "version": "1", "build": "py_0", "depends": [f"python_abi {HOST_PY}.* *_{CP}"]}, members)
     result = convert_to_wheel(pkg, tmp_path / "out")
     assert result.error is None or "sha256" in result.error.reason  # raw_package's digests are placeholders
-    from bridge.plan.conda_to_wheel import plan_wheel
+    from bridge.plan.conda_to_wheel import plan_wheel_from_conda
     from bridge.sources.conda import open_conda
 
     with open_conda(pkg) as package:
-        notes = plan_wheel(package).notes
+        notes = plan_wheel_from_conda(package).notes
     assert any("lib/libx.so and 1 more: link to a path this package does not hold" in n for n in notes), notes
 
 

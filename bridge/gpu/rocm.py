@@ -45,6 +45,7 @@ from ..core.errors import BadInput, BridgeError
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
 from ..sinks.conda import ProgressFn
+from ..sinks.write import WriteSettings
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
@@ -573,7 +574,7 @@ def convert_rocm_meta(
     result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
     try:
         for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
-            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, fmt, zstd, progress)
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, WriteSettings(fmt, zstd or ZstdSettings(), progress=progress))
     except BridgeError as exc:
         discard(result, exc)
     return result

@@ -25,8 +25,8 @@ from ..core.fsutil import contained_output
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
 from ..core.progress import Progress
-from ..sinks.conda import ProgressFn, write_package
-from ..sinks.tree import write_tree
+from ..sinks.conda import ProgressFn
+from ..sinks.write import WriteSettings, sink_for
 from .inputs import open_distribution
 
 
@@ -75,7 +75,7 @@ def convert_wheel(
     result = Converted(Path(path))
     try:
         with open_distribution(path) as dist:
-            write_planned(plan_packages(dist, options), dist, out_dir, result, fmt, zstd, progress)
+            write_planned(plan_packages(dist, options), dist, out_dir, result, WriteSettings(fmt, zstd or ZstdSettings(), progress=progress))
     except BridgeError as exc:
         discard(result, exc)
     return result
@@ -86,20 +86,16 @@ def write_planned(
     dist: Distribution,
     out_dir: Path,
     result: Converted,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
+    settings: WriteSettings,
 ) -> None:
     """Write planned packages of one distribution into ``<out_dir>/<subdir>/``, recording each in ``result``.
 
     Per-subdir folders: packages of different subdirs often share a file name.
     """
+    sink = sink_for(settings, dist.provenance.path)
     for pkg in pkgs:
         target_dir = contained_output(Path(out_dir), pkg.subdir, dist.provenance.path)
-        if fmt == "tree":
-            out = write_tree(pkg, dist, target_dir)
-        else:
-            out = write_package(pkg, dist, target_dir, fmt, zstd, progress)
+        out = sink(pkg, dist, target_dir, settings)
         result.outputs.append(out)
         result.packages.append(pkg)
 

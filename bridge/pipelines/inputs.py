@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..core.errors import BadInput
 from ..model import Distribution
-from ..plan.conda_to_wheel import plan_wheel
+from ..plan.conda_to_wheel import plan_wheel_from_conda
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
 from ..sources.conda import open_conda
 from ..sources.wheel import open_wheel
@@ -27,6 +27,6 @@ def open_distribution(path: str | Path, *, hash_source: bool = True) -> Iterator
         return
     if path.name.endswith(CONDA_SUFFIXES):
         with open_conda(path, hash_source=hash_source) as package:
-            yield plan_wheel(package).dist
+            yield plan_wheel_from_conda(package).dist
         return
     raise BadInput(path, "not a wheel (.whl) or conda package (.conda, .tar.bz2)")

@@ -30,7 +30,7 @@ from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
 from .inputs import open_distribution
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
-from ..plan.conda_to_wheel import plan_wheel
+from ..plan.conda_to_wheel import plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.buildstring import sanitize
 from ..translate.names import NameMap
@@ -422,7 +422,7 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
     from .to_wheel import ExtraOf, ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
 
     with open_conda(path, hash_source=False) as package:
-        source = plan_wheel(package, names)
+        source = plan_wheel_from_conda(package, names)
         dist = source.dist
         index = source.index
         entries = source.paths

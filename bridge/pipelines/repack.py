@@ -13,6 +13,7 @@ from ..model import Distribution
 from .convert import Converted, discard, write_planned
 from ..plan.wheel_to_conda import ConversionOptions, PackageFormat, plan_packages
 from ..sinks.wheel import write_wheel
+from ..sinks.write import WriteSettings
 from ..sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
@@ -58,7 +59,7 @@ def repack(
             else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
                 done = Converted(Path(dist.provenance.path))
                 try:
-                    write_planned(plan_packages(dist, options or ConversionOptions()), dist, Path(out_dir), done, fmt, zstd)
+                    write_planned(plan_packages(dist, options or ConversionOptions()), dist, Path(out_dir), done, WriteSettings(fmt, zstd or ZstdSettings()))
                 except BridgeError as exc:
                     discard(done, exc)
                     raise

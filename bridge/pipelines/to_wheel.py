@@ -25,7 +25,7 @@ from ..core.errors import BridgeError, Unsupported
 from ..model import Distribution
 from ..model.roundtrip import CONDA_RECORD
 from ..sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
-from ..plan.conda_to_wheel import WheelPlan, plan_wheel
+from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
@@ -93,7 +93,7 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
     """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
     path = Path(path)
     with open_conda(path) as package:
-        source = plan_wheel(package, options.names, options.glibc)
+        source = plan_wheel_from_conda(package, options.names, options.glibc)
         dist = source.dist
         extra_of = ExtraOf.of(source)
         if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel

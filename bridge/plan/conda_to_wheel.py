@@ -96,7 +96,7 @@ class WheelPlan:
         )
 
 
-def plan_wheel(package: CondaArchive, names: NameMap | None = None, glibc: tuple[int, int] | None = None) -> WheelPlan:
+def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, glibc: tuple[int, int] | None = None) -> WheelPlan:
     """Plan the wheel for ``package``: identity, tags, dist-info, members and how each is opened.
 
     ``names`` maps conda names back to PyPI names (for synthesized Requires-Dist); ``glibc`` is the

@@ -13,6 +13,7 @@ Nothing is translated here: :mod:`bridge.plan.conda_to_wheel` turns the archive 
 
 from __future__ import annotations
 
+import importlib
 import io
 import tarfile
 import zipfile
@@ -22,22 +23,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import zstandard
 from conda_package_streaming.package_streaming import stream_conda_component
 
-from ..sinks.compression import zstd_errors
 from ..core.digest import sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Provenance
-from ..translate.reverse import (
-    site_packages_dirs,
-)
+from ..translate.reverse import site_packages_dirs
 from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, parse_json
-from ..model.paths import zip_overlap
-from ..model.paths import check_relative_path
+from ..model.paths import check_relative_path, zip_overlap
+
+def _zstd_errors() -> tuple[type[Exception], ...]:
+    """Error types any zstd binding may raise while a package is read: python-zstandard's, and
+    those of the module conda-package-streaming decodes with (``compression.zstd`` on Python
+    3.14+, ``backports.zstd`` before; its own choice, not a public name of that package)."""
+    errors: list[type[Exception]] = [zstandard.ZstdError]
+    for module in ("compression.zstd", "backports.zstd"):
+        try:
+            errors.append(importlib.import_module(module).ZstdError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
 
 SUFFIXES = (".conda", ".tar.bz2")
-_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *zstd_errors())
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *_zstd_errors())
+
 _HEAD = 8192  # bytes read from a placeholder script to recognise its shebang
 _INFO = ("info/index.json", "info/paths.json", "info/about.json", "info/link.json")
 #: Hints for refused packages: broken by whoever built it, or damaged on the way.
