@@ -38,14 +38,12 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..sinks.compression import ZstdSettings
 from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
-from ..sinks.conda import ProgressFn
-from ..sinks.write import WriteSettings
+from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, plan_packages
+from ..sinks.settings import WriteSettings
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
@@ -566,15 +564,13 @@ def convert_rocm_meta(
     *,
     version: str | None = None,
     extras: Sequence[str] = (),
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
+    settings: WriteSettings | None = None,
 ) -> Converted:
     """Write the ``rocm`` meta package of every requested family; all of them or none."""
     result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
     try:
         for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
-            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, WriteSettings(fmt, zstd or ZstdSettings(), progress=progress))
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, settings or WriteSettings())
     except BridgeError as exc:
         discard(result, exc)
     return result

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..sinks.compression import ZstdSettings, default_threads
+from ..sinks.compression import default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
 from ..core.fsutil import contained_output
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
+from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, plan_packages
 from ..core.progress import Progress
-from ..sinks.conda import ProgressFn
-from ..sinks.write import WriteSettings, sink_for
+from ..sinks.settings import ProgressFn, WriteSettings
+from ..sinks.write import sink_for
 from .inputs import open_distribution
 
 
@@ -64,9 +64,7 @@ def convert_wheel(
     path: Path,
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
+    settings: WriteSettings | None = None,
 ) -> Converted:
     """Convert one wheel into one package per target, written to ``out_dir/<subdir>/``.
 
@@ -75,7 +73,7 @@ def convert_wheel(
     result = Converted(Path(path))
     try:
         with open_distribution(path) as dist:
-            write_planned(plan_packages(dist, options), dist, out_dir, result, WriteSettings(fmt, zstd or ZstdSettings(), progress=progress))
+            write_planned(plan_packages(dist, options), dist, out_dir, result, settings or WriteSettings())
     except BridgeError as exc:
         discard(result, exc)
     return result
@@ -138,8 +136,7 @@ def convert_all(
     paths: Iterable[Path],
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
+    settings: WriteSettings | None = None,
     *,
     jobs: int = 1,
     progress: Progress | None = None,
@@ -157,9 +154,9 @@ def convert_all(
     if progress is not None:
         progress.expect(sum(sizes), len(inputs))
     jobs = min(jobs or auto_jobs(sizes), max(1, len(inputs)))
-    zstd = zstd or ZstdSettings()
-    if zstd.threads == 0:
-        zstd = replace(zstd, threads=max(1, default_threads() // jobs))
+    settings = settings or WriteSettings()
+    if settings.zstd.threads == 0:
+        settings = replace(settings, zstd=replace(settings.zstd, threads=max(1, default_threads() // jobs)))
     results: dict[int, Converted] = {}
     seconds: dict[int, float] = {}
     reported = 0
@@ -179,10 +176,10 @@ def convert_all(
             if progress is not None:
                 progress.started(inputs[i].name, sizes[i])
             started = time.monotonic()
-            finish(i, convert_wheel(inputs[i], out_dir, options, fmt, zstd, progress.advance if progress else None), time.monotonic() - started)
+            finish(i, convert_wheel(inputs[i], out_dir, options, replace(settings, progress=progress.advance if progress else None)), time.monotonic() - started)
     else:
         order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
-        _convert_in_processes(inputs, sizes, order, out_dir, options, fmt, zstd, jobs, progress, finish)
+        _convert_in_processes(inputs, sizes, order, out_dir, options, replace(settings, progress=None), jobs, progress, finish)
     return [results[i] for i in range(len(inputs))]
 
 
@@ -192,8 +189,7 @@ def _convert_in_processes(
     order: list[int],
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat,
-    zstd: ZstdSettings,
+    settings: WriteSettings,
     jobs: int,
     progress: Progress | None,
     finish: Callable[[int, Converted, float], None],
@@ -205,7 +201,7 @@ def _convert_in_processes(
     try:
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(events,)) as pool:
             pending: dict[Future[tuple[Converted, float]], int] = {
-                pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, fmt, zstd): i for i in order
+                pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, settings): i for i in order
             }
             try:
                 while pending:
@@ -230,12 +226,12 @@ def _init_worker(events: Any) -> None:
 
 
 def _convert_in_worker(
-    index: int, path: Path, out_dir: Path, options: ConversionOptions, fmt: PackageFormat, zstd: ZstdSettings
+    index: int, path: Path, out_dir: Path, options: ConversionOptions, settings: WriteSettings
 ) -> tuple[Converted, float]:
     _events.put(("started", index, 0, 0))
     batch = _Batched(lambda b, f: _events.put(("advance", index, b, f)))
     started = time.monotonic()
-    result = convert_wheel(path, out_dir, options, fmt, zstd, batch)
+    result = convert_wheel(path, out_dir, options, replace(settings, progress=batch))
     batch.flush()
     return result, time.monotonic() - started
 

@@ -15,7 +15,6 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from ..core.errors import BridgeError, Unsupported
 from ..model import Distribution
 from ..model.roundtrip import CONDA_RECORD
-from ..sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
+from ..sinks.settings import WriteSettings
+from ..sinks.wheel import wheel_filename, write_wheel
 from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.names import NameMap
@@ -41,7 +41,6 @@ class ToWheelOptions:
     glibc: tuple[int, int] | None = None  # manylinux floor for Linux packages without __glibc
     data_only: bool = False
     keep_placeholders: bool = False
-    compression: WheelCompression = field(default_factory=WheelCompression)
     variant: bool = False  # PEP 825 (draft): label the file name, write variant.json
     variant_label: str | None = None
     variant_properties: tuple[str, ...] = ()
@@ -89,7 +88,7 @@ class WheelResult:
         return self.error is None
 
 
-def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
     """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
     path = Path(path)
     with open_conda(path) as package:
@@ -111,24 +110,18 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
             own = f"{dist.dist_info}/variant.json"
             dist = replace(dist, members=tuple(m for m in dist.members if not (m.scheme.in_site_packages and m.path == own)))
         filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
-        output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
+        output = write_wheel(dist, Path(out_dir), settings, filename=filename, extra_dist_info=extra)
         warnings = wheel_warnings(source)
         provides = [str(canonicalize_name(e)) for e in dist.provides_extra]
         return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings, provides_extra=provides)
 
 
-def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
     """Like :func:`to_wheel`, but a refusal is returned in ``result.error`` (nothing is written)."""
     try:
-        return to_wheel(path, out_dir, options, progress)
+        return to_wheel(path, out_dir, options, settings)
     except BridgeError as exc:
         return WheelResult(Path(path), error=exc)
-
-
-def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
-    results = [convert_to_wheel(p, out_dir, options) for p in paths]
-    fold_extras(results)
-    return results
 
 
 def package_stem(path: Path) -> str:

@@ -79,7 +79,7 @@ class WheelPlan:
         special: dict[str, dict[str, Any]] = {}
         for path, entry in self.paths.items():
             if entry.get("prefix_placeholder") or entry.get("no_link"):
-                kept = {k: entry[k] for k in ("prefix_placeholder", "file_mode", "no_link", "sha256") if k in entry}
+                kept: dict[str, Any] = {k: entry[k] for k in ("prefix_placeholder", "file_mode", "no_link", "sha256") if k in entry}
                 if path in self.scripts:
                     kept["interpreter"] = self.scripts[path].decode("utf-8", "surrogateescape")
                 special[path] = kept
@@ -244,7 +244,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
         raw = package.open(member.origin)
         if member.origin in transformed:
             head, skip = transformed[member.origin]
-            return _Replaced(head, raw, skip)
+            return _Replaced(head, raw, skip)  # type: ignore[return-value]
         return raw
 
     source.dist = Distribution(

@@ -48,7 +48,7 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
 
 
 SUFFIXES = (".conda", ".tar.bz2")
-_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *_zstd_errors())
+_ARCHIVE_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *_zstd_errors())
 
 _HEAD = 8192  # bytes read from a placeholder script to recognise its shebang
 _INFO = ("info/index.json", "info/paths.json", "info/about.json", "info/link.json")
@@ -284,7 +284,7 @@ class _Cursor:
             if member.name == name and member.isfile():
                 fh = tar.extractfile(member)
                 assert fh is not None
-                return _Guarded(fh, self._archive.where, name)  # type: ignore[return-value]
+                return _Guarded(fh, self._archive.where, name)  # type: ignore[return-value,arg-type]
         raise BadInput(self._archive.where, f"{name}: not found in the archive on the second pass", hint="the file changed while it was read; run again")
 
 
