@@ -226,11 +226,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     made_channel = args.channel is not None and not args.channel.exists()  # removed again if nothing lands in it
     if out_dir is None:
         if args.channel is not None:
-            args.channel.mkdir(parents=True, exist_ok=True)
-            from ..core.fsutil import staging_dir
+            from ..pipelines.convert import convert_into_channel
 
             staging = ExitStack()
-            out_dir = staging.enter_context(staging_dir(args.channel))
+            out_dir = staging.enter_context(convert_into_channel(args.channel))
         else:
             out_dir = Path.cwd()
     mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")

@@ -12,7 +12,8 @@ import queue
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from ..sinks.compression import default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
-from ..core.fsutil import contained_output
+from ..core.fsutil import contained_output, staging_dir
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, plan_packages
 from ..core.progress import Progress
@@ -96,6 +97,24 @@ def write_planned(
         out = sink(pkg, dist, target_dir, settings)
         result.outputs.append(out)
         result.packages.append(pkg)
+
+
+@contextmanager
+def convert_into_channel(channel: Path) -> Iterator[Path]:
+    """The folder to convert into when the packages go to ``channel`` (``convert --channel``,
+    ``recipes build``): a staging folder inside it, so that publishing renames instead of copying.
+
+    The channel is made when missing; the staging folder is removed on exit (what was published
+    has left it), and a channel made here that nothing landed in is removed again.
+    """
+    made = not channel.exists()
+    channel.mkdir(parents=True, exist_ok=True)
+    try:
+        with staging_dir(channel) as stage:
+            yield stage
+    finally:
+        if made and channel.is_dir() and not any(channel.iterdir()):
+            channel.rmdir()
 
 
 def discard(result: Converted, error: BridgeError) -> None:

@@ -26,10 +26,10 @@ from typing import Any, Literal
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..sinks.settings import WriteSettings
-from ..pipelines.convert import convert_wheel
+from ..pipelines.convert import convert_into_channel, convert_wheel
 from ..gpu.rocm import convert_rocm_meta
 from ..core.errors import BadInput, BridgeError, Conflict
-from ..core.fsutil import atomic_write, staging_dir
+from ..core.fsutil import atomic_write
 from ..plan.wheel_to_conda import ExtrasChoice
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
@@ -180,8 +180,7 @@ def _build_one(
             path, fetched = cache.fetch(f)
             item.downloaded += fetched
             sources.append((f, path))
-        channel.mkdir(parents=True, exist_ok=True)
-        with staging_dir(channel) as stage:
+        with convert_into_channel(channel) as stage:
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
