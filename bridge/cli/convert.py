@@ -270,8 +270,8 @@ def convert_inputs(
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
     """
-    from ..pipelines.convert import convert_all
-    from ..gpu.rocm import convert_rocm_meta, is_rocm_sdist
+    from ..pipelines.convert import convert_all, convert_rocm_meta
+    from ..gpu.rocm import is_rocm_sdist
     from ..core.progress import Progress
 
     finished: dict[int, tuple[Converted, float]] = {}

@@ -38,12 +38,10 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
-from ..core.errors import BadInput, BridgeError
+from ..core.errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, plan_packages
-from ..sinks.settings import WriteSettings
+from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
@@ -555,22 +553,3 @@ def rocm_meta_distributions(
 def meta_options(dist: Distribution, options: ConversionOptions) -> ConversionOptions:
     """The options one family's meta package is planned with: its family, no extras packages, its own name."""
     return replace(options, gpu_family=dist.gpu_family, extras=NO_EXTRAS, name=None)
-
-
-def convert_rocm_meta(
-    sdist_path: str | Path | None,
-    out_dir: Path,
-    options: ConversionOptions,
-    *,
-    version: str | None = None,
-    extras: Sequence[str] = (),
-    settings: WriteSettings | None = None,
-) -> Converted:
-    """Write the ``rocm`` meta package of every requested family; all of them or none."""
-    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
-    try:
-        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
-            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, settings or WriteSettings())
-    except BridgeError as exc:
-        discard(result, exc)
-    return result

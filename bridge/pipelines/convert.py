@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -28,6 +28,7 @@ from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, plan_packages
 from ..core.progress import Progress
 from ..sinks.settings import ProgressFn, WriteSettings
 from ..sinks.write import sink_for
+from ..gpu.rocm import meta_options, rocm_meta_distributions
 from .inputs import open_distribution
 
 
@@ -300,3 +301,22 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
+
+
+def convert_rocm_meta(
+    sdist_path: str | Path | None,
+    out_dir: Path,
+    options: ConversionOptions,
+    *,
+    version: str | None = None,
+    extras: Sequence[str] = (),
+    settings: WriteSettings | None = None,
+) -> Converted:
+    """Write the ``rocm`` meta package of every requested family; all of them or none."""
+    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
+    try:
+        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, settings or WriteSettings())
+    except BridgeError as exc:
+        discard(result, exc)
+    return result

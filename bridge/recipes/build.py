@@ -26,8 +26,7 @@ from typing import Any, Literal
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..sinks.settings import WriteSettings
-from ..pipelines.convert import convert_into_channel, convert_wheel
-from ..gpu.rocm import convert_rocm_meta
+from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write
 from ..plan.wheel_to_conda import ExtrasChoice
