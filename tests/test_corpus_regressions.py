@@ -29,7 +29,7 @@ def test_headers_and_data_only_wheel_goes_back_without_data_only(tmp_path: Path)
             "data": {"include/pybind11/attr.h": HEADER, "share/cmake/pybind11/pybind11Config.cmake": "set(pybind11_FOUND 1)\n"},
         },
     )
-    (pkg,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions(), "conda").outputs
+    (pkg,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
     done = to_wheel(pkg, tmp_path / "out")
     assert done.output.name == wheel.name
     original, back = wheel_members(wheel), wheel_members(done.output)

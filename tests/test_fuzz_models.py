@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.sinks.settings import WriteSettings
 from bridge.pipelines.convert import convert_wheel
 from bridge.core.errors import BridgeError
 from bridge.plan.wheel_to_conda import ConversionOptions
@@ -83,7 +84,7 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
 def test_fuzz_roundtrip_record_through_convert(record: dict[str, Any], fmt: str) -> None:
     def run(work: Path) -> Any:
         wheel = roundtrip_wheel(work / "in", json.dumps(record).encode("utf-8", "surrogatepass"))
-        return convert_wheel(wheel, work / "out", ConversionOptions(), fmt)  # type: ignore[arg-type]
+        return convert_wheel(wheel, work / "out", ConversionOptions(), WriteSettings(fmt))  # type: ignore[arg-type]
 
     _guarded(run)
 
@@ -144,7 +145,7 @@ def metadata_texts(draw: st.DrawFn) -> bytes:
 def test_fuzz_metadata_through_convert(metadata: bytes) -> None:
     def run(work: Path) -> Any:
         wheel = build_wheel(work / "in", "fuzz", "1.0", files={"fuzz/__init__.py": ""}, extra_dist_info={"METADATA": metadata})
-        return convert_wheel(wheel, work / "out", ConversionOptions(), "conda")
+        return convert_wheel(wheel, work / "out", ConversionOptions())
 
     _guarded(run)
 
@@ -175,6 +176,6 @@ def test_fuzz_record_through_convert(rows: list[str]) -> None:
     def run(work: Path) -> Any:
         text = "\n".join(rows).encode("utf-8", "surrogateescape")
         wheel = build_wheel(work / "in", "fuzz", "1.0", files={"fuzz/__init__.py": ""}, extra_dist_info={"RECORD": text}, record=False)
-        return convert_wheel(wheel, work / "out", ConversionOptions(), "conda")
+        return convert_wheel(wheel, work / "out", ConversionOptions())
 
     _guarded(run)

@@ -12,9 +12,9 @@ import pytest
 import zstandard
 
 from bridge.cli import main
-from bridge.pipelines.convert import convert_wheel, plan_wheel
+from bridge.pipelines.convert import convert_rocm_meta, convert_wheel, plan_wheel
 from bridge.core.errors import BadInput
-from bridge.gpu.rocm import convert_rocm_meta, parse_dist_info, pin_family, rocm_meta_distributions
+from bridge.gpu.rocm import parse_dist_info, pin_family, rocm_meta_distributions
 from bridge.plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, plan_packages
 from bridge.translate.names import NameMap
 from tests.support import gpu_wheels as gw
@@ -215,17 +215,17 @@ def test_dist_info_multi_arch_lines() -> None:
 def test_short_family_tag_resolves_against_the_sdist(tmp_path: Path) -> None:
     """``--gpu-family gfx103X`` picks what the sdist lists, in TheRock's suffix order (-all, -dgpu, …)."""
     one = gw.rocm_sdist(tmp_path / "one", families=["gfx103X-dgpu"])
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(one, family="gfx103X")] == ["gfx103X-dgpu"]
+    assert [d.gpu_family for d in rocm_meta_distributions(one, family="gfx103X")] == ["gfx103X-dgpu"]
     both = gw.rocm_sdist(tmp_path / "both", families=["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"])
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X")] == ["gfx103X-all"]
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both, family="gfx103X-dgpu")] == ["gfx103X-dgpu"]
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(both)] == ["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"]
+    assert [d.gpu_family for d in rocm_meta_distributions(both, family="gfx103X")] == ["gfx103X-all"]
+    assert [d.gpu_family for d in rocm_meta_distributions(both, family="gfx103X-dgpu")] == ["gfx103X-dgpu"]
+    assert [d.gpu_family for d in rocm_meta_distributions(both)] == ["gfx103X-dgpu", "gfx103X-all", "gfx110X-all"]
 
 
 def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
     sdist = gw.rocm_sdist(tmp_path)
     dists = rocm_meta_distributions(sdist)
-    pkgs = [p for d in dists for p in plan_packages(d, ConversionOptions(gpu_family=d.extra["gpu_family"], extras=NO_EXTRAS))]
+    pkgs = [p for d in dists for p in plan_packages(d, ConversionOptions(gpu_family=d.gpu_family, extras=NO_EXTRAS))]
     assert [(p.name, p.version, p.build, p.subdir) for p in pkgs] == [
         ("rocm", gw.ROCM, "py_gfx103X_0", "noarch"),
         ("rocm", gw.ROCM, "py_gfx110X_0", "noarch"),
@@ -246,8 +246,8 @@ def test_meta_packages_from_the_sdist(tmp_path: Path) -> None:
 
 def test_meta_package_family_selection(tmp_path: Path) -> None:
     sdist = gw.rocm_sdist(tmp_path)
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(sdist, family="gfx110X")] == ["gfx110X-all"]
-    assert [d.extra["gpu_family"] for d in rocm_meta_distributions(sdist, family="gfx110X-dgpu")] == ["gfx110X-all"]  # alias
+    assert [d.gpu_family for d in rocm_meta_distributions(sdist, family="gfx110X")] == ["gfx110X-all"]
+    assert [d.gpu_family for d in rocm_meta_distributions(sdist, family="gfx110X-dgpu")] == ["gfx110X-all"]  # alias
     with pytest.raises(BadInput, match="offers gfx103X-dgpu, gfx110X-all, not gfx1151"):
         rocm_meta_distributions(sdist, family="gfx1151")
     with pytest.raises(BadInput, match="is the tag of gfx103X-all, gfx103X-dgpu"):

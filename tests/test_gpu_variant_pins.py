@@ -16,7 +16,7 @@ import tests.support.gpu_wheels as gw
 from bridge.channel.index import index_channel
 from bridge.cli import main
 from bridge.plan.wheel_to_conda import ConversionOptions, plan_packages
-from bridge.sources import open_distribution
+from bridge.pipelines.inputs import open_distribution
 from bridge.check.standin import build_conda_package
 from bridge.translate.names import NameMap
 from tests.support.conda_env import HOST_SUBDIR, SolveError, install, run_in_prefix, solve

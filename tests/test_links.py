@@ -300,7 +300,7 @@ def test_no_links_made_where_links_are_impossible() -> None:
     from types import SimpleNamespace
 
     win = _layout("py3-none-win_amd64")
-    plain = SimpleNamespace(extra={})
+    plain = SimpleNamespace(conda_record=None)
     planned = _plan({}, files=("site-packages/demo/lib/libx.so", "site-packages/demo/lib/libx.so.1"))
     files, _ = apply_links(plain, win, planned, LinkOptions(), "w.whl")  # type: ignore[arg-type]
     assert not any(f.is_link for f in files)  # identical alias files stay copies on win-64
@@ -308,7 +308,7 @@ def test_no_links_made_where_links_are_impossible() -> None:
     copied = {f.path: f for f in apply_links(plain, win, _plan(source_link), LinkOptions(), "w.whl")[0]}  # type: ignore[arg-type]
     assert not copied["site-packages/demo/lib/libx.so"].is_link  # a source's link becomes a copy of its target
     assert copied["site-packages/demo/lib/libx.so"].sha256 == copied["site-packages/demo/lib/libx.so.1"].sha256
-    restored = SimpleNamespace(extra={"conda_record": object()})  # a wheel restoring a recorded conda package exactly
+    restored = SimpleNamespace(conda_record=object())  # a wheel restoring a recorded conda package exactly
     kept, _ = apply_links(restored, win, _plan(source_link), LinkOptions(), "w.whl")  # type: ignore[arg-type]
     assert {f.path: f.target for f in kept if f.is_link} == source_link
 

@@ -13,6 +13,7 @@ import zstandard
 from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.cli import main
+from bridge.sinks.settings import WriteSettings
 from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
 from bridge.pipelines.convert import convert_all, convert_wheel
 from bridge.plan.wheel_to_conda import ConversionOptions
@@ -72,7 +73,7 @@ def test_outputs_do_not_depend_on_jobs_or_threads(wheels: list[Path], tmp_path: 
     runs = {}
     for jobs, threads in ((1, 1), (2, 0), (1, 3)):
         out = tmp_path / f"out-{jobs}-{threads}"
-        results = convert_all(wheels, out, ConversionOptions(), zstd=ZstdSettings(threads=threads), jobs=jobs)
+        results = convert_all(wheels, out, ConversionOptions(), WriteSettings(zstd=ZstdSettings(threads=threads)), jobs=jobs)
         assert [r.source for r in results] == wheels and all(r.ok for r in results)
         runs[(jobs, threads)] = {p.relative_to(out).as_posix(): p.read_bytes() for p in written(out)}
     first, *others = runs.values()

@@ -24,8 +24,8 @@ from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.core.errors import BadInput, Unsupported
 from bridge.plan.wheel_to_conda import ConversionOptions
-from bridge.sinks.wheel import WheelCompression
-from bridge.sources import open_distribution
+from bridge.sinks.settings import WheelCompression, WriteSettings
+from bridge.pipelines.inputs import open_distribution
 from bridge.sources.wheel import open_wheel
 from bridge.pipelines.to_wheel import ToWheelOptions, convert_to_wheel, to_wheel
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, build_conda_package
@@ -180,10 +180,11 @@ def test_links_without_a_copy_are_listed_in_links(tmp_path: Path) -> None:
     pkg = raw_package(tmp_path, {"name": "m", "version": "1", "build": "py_0", "depends": [f"python_abi {HOST_PY}.* *_{CP}"]}, members)
     result = convert_to_wheel(pkg, tmp_path / "out")
     assert result.error is None or "sha256" in result.error.reason  # raw_package's digests are placeholders
+    from bridge.plan.conda_to_wheel import plan_wheel_from_conda
     from bridge.sources.conda import open_conda
 
-    with open_conda(pkg) as dist:
-        notes = dist.extra["conda"].notes
+    with open_conda(pkg) as package:
+        notes = plan_wheel_from_conda(package).notes
     assert any("lib/libx.so and 1 more: link to a path this package does not hold" in n for n in notes), notes
 
 
@@ -276,7 +277,7 @@ def test_own_dist_info_and_windows_launchers(tmp_path: Path) -> None:
 
 def test_deterministic_and_thread_independent(tmp_path: Path) -> None:
     pkg = gpulib(tmp_path / "ch", extra_files={f"{SP}/gpulib/big.bin": os.urandom(1 << 20) * 2 + b"x" * 700_000})
-    outputs = [to_wheel(pkg, tmp_path / f"t{t}", ToWheelOptions(compression=WheelCompression(threads=t))).output for t in (1, 2, 4)]
+    outputs = [to_wheel(pkg, tmp_path / f"t{t}", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression(threads=t))).output for t in (1, 2, 4)]
     assert len({p.read_bytes() for p in outputs}) == 1
     with zipfile.ZipFile(outputs[0]) as zf:
         assert zf.testzip() is None
@@ -295,14 +296,14 @@ def test_zip64_structures_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_zstd_only_for_python_314(tmp_path: Path) -> None:
-    refused = convert_to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out", ToWheelOptions(compression=WheelCompression("zstd")))
+    refused = convert_to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression("zstd")))
     assert isinstance(refused.error, Unsupported) and "Python 3.14" in refused.error.reason
     pkg = build_conda_package(
         tmp_path / "ch314" / "linux-64",
         {"name": "z", "version": "1", "build": "py314_0", "depends": ["python_abi 3.14.* *_cp314", "__glibc >=2.17"]},
         {"lib/python3.14/site-packages/z/__init__.py": "X = 1\n" * 1000},
     )
-    wheel = to_wheel(pkg, tmp_path / "out", ToWheelOptions(compression=WheelCompression("zstd"))).output
+    wheel = to_wheel(pkg, tmp_path / "out", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression("zstd"))).output
     with zipfile.ZipFile(wheel) as zf:
         methods = {i.filename: i.compress_type for i in zf.infolist()}
     assert methods["z/__init__.py"] == 93 and methods["z-1.dist-info/METADATA"] == zipfile.ZIP_DEFLATED
@@ -313,8 +314,8 @@ def test_zstd_only_for_python_314(tmp_path: Path) -> None:
 
 def test_tar_bz2_input_gives_the_same_wheel(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "w", "plain", "1.0", files={"plain/__init__.py": "x = 1\n"}, data={"scripts": {"plain": "#!python\nimport plain\n"}})
-    v2 = convert_wheel(wheel, tmp_path / "c", ConversionOptions(), "conda").outputs[0]
-    v1 = convert_wheel(wheel, tmp_path / "c", ConversionOptions(), "tar.bz2").outputs[0]
+    v2 = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs[0]
+    v1 = convert_wheel(wheel, tmp_path / "c", ConversionOptions(), WriteSettings("tar.bz2")).outputs[0]
     a, b = to_wheel(v2, tmp_path / "a").output, to_wheel(v1, tmp_path / "b").output
     assert a.name == wheel.name and a.read_bytes() == b.read_bytes()
     with open_distribution(v1) as dist:

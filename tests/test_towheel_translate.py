@@ -1,5 +1,5 @@
 """Table-driven tests of the conda → PyPI translation (bridge.translate.reverse) and the
-round-trip manifests (bridge.plan.roundtrip); pure functions, no I/O."""
+round-trip manifests (bridge.model.roundtrip); pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from packaging.tags import Tag
 from packaging.version import Version
 
 from bridge.model import EntryPoint, Scheme
-from bridge.plan.roundtrip import CondaRecord, format_links, parse_links, resolve_links
+from bridge.model.conda import CondaRecord
+from bridge.model.roundtrip import format_links, parse_links, resolve_links
 from bridge.sinks.wheel import zstd_refusal
 from bridge.translate.layout import CondaLayout, rewrite_shebang
 from bridge.translate.names import CondaName, NameMap

@@ -179,18 +179,18 @@ def make_variant(wheel: Path, out: Path, properties: list[str], label: str | Non
 )
 def test_variantlib_made_wheel_converts_to_the_build_it_stands_for(tmp_path: Path, version: str, family: str | None, properties: list[str], label: str | None, build: str) -> None:
     plain = _plain_gpu_wheel(tmp_path / "plain", version)
-    expected = convert_wheel(plain, tmp_path / "c1", ConversionOptions(gpu_family=family), "conda").outputs[0].name
+    expected = convert_wheel(plain, tmp_path / "c1", ConversionOptions(gpu_family=family)).outputs[0].name
     assert expected.endswith(f"-{build}.conda")
     variant = make_variant(plain, tmp_path / "variant", properties, label)
     assert split_variant_filename(variant.name) == (plain.name, label or variant.name[:-4].rsplit("-", 1)[1])
-    got = convert_wheel(variant, tmp_path / "c2", ConversionOptions(), "conda")
+    got = convert_wheel(variant, tmp_path / "c2", ConversionOptions())
     assert [p.name for p in got.outputs] == [expected]
 
 
 @pytest.mark.parametrize("build", [f"py{PY}_rocm7.11_gfx103X_0", f"py{PY}_rocm7.11_gfx1151_0", f"py{PY}_cu126_0"])
 def test_conda_variant_wheel_conda_keeps_the_build_string(tmp_path: Path, build: str) -> None:
     done = to_wheel(gpulib(tmp_path / "ch", build=build, extra_depends=()), tmp_path / "out", ToWheelOptions(variant=True))
-    back = convert_wheel(done.output, tmp_path / "back", ConversionOptions(), "conda").outputs[0]
+    back = convert_wheel(done.output, tmp_path / "back", ConversionOptions()).outputs[0]
     assert back.name == f"gpulib-2.9.1-{build}.conda"
 
 
@@ -242,7 +242,7 @@ def test_bad_variant_json_is_bad_input(tmp_path: Path, content: bytes | None, me
     wheel = build_wheel(tmp_path, "gpulib", "2.9.1", extra_dist_info=extra, files={"gpulib/__init__.py": ""})
     named = wheel.with_name(wheel.name[: -len(".whl")] + "-gfx103x.whl")
     wheel.rename(named)
-    result = convert_wheel(named, tmp_path / "out", ConversionOptions(), "conda")
+    result = convert_wheel(named, tmp_path / "out", ConversionOptions())
     assert isinstance(result.error, BadInput) and message in result.error.reason, result.error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
@@ -271,7 +271,7 @@ def test_variant_wheel_conda_wheel_closes(tmp_path: Path) -> None:
     --variant, one variant.json (ours replaces the kept copy) that variantlib accepts."""
     plain = _plain_gpu_wheel(tmp_path / "plain", "2.9.1+rocm7.11.0a20260104")
     variant = make_variant(plain, tmp_path / "variant", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x")
-    (pkg,) = convert_wheel(variant, tmp_path / "c", ConversionOptions(), "conda").outputs
+    (pkg,) = convert_wheel(variant, tmp_path / "c", ConversionOptions()).outputs
     back = to_wheel(pkg, tmp_path / "back").output
     assert back.name == variant.name
     dist_info = "gpulib-2.9.1+rocm7.11.0a20260104.dist-info"

@@ -15,7 +15,7 @@ from .output import Output, exit_code_for, human_size
 from .verify import add_verify_options
 
 if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
-    from ..sinks.compression import ZstdSettings
+    from ..sinks.settings import WriteSettings
     from ..pipelines.convert import Converted
     from ..plan.wheel_to_conda import ConversionOptions, ExtrasChoice
     from ..core.progress import Mode
@@ -101,15 +101,18 @@ def extras_choice(text: str) -> ExtrasChoice:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def zstd_settings(args: argparse.Namespace) -> ZstdSettings:
+def write_settings(args: argparse.Namespace) -> WriteSettings:
+    """``--format`` and the ``--zstd-*``/``--release`` options as one :class:`WriteSettings`."""
     from ..sinks.compression import ZstdSettings
+    from ..sinks.settings import WriteSettings
 
     level = args.zstd_level if args.zstd_level is not None else (RELEASE_LEVEL if args.release else DEFAULT_LEVEL)
     threads = args.zstd_threads if args.zstd_threads is not None else 0
     try:
-        return ZstdSettings(level=level, threads=threads, window_log=args.zstd_window_log)
+        zstd = ZstdSettings(level=level, threads=threads, window_log=args.zstd_window_log)
     except ValueError as exc:
         raise BridgeError(None, str(exc)) from None
+    return WriteSettings(args.format or "conda", zstd)
 
 
 def non_negative(text: str) -> int:
@@ -212,7 +215,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if not args.inputs and not args.rocm_meta:
         args.usage_error("give wheels, directories or the rocm sdist (or --rocm-meta VERSION)")
     inputs = collect_inputs(args, out)
-    zstd = zstd_settings(args)
+    settings = write_settings(args)
     options = options_from(args)
     if args.dry_run:
         from .inspect import report_plans  # imports this module
@@ -223,16 +226,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
     made_channel = args.channel is not None and not args.channel.exists()  # removed again if nothing lands in it
     if out_dir is None:
         if args.channel is not None:
-            args.channel.mkdir(parents=True, exist_ok=True)
-            from ..core.fsutil import staging_dir
+            from ..pipelines.convert import convert_into_channel
 
             staging = ExitStack()
-            out_dir = staging.enter_context(staging_dir(args.channel))
+            out_dir = staging.enter_context(convert_into_channel(args.channel))
         else:
             out_dir = Path.cwd()
     mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")
     try:
-        results = convert_inputs(args, out, inputs, out_dir, options, zstd, mode)
+        results = convert_inputs(args, out, inputs, out_dir, options, settings, mode)
         warn_unmatched_extras(out, options, results)
         produced = [o for r in results for o in r.outputs]
         if args.verify and produced and args.format != "tree":
@@ -262,14 +264,14 @@ def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list
 
 
 def convert_inputs(
-    args: argparse.Namespace, out: Output, inputs: list[Path], out_dir: Path, options: ConversionOptions, zstd: ZstdSettings, mode: Mode
+    args: argparse.Namespace, out: Output, inputs: list[Path], out_dir: Path, options: ConversionOptions, settings: WriteSettings, mode: Mode
 ) -> list[Converted]:
     """Wheels through :func:`convert_all` (``--jobs``), ROCm's sdist and ``--rocm-meta`` here.
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
     """
-    from ..pipelines.convert import convert_all
-    from ..gpu.rocm import convert_rocm_meta, is_rocm_sdist
+    from ..pipelines.convert import convert_all, convert_rocm_meta
+    from ..gpu.rocm import is_rocm_sdist
     from ..core.progress import Progress
 
     finished: dict[int, tuple[Converted, float]] = {}
@@ -283,7 +285,7 @@ def convert_inputs(
 
     def meta(index: int, path: Path | None, version: str | None) -> None:
         started = time.monotonic()
-        done = convert_rocm_meta(path, out_dir, options, version=version, extras=args.rocm_extra, fmt=args.format, zstd=zstd)
+        done = convert_rocm_meta(path, out_dir, options, version=version, extras=args.rocm_extra, settings=settings)
         finished[index] = (done, time.monotonic() - started)
 
     wheels = []
@@ -301,7 +303,7 @@ def convert_inputs(
                 report_ready()
 
         report_ready()  # sdists given before the first wheel
-        convert_all([inputs[i] for i in wheels], out_dir, options, args.format, zstd, jobs=args.jobs or 0, progress=progress, on_done=on_done)
+        convert_all([inputs[i] for i in wheels], out_dir, options, settings, jobs=args.jobs or 0, progress=progress, on_done=on_done)
     report_ready()
     if args.rocm_meta:
         meta(len(inputs), None, args.rocm_meta)

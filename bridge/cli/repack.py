@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..core.errors import BadInput
 from .args import check_zstd, checked, given
-from .convert import add_conversion_arguments, add_zstd_arguments, options_from, zstd_settings
+from .convert import add_conversion_arguments, add_zstd_arguments, options_from, write_settings
 from .output import Output, exit_code_for
 
 #: What happens to drift unless ``--strict``: printed, then packed as found.
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
     check_options(args)
     layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
-    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), fmt=args.format or "conda", zstd=zstd_settings(args))
+    results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), settings=write_settings(args))
     for result in results:
         for line in result.drift.lines():
             out.warn(f"{result.name}: {line}")

@@ -15,6 +15,7 @@ from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
     from ..pipelines.to_wheel import ToWheelOptions, WheelResult
+    from ..sinks.settings import WriteSettings
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -51,15 +52,20 @@ def glibc_version(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def write_settings(args: argparse.Namespace) -> WriteSettings:
+    """``--compression``, ``--level``, ``--threads``."""
+    from ..sinks.settings import WheelCompression, WriteSettings
+
+    try:
+        return WriteSettings(wheel_compression=WheelCompression(args.compression, args.level, args.threads))
+    except ValueError as exc:
+        raise BridgeError(None, str(exc)) from None
+
+
 def options_from(args: argparse.Namespace) -> ToWheelOptions:
-    from ..sinks.wheel import WheelCompression
     from ..pipelines.to_wheel import ToWheelOptions
     from ..translate.names import NameMap, NameMapError
 
-    try:
-        compression = WheelCompression(args.compression, args.level, args.threads)
-    except ValueError as exc:
-        raise BridgeError(None, str(exc)) from None
     if (args.variant_label or args.variant_property) and not args.variant:
         raise BridgeError(None, "--variant-label and --variant-property need --variant")
     try:
@@ -71,7 +77,6 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
         glibc=args.glibc,
         data_only=args.data_only,
         keep_placeholders=args.keep_placeholders,
-        compression=compression,
         variant=args.variant,
         variant_label=args.variant_label,
         variant_properties=tuple(args.variant_property),
@@ -81,12 +86,13 @@ def options_from(args: argparse.Namespace) -> ToWheelOptions:
 def run(args: argparse.Namespace, out: Output) -> int:
     from ..pipelines.to_wheel import convert_to_wheel, fold_extras
 
+    settings = write_settings(args)
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
     results: list[WheelResult] = []
     for path in packages_to_convert(args, out):
         started = time.monotonic()
-        done = convert_to_wheel(path, out_dir, options)
+        done = convert_to_wheel(path, out_dir, options, settings)
         results.append(done)
         if done.extra_of is None:
             report(out, done, time.monotonic() - started)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from ..core.errors import BadInput
 from .paths import check_file_name, check_package_paths, check_relative_path
-from .wheel import Scheme, entry_point_problem, parse_entry_point_value
+from .scheme import Scheme, entry_point_problem, parse_entry_point_value
 
 #: Largest sane values: builds numbered by date×1000 fit easily; timestamps are ms up to year 9999.
 MAX_BUILD_NUMBER = 2**53
@@ -611,7 +611,7 @@ DistInfoKind = Literal["own", "synthesized"]
 
 @dataclass
 class CondaRecord:
-    """The conda package a wheel was made from (``.dist-info/conda-package.json``, :mod:`bridge.plan.roundtrip`).
+    """The conda package a wheel was made from (``.dist-info/conda-package.json``, :mod:`bridge.model.roundtrip`).
 
     ``index``/``about``/``link``/``paths`` stay JSON documents (they are written back verbatim),
     checked by their models when parsed.

@@ -10,7 +10,6 @@ opened through :meth:`Distribution.open`, which streams and verifies it.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,21 +23,9 @@ from packaging.utils import BuildTag, NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..core.digest import VerifyingReader
+from .conda import CondaRecord
+from .scheme import Scheme
 from ..translate.wheelvariant import WheelVariant
-
-
-class Scheme(str, enum.Enum):
-    """Install schemes of the binary distribution format."""
-
-    PURELIB = "purelib"
-    PLATLIB = "platlib"
-    SCRIPTS = "scripts"
-    HEADERS = "headers"
-    DATA = "data"
-
-    @property
-    def in_site_packages(self) -> bool:
-        return self in (Scheme.PURELIB, Scheme.PLATLIB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,42 +47,6 @@ class Member:
     @property
     def executable(self) -> bool:
         return bool(self.mode & 0o111)
-
-
-#: Characters a shell or Windows gives meaning to; never in an entry point's (file) name.
-_SHELL_META = set("/\\:*?\"<>|;&$`'(){}[]!#~%^= \t")
-
-
-def _dotted(text: str) -> bool:
-    return bool(text) and all(part.isidentifier() for part in text.split("."))
-
-
-def parse_entry_point_value(value: str) -> tuple[str, str] | None:
-    """``(module, attr)`` of ``module.path:attr.path [extras]``, or None when it is not that shape."""
-    target = value.split("[", 1)[0].strip()
-    module, sep, attr = target.partition(":")
-    module, attr = module.strip(), attr.strip()
-    if not _dotted(module) or (sep and not _dotted(attr)):
-        return None
-    return module, attr
-
-
-def entry_point_problem(name: str, module: str, attr: str) -> str | None:
-    """Why ``name = module:attr`` cannot be a console/gui script, or None.
-
-    The name becomes a file name (``bin/<name>``, ``Scripts/<name>.exe``): no separators, shell
-    or Windows metacharacters, control characters or leading ``.``/``-``.  Module and attribute
-    are dotted Python identifiers (the launcher imports and calls them; nothing else runs).
-    """
-    if not name or name.startswith((".", "-")) or any(c in _SHELL_META or not c.isprintable() for c in name):
-        return f"name {name!r} is not a safe file name"
-    if not _dotted(module):
-        return f"module {module!r} is not a dotted Python name"
-    if not attr:
-        return f"{module} names no function (module:function expected)"
-    if not _dotted(attr):
-        return f"attribute {attr!r} is not a dotted Python name"
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +99,9 @@ class Distribution:
     opener: MemberOpener = field(repr=False)
     fields: Mapping[str, Any] = field(default_factory=dict)  # parsed core metadata (packaging RawMetadata)
     license_files: tuple[str, ...] = ()  # dist-info-relative paths (e.g. "licenses/LICENSE")
-    extra: dict[str, Any] = field(default_factory=dict)  # reader-specific facts (e.g. conda index.json)
+    conda_record: CondaRecord | None = None  # a round-trip wheel's conda-package.json: the conda package to restore
+    wheel_filename: str | None = None  # the file name of the wheel an installed distribution came from, when known
+    gpu_family: str | None = None  # the GPU family a ROCm meta distribution was made for
     variant: WheelVariant | None = None  # PEP 825 variant of a variant wheel (label in the file name, variant.json)
 
     @property

@@ -12,22 +12,24 @@ import queue
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..sinks.compression import ZstdSettings, default_threads
+from ..sinks.compression import default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
-from ..core.fsutil import contained_output
+from ..core.fsutil import contained_output, staging_dir
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
+from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, plan_packages
 from ..core.progress import Progress
-from ..sinks.conda import ProgressFn, write_package
-from ..sinks.tree import write_tree
-from ..sources import open_distribution
+from ..sinks.settings import ProgressFn, WriteSettings
+from ..sinks.write import sink_for
+from ..gpu.rocm import meta_options, rocm_meta_distributions
+from .inputs import open_distribution
 
 
 @dataclass
@@ -64,9 +66,7 @@ def convert_wheel(
     path: Path,
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
+    settings: WriteSettings | None = None,
 ) -> Converted:
     """Convert one wheel into one package per target, written to ``out_dir/<subdir>/``.
 
@@ -75,7 +75,7 @@ def convert_wheel(
     result = Converted(Path(path))
     try:
         with open_distribution(path) as dist:
-            write_planned(plan_packages(dist, options), dist, out_dir, result, fmt, zstd, progress)
+            write_planned(plan_packages(dist, options), dist, out_dir, result, settings or WriteSettings())
     except BridgeError as exc:
         discard(result, exc)
     return result
@@ -86,22 +86,36 @@ def write_planned(
     dist: Distribution,
     out_dir: Path,
     result: Converted,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
+    settings: WriteSettings,
 ) -> None:
     """Write planned packages of one distribution into ``<out_dir>/<subdir>/``, recording each in ``result``.
 
     Per-subdir folders: packages of different subdirs often share a file name.
     """
+    sink = sink_for(settings, dist.provenance.path)
     for pkg in pkgs:
         target_dir = contained_output(Path(out_dir), pkg.subdir, dist.provenance.path)
-        if fmt == "tree":
-            out = write_tree(pkg, dist, target_dir)
-        else:
-            out = write_package(pkg, dist, target_dir, fmt, zstd, progress)
+        out = sink(pkg, dist, target_dir, settings)
         result.outputs.append(out)
         result.packages.append(pkg)
+
+
+@contextmanager
+def convert_into_channel(channel: Path) -> Iterator[Path]:
+    """The folder to convert into when the packages go to ``channel`` (``convert --channel``,
+    ``recipes build``): a staging folder inside it, so that publishing renames instead of copying.
+
+    The channel is made when missing; the staging folder is removed on exit (what was published
+    has left it), and a channel made here that nothing landed in is removed again.
+    """
+    made = not channel.exists()
+    channel.mkdir(parents=True, exist_ok=True)
+    try:
+        with staging_dir(channel) as stage:
+            yield stage
+    finally:
+        if made and channel.is_dir() and not any(channel.iterdir()):
+            channel.rmdir()
 
 
 def discard(result: Converted, error: BridgeError) -> None:
@@ -142,8 +156,7 @@ def convert_all(
     paths: Iterable[Path],
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
+    settings: WriteSettings | None = None,
     *,
     jobs: int = 1,
     progress: Progress | None = None,
@@ -161,9 +174,9 @@ def convert_all(
     if progress is not None:
         progress.expect(sum(sizes), len(inputs))
     jobs = min(jobs or auto_jobs(sizes), max(1, len(inputs)))
-    zstd = zstd or ZstdSettings()
-    if zstd.threads == 0:
-        zstd = replace(zstd, threads=max(1, default_threads() // jobs))
+    settings = settings or WriteSettings()
+    if settings.zstd.threads == 0:
+        settings = replace(settings, zstd=replace(settings.zstd, threads=max(1, default_threads() // jobs)))
     results: dict[int, Converted] = {}
     seconds: dict[int, float] = {}
     reported = 0
@@ -183,10 +196,10 @@ def convert_all(
             if progress is not None:
                 progress.started(inputs[i].name, sizes[i])
             started = time.monotonic()
-            finish(i, convert_wheel(inputs[i], out_dir, options, fmt, zstd, progress.advance if progress else None), time.monotonic() - started)
+            finish(i, convert_wheel(inputs[i], out_dir, options, replace(settings, progress=progress.advance if progress else None)), time.monotonic() - started)
     else:
         order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
-        _convert_in_processes(inputs, sizes, order, out_dir, options, fmt, zstd, jobs, progress, finish)
+        _convert_in_processes(inputs, sizes, order, out_dir, options, replace(settings, progress=None), jobs, progress, finish)
     return [results[i] for i in range(len(inputs))]
 
 
@@ -196,8 +209,7 @@ def _convert_in_processes(
     order: list[int],
     out_dir: Path,
     options: ConversionOptions,
-    fmt: PackageFormat,
-    zstd: ZstdSettings,
+    settings: WriteSettings,
     jobs: int,
     progress: Progress | None,
     finish: Callable[[int, Converted, float], None],
@@ -209,7 +221,7 @@ def _convert_in_processes(
     try:
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(events,)) as pool:
             pending: dict[Future[tuple[Converted, float]], int] = {
-                pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, fmt, zstd): i for i in order
+                pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, settings): i for i in order
             }
             try:
                 while pending:
@@ -234,12 +246,12 @@ def _init_worker(events: Any) -> None:
 
 
 def _convert_in_worker(
-    index: int, path: Path, out_dir: Path, options: ConversionOptions, fmt: PackageFormat, zstd: ZstdSettings
+    index: int, path: Path, out_dir: Path, options: ConversionOptions, settings: WriteSettings
 ) -> tuple[Converted, float]:
     _events.put(("started", index, 0, 0))
     batch = _Batched(lambda b, f: _events.put(("advance", index, b, f)))
     started = time.monotonic()
-    result = convert_wheel(path, out_dir, options, fmt, zstd, batch)
+    result = convert_wheel(path, out_dir, options, replace(settings, progress=batch))
     batch.flush()
     return result, time.monotonic() - started
 
@@ -289,3 +301,22 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
+
+
+def convert_rocm_meta(
+    sdist_path: str | Path | None,
+    out_dir: Path,
+    options: ConversionOptions,
+    *,
+    version: str | None = None,
+    extras: Sequence[str] = (),
+    settings: WriteSettings | None = None,
+) -> Converted:
+    """Write the ``rocm`` meta package of every requested family; all of them or none."""
+    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
+    try:
+        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, settings or WriteSettings())
+    except BridgeError as exc:
+        discard(result, exc)
+    return result

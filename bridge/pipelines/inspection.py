@@ -28,9 +28,10 @@ from ..core.errors import BadInput, BridgeError
 from ..gpu.rocm import is_rocm_sdist, meta_options, rocm_meta_distributions
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
-from ..sources import open_distribution
+from .inputs import open_distribution
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
-from ..sources.conda import CondaSource, open_conda
+from ..plan.conda_to_wheel import plan_wheel_from_conda
+from ..sources.conda import open_conda
 from ..translate.buildstring import sanitize
 from ..translate.names import NameMap
 from ..translate.specs import OS_VIRTUALS
@@ -420,8 +421,9 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
     """What a ``.conda``/``.tar.bz2`` holds and what ``to-wheel`` would make of it."""
     from .to_wheel import ExtraOf, ToWheelOptions, check_wheelable, planned_wheel_name, wheel_warnings
 
-    with open_conda(path, names=names, hash_source=False) as dist:
-        source: CondaSource = dist.extra["conda"]
+    with open_conda(path, hash_source=False) as package:
+        source = plan_wheel_from_conda(package, names)
+        dist = source.dist
         index = source.index
         entries = source.paths
         link_targets = {m.origin: m.target for m in dist.members if m.target is not None}

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..sinks.compression import ZstdSettings
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution
 from .convert import Converted, discard, write_planned
-from ..plan.wheel_to_conda import ConversionOptions, PackageFormat, plan_packages
+from ..plan.wheel_to_conda import ConversionOptions, plan_packages
 from ..sinks.wheel import write_wheel
+from ..sinks.settings import WriteSettings
 from ..sources.installed import Drift, EnvironmentLayout, read_installed
 
 RepackTarget = Literal["wheel", "conda"]
@@ -35,17 +35,17 @@ def repack(
     to: RepackTarget = "wheel",
     strict: bool = False,
     options: ConversionOptions | None = None,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
+    settings: WriteSettings | None = None,
 ) -> list[Repacked]:
     """Repack each installed distribution; errors are captured per name."""
+    settings = settings or WriteSettings()
     results = []
     for name in names:
         result = Repacked(name)
         try:
-            dist = read_installed(layout.find(name), layout)
-            result.dist = dist
-            result.drift = dist.extra["drift"]
+            installed = read_installed(layout.find(name), layout)
+            dist = result.dist = installed.dist
+            result.drift = installed.drift
             if strict and result.drift:
                 raise BadInput(
                     dist.provenance.path,
@@ -54,11 +54,11 @@ def repack(
                     hint="run without --strict to pack them as they are",
                 )
             if to == "wheel":
-                result.outputs.append(write_wheel(dist, out_dir, filename=dist.extra.get("wheel_filename")))
+                result.outputs.append(write_wheel(dist, out_dir, settings, filename=dist.wheel_filename))
             else:  # the convert pipeline: variants, extras packages, per-OS splits, <out>/<subdir>/
                 done = Converted(Path(dist.provenance.path))
                 try:
-                    write_planned(plan_packages(dist, options or ConversionOptions()), dist, Path(out_dir), done, fmt, zstd)
+                    write_planned(plan_packages(dist, options or ConversionOptions()), dist, Path(out_dir), done, settings)
                 except BridgeError as exc:
                     discard(done, exc)
                     raise

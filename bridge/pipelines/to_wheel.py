@@ -8,14 +8,13 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
   one wheel2conda made from a wheel (a headers/data-only wheel such as ``pybind11-global`` goes back);
 * files other than Python scripts that carry a prefix placeholder (a wheel has no install-time
   relocation) unless ``keep_placeholders``, which ships them unchanged;
-* links that are absolute, escape the environment or loop (:mod:`bridge.plan.roundtrip`; a link to a
+* links that are absolute, escape the environment or loop (:mod:`bridge.model.roundtrip`; a link to a
   directory or to another package's path is a ``LINKS`` row without a copy);
 * zstd members for a wheel that older Pythons may install (:func:`bridge.sinks.wheel.zstd_refusal`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,9 +22,11 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from ..core.errors import BridgeError, Unsupported
 from ..model import Distribution
-from ..plan.roundtrip import CONDA_RECORD
-from ..sinks.wheel import ProgressFn, WheelCompression, wheel_filename, write_wheel
-from ..sources.conda import CondaSource, open_conda
+from ..model.roundtrip import CONDA_RECORD
+from ..sinks.settings import WriteSettings
+from ..sinks.wheel import wheel_filename, write_wheel
+from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
+from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
 from ..translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
@@ -40,7 +41,6 @@ class ToWheelOptions:
     glibc: tuple[int, int] | None = None  # manylinux floor for Linux packages without __glibc
     data_only: bool = False
     keep_placeholders: bool = False
-    compression: WheelCompression = field(default_factory=WheelCompression)
     variant: bool = False  # PEP 825 (draft): label the file name, write variant.json
     variant_label: str | None = None
     variant_properties: tuple[str, ...] = ()
@@ -55,7 +55,7 @@ class ExtraOf:
     pypi_name: str  # the distribution whose extra it is
 
     @classmethod
-    def of(cls, source: CondaSource) -> ExtraOf | None:
+    def of(cls, source: WheelPlan) -> ExtraOf | None:
         """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
         origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
         extra, pypi_name = origin.get("extra"), origin.get("extra_of")
@@ -88,11 +88,12 @@ class WheelResult:
         return self.error is None
 
 
-def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
     """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
     path = Path(path)
-    with open_conda(path, names=options.names, glibc=options.glibc) as dist:
-        source: CondaSource = dist.extra["conda"]
+    with open_conda(path) as package:
+        source = plan_wheel_from_conda(package, options.names, options.glibc)
+        dist = source.dist
         extra_of = ExtraOf.of(source)
         if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel
             skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: no wheel of its own (give {extra_of.base}.conda too: its wheel declares the extra)"
@@ -109,24 +110,18 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
             own = f"{dist.dist_info}/variant.json"
             dist = replace(dist, members=tuple(m for m in dist.members if not (m.scheme.in_site_packages and m.path == own)))
         filename = wheel_filename(dist, label) if label else planned_wheel_name(dist, source)
-        output = write_wheel(dist, Path(out_dir), options.compression, filename=filename, extra_dist_info=extra, progress=progress)
+        output = write_wheel(dist, Path(out_dir), settings, filename=filename, extra_dist_info=extra)
         warnings = wheel_warnings(source)
         provides = [str(canonicalize_name(e)) for e in dist.provides_extra]
         return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings, provides_extra=provides)
 
 
-def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), progress: ProgressFn | None = None) -> WheelResult:
+def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
     """Like :func:`to_wheel`, but a refusal is returned in ``result.error`` (nothing is written)."""
     try:
-        return to_wheel(path, out_dir, options, progress)
+        return to_wheel(path, out_dir, options, settings)
     except BridgeError as exc:
         return WheelResult(Path(path), error=exc)
-
-
-def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
-    results = [convert_to_wheel(p, out_dir, options) for p in paths]
-    fold_extras(results)
-    return results
 
 
 def package_stem(path: Path) -> str:
@@ -154,7 +149,7 @@ def fold_extras(results: list[WheelResult]) -> None:
             r.warnings.append(f"{base.output.name} does not declare Provides-Extra: {r.extra_of.extra}; pip users cannot ask for {r.extra_of.pypi_name}[{r.extra_of.extra}]")
 
 
-def wheel_warnings(source: CondaSource) -> list[str]:
+def wheel_warnings(source: WheelPlan) -> list[str]:
     """What the user should hear about a conda package's wheel (dropped depends, left-out files)."""
     warnings = list(source.notes)
     warnings += [f"{d.spec}: {d.reason}" for d in source.decisions if d.action == "dropped" or (d.action == "kept" and d.reason)]
@@ -166,7 +161,7 @@ def wheel_warnings(source: CondaSource) -> list[str]:
     return warnings
 
 
-def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> None:
+def check_wheelable(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> None:
     """Raise :class:`Unsupported` when the package cannot become a wheel with ``options``."""
     where = dist.provenance.path
     if not source.importable and not options.data_only and source.dist_info != "wheel":
@@ -184,12 +179,12 @@ def check_wheelable(dist: Distribution, source: CondaSource, options: ToWheelOpt
         )
 
 
-def planned_wheel_name(dist: Distribution, source: CondaSource) -> str:
+def planned_wheel_name(dist: Distribution, source: WheelPlan) -> str:
     """The wheel's file name without ``--variant``: the recorded original's, else derived."""
     return _recorded_filename(dist, source) or wheel_filename(dist)
 
 
-def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
+def _recorded_filename(dist: Distribution, source: WheelPlan) -> str | None:
     """The original wheel's file name, when the package records one that still fits."""
     if not source.wheel_filename:
         return None
@@ -203,7 +198,7 @@ def _recorded_filename(dist: Distribution, source: CondaSource) -> str | None:
     return None
 
 
-def _variant(dist: Distribution, source: CondaSource, options: ToWheelOptions) -> tuple[str, bytes]:
+def _variant(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> tuple[str, bytes]:
     """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties.
 
     The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.translate.wheelvariant`):

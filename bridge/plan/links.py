@@ -96,7 +96,7 @@ def apply_links(
                     f"{f.path}: left unexpanded ({layout.target.subdir} packages cannot hold its symlinks); rocm_sdk expands it on first use"
                 )
         files = check_links(files, layout, where, warnings)
-        if "conda_record" not in dist.extra:
+        if dist.conda_record is None:
             files = dereference_links(files, layout, where)
         return files, warnings
     if options.expand_devel:

@@ -29,7 +29,7 @@ from ..sources.payload import NestedRef
 from .links import LinkOptions, apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
 from ..model.conda import AboutJson, ProvenanceRecord, package_filename
-from ..model.wheel import entry_point_problem
+from ..model.scheme import entry_point_problem
 from .roundtrip import finish_plan
 from ..translate.buildstring import build_string
 from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script

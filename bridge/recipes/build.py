@@ -25,12 +25,11 @@ from typing import Any, Literal
 
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
-from ..sinks.compression import ZstdSettings
-from ..pipelines.convert import convert_wheel
-from ..gpu.rocm import convert_rocm_meta
+from ..sinks.settings import WriteSettings
+from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
 from ..core.errors import BadInput, BridgeError, Conflict
-from ..core.fsutil import atomic_write, staging_dir
-from ..plan.wheel_to_conda import ExtrasChoice, PackageFormat
+from ..core.fsutil import atomic_write
+from ..plan.wheel_to_conda import ExtrasChoice
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
@@ -124,8 +123,7 @@ def build(
     only: list[str] | None = None,
     force: bool = False,
     retry_failed: bool = False,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
+    settings: WriteSettings | None = None,
     extras: ExtrasChoice | None = None,
     log: Log = lambda _m: None,
 ) -> BuildReport:
@@ -157,7 +155,7 @@ def build(
             report.items.append(BuildItem(recipe_id, "skipped", error=Conflict(recipe_id, reason, hint=hint)))
             continue
         started = time.monotonic()
-        item = _build_one(recipes[recipe_id].recipe, root, channel, cache, fmt, zstd, log, extras)
+        item = _build_one(recipes[recipe_id].recipe, root, channel, cache, settings or WriteSettings(), log, extras)
         item.seconds = time.monotonic() - started
         if item.status == "built":
             _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
@@ -170,7 +168,7 @@ def build(
 
 
 def _build_one(
-    recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, fmt: PackageFormat, zstd: ZstdSettings | None, log: Log, extras: ExtrasChoice | None = None
+    recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, settings: WriteSettings, log: Log, extras: ExtrasChoice | None = None
 ) -> BuildItem:
     item = BuildItem(recipe.id, "failed")
     try:
@@ -181,17 +179,16 @@ def _build_one(
             path, fetched = cache.fetch(f)
             item.downloaded += fetched
             sources.append((f, path))
-        channel.mkdir(parents=True, exist_ok=True)
-        with staging_dir(channel) as stage:
+        with convert_into_channel(channel) as stage:
             outputs: list[Path] = []
             for n, (f, path) in enumerate(sources):
                 log(f"{recipe.id}: converting {f.name}")
                 # one folder per source: packages for different subdirs may share a file name
                 if recipe.kind == "meta":  # ROCm's rocm sdist: the per-family meta package
                     extras = ["devel"] if any(r.startswith("rocm-sdk-devel") for r in recipe.meta_requires) else []
-                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=extras, fmt=fmt, zstd=zstd)
+                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=extras, settings=settings)
                 else:
-                    done = convert_wheel(path, Path(stage) / str(n), options, fmt, zstd)
+                    done = convert_wheel(path, Path(stage) / str(n), options, settings)
                 if done.error is not None:
                     raise done.error
                 for pkg in done.packages:

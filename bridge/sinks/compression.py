@@ -23,7 +23,6 @@ on two threads, for about 1 % larger output.  Measurements and the level trade-o
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from .zstd_levels import (  # the numbers live in a module without imports: the 
 
 __all__ = [
     "DEFAULT_LEVEL", "JOB_SIZE", "LONG_WINDOW_GAIN", "MAX_WINDOW_LOG", "MIN_WINDOW_LOG", "RELEASE_LEVEL", "SHORT_WINDOW_LOG", "TRIAL_LEVEL",
-    "ZstdSettings", "choose_window_log", "default_threads", "fitted_window_log", "trial_sizes", "zstd_errors",
+    "ZstdSettings", "choose_window_log", "default_threads", "fitted_window_log", "trial_sizes",
 ]
 
 
@@ -138,16 +137,3 @@ def trial_sizes(chunks: Iterable[bytes], window_logs: tuple[int, ...], threads: 
     for writer in writers:
         writer.flush(zstandard.FLUSH_FRAME)
     return [counter.count for counter in counters]
-
-
-def zstd_errors() -> tuple[type[Exception], ...]:
-    """Error types any zstd binding may raise while a package is read: python-zstandard's, and
-    those of the module conda-package-streaming decodes with (``compression.zstd`` on Python
-    3.14+, ``backports.zstd`` before; its own choice, not a public name of that package)."""
-    errors: list[type[Exception]] = [zstandard.ZstdError]
-    for module in ("compression.zstd", "backports.zstd"):
-        try:
-            errors.append(importlib.import_module(module).ZstdError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(errors)

@@ -27,8 +27,7 @@ from ..model import Distribution
 from ..model.conda import IndexJson, LinkJson
 from ..plan.wheel_to_conda import CondaPackage, PackageFormat, PlannedFile
 from .members import check_members
-
-ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source
+from .settings import ProgressFn, WriteSettings
 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest ZIP date
 #: Bytes per copy from a source into the compressor.  Smaller writes let multi-threaded zstd keep
@@ -37,21 +36,15 @@ _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest ZIP date
 COPY_CHUNK = 128 << 10
 
 
-def write_package(
-    pkg: CondaPackage,
-    dist: Distribution,
-    out_dir: Path,
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
-) -> Path:
-    """Write ``pkg`` into ``out_dir`` atomically; returns the final path."""
+def write_package(pkg: CondaPackage, dist: Distribution, out_dir: Path, settings: WriteSettings) -> Path:
+    """Write ``pkg`` as a ``.conda`` or ``.tar.bz2`` (``settings.format``) into ``out_dir`` atomically; returns the final path."""
+    fmt = settings.format
     final = output_path(pkg, dist, Path(out_dir), fmt)
     with atomic_path(final) as tmp:
         if fmt == "conda":
-            _write_v2(pkg, dist, tmp, zstd or ZstdSettings(), progress)
+            _write_v2(pkg, dist, tmp, settings.zstd, settings.progress)
         elif fmt == "tar.bz2":
-            _write_v1(pkg, dist, tmp, progress)
+            _write_v1(pkg, dist, tmp, settings.progress)
         else:
             raise ValueError(f"not an archive format: {fmt}")
     return final

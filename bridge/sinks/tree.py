@@ -18,9 +18,10 @@ from ..sources.payload import open_payload
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, PlannedFile
 from .conda import output_path
+from .settings import WriteSettings
 
 
-def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path) -> Path:
+def write_tree(pkg: CondaPackage, dist: Distribution, out_dir: Path, settings: WriteSettings) -> Path:
     """Write ``<out_dir>/<name>-<version>-<build>/`` atomically; returns it.
 
     Only ever renames or removes inside ``out_dir``: the tree's name passes conda's grammar, it

@@ -4,7 +4,7 @@ Members are written in :attr:`Distribution.members` order (a conda source's arch
 it is read once), ``.dist-info`` last and ``RECORD`` at the very end; each member is hashed
 while it streams (the reader verifies it at the same time) and RECORD is built from those
 digests.  Symlinks become copies of their target (a zip entry duplicated without
-recompressing it) listed in ``.dist-info/LINKS`` (:mod:`bridge.plan.roundtrip`).  Timestamps come
+recompressing it) listed in ``.dist-info/LINKS`` (:mod:`bridge.model.roundtrip`).  Timestamps come
 from the distribution, so the same input gives the same bytes whatever the thread count.
 
 zstd members (ZIP method 93) are opt-in and refused unless every tag needs Python 3.14 or
@@ -16,45 +16,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Literal
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
 from .. import __version__
 from .compression import DEFAULT_LEVEL, ZstdSettings
+from .settings import ProgressFn, WriteSettings
 from ..core.digest import record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from ..core.fsutil import atomic_path, contained_output
 from ..model.paths import check_file_name
 from ..model import Distribution, Member
-from ..plan.roundtrip import LINKS, directories_of, format_links, resolve_links
+from ..model.roundtrip import LINKS, directories_of, format_links, resolve_links
 from .members import check_members
 from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
 
-ProgressFn = Callable[[int], object]
 DEFLATE_LEVEL = 6  # zlib's default, what wheel builders use
-
-
-@dataclass(frozen=True)
-class WheelCompression:
-    """How members are compressed."""
-
-    method: Literal["deflate", "zstd"] = "deflate"
-    level: int | None = None  # deflate 1-9 (default 6), zstd 1-22 (default 10)
-    threads: int = 0  # 0: all cores
-
-    def __post_init__(self) -> None:
-        if self.method not in ("deflate", "zstd"):
-            raise ValueError(f"unknown compression {self.method!r}")
-        top = 9 if self.method == "deflate" else 22
-        if self.level is not None and not 1 <= self.level <= top:
-            raise ValueError(f"{self.method} level must be 1..{top}, not {self.level}")
-        if self.threads < 0:
-            raise ValueError("threads must be >= 0")
 
 
 def zstd_refusal(tags: Collection[Tag], requires_python: SpecifierSet | None) -> str | None:
@@ -99,17 +79,18 @@ def wheel_file(dist: Distribution) -> bytes:
 def write_wheel(
     dist: Distribution,
     out_dir: Path,
-    compression: WheelCompression = WheelCompression(),
+    settings: WriteSettings | None = None,
     *,
     filename: str | None = None,
     extra_dist_info: Mapping[str, bytes] | None = None,
-    progress: ProgressFn | None = None,
 ) -> Path:
     """Write ``dist`` as a wheel into ``out_dir`` atomically; returns its path.
 
     ``extra_dist_info`` adds generated ``.dist-info`` files (name → bytes).
     """
     where = dist.provenance.path
+    settings = settings or WriteSettings()
+    compression = settings.wheel_compression
     if compression.method == "zstd":
         reason = zstd_refusal(dist.tags, dist.requires_python)
         if reason:
@@ -135,7 +116,7 @@ def write_wheel(
             zstd=ZstdSettings(level=compression.level or DEFAULT_LEVEL, threads=compression.threads),
         )
         try:
-            _Writer(dist, writer, files, targets, compression.method == "zstd", progress).write(extra_dist_info or {})
+            _Writer(dist, writer, files, targets, compression.method == "zstd", settings.progress).write(extra_dist_info or {})
             writer.close()
         except BaseException:
             writer.abort()
@@ -202,7 +183,7 @@ class _Writer:
         self.written[member.origin] = (entry, stream.sha256, stream.count)
         self.rows.append((name, record_digest(stream.sha256), str(stream.count)))
         if self.progress is not None:
-            self.progress(stream.count)
+            self.progress(stream.count, 1)
         for link in self.waiting.pop(member.origin, []):
             self._copy(link, member.origin)
 

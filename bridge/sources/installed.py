@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -114,12 +113,15 @@ class Drift:
         return out
 
 
-@contextmanager
-def open_installed(dist_info: Path, layout: EnvironmentLayout) -> Iterator[Distribution]:
-    yield read_installed(Path(dist_info), layout)
+@dataclass(frozen=True)
+class Installed:
+    """An installed distribution and how its files drifted from its RECORD."""
+
+    dist: Distribution
+    drift: Drift
 
 
-def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
+def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Installed:
     where = str(dist_info)
     if not (dist_info / "METADATA").is_file() or not (dist_info / "RECORD").is_file():
         raise BadInput(where, "not an installed distribution (METADATA or RECORD is missing)", hint=REINSTALL)
@@ -178,7 +180,7 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
             return HeadReplaced(raw, head, skip)  # type: ignore[return-value]
         return raw
 
-    return Distribution(
+    dist = Distribution(
         **metadata_kwargs(fields),
         metadata=metadata,
         tags=frozenset(tags),
@@ -190,12 +192,9 @@ def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
         provenance=Provenance(path=where, filename=dist_info.name, timestamp=int((dist_info / "METADATA").stat().st_mtime)),
         opener=opener,
         license_files=tuple(license_files),
-        extra={
-            "drift": drift,
-            "installed_from": _original_archive(dist_info),
-            "wheel_filename": installed_wheel_filename(dist_info, str(fields["name"]), Version(str(fields["version"])), frozenset(tags), build_tag, tag_lines),
-        },
+        wheel_filename=installed_wheel_filename(dist_info, str(fields["name"]), Version(str(fields["version"])), frozenset(tags), build_tag, tag_lines),
     )
+    return Installed(dist, drift)
 
 
 def installed_wheel_filename(

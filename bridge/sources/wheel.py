@@ -7,12 +7,13 @@ RECORD while they are read.  Everything that can be checked without reading file
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,14 +22,14 @@ from typing import BinaryIO
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from ..plan import roundtrip  # module import: roundtrip imports this package too
 from ..core.digest import sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
-from ..model.paths import zip_overlap
-from ..model.paths import check_package_paths, check_relative_path
+from ..model.conda import CondaRecord
+from ..model.paths import check_link_target, check_package_paths, check_relative_path, zip_overlap
+from ..model.roundtrip import CONDA_RECORD, CONSUMED, LINKS, parse_links
 from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
@@ -94,7 +95,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
             continue
         if rel not in record:
             raise BadInput(where, f"{rel}: not listed in RECORD", hint="the wheel was modified after it was built")
-        if rel.startswith(dist_info + "/") and rel[len(dist_info) + 1 :] in roundtrip.CONSUMED:
+        if rel.startswith(dist_info + "/") and rel[len(dist_info) + 1 :] in CONSUMED:
             continue  # LINKS, conda-package.json: applied below, never copied
         if is_bytecode(rel):
             continue
@@ -117,7 +118,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
     for rel in record:
         if rel not in by_name and not rel.endswith("/"):
             raise BadInput(where, f"{rel}: listed in RECORD but missing from the archive", hint=DAMAGED)
-    members, extra = roundtrip.read_wheel_manifests(
+    members, conda_record = _read_round_trip_manifests(
         where,
         dist_info,
         members,
@@ -148,9 +149,67 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
         ),
         opener=opener,
         license_files=tuple(sorted(license_files)),
-        extra={"wheel_generator": wheel_file.generator, **extra},
+        conda_record=conda_record,
         variant=variant,
     )
+
+
+def _read_round_trip_manifests(
+    where: str,
+    dist_info: str,
+    members: list[Member],
+    read: Callable[[str], bytes | None],
+    classify: Callable[[str], tuple[Scheme, str]] | None = None,
+) -> tuple[list[Member], CondaRecord | None]:
+    """Apply a wheel's ``LINKS`` to its members and parse its ``conda-package.json``.
+
+    ``read(name)`` returns a dist-info file's bytes (None when absent); ``classify(arcname)``
+    gives a directory link's scheme and path (rows ending in ``/``: no member stands for them).
+    Returns the members (link members now carry their target, directory links are added) and
+    the parsed record (None when the wheel has none).
+    """
+    links = read(f"{dist_info}/{LINKS}")
+    if links is not None:
+        try:
+            rows = parse_links(links)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(where, f"{dist_info}/{LINKS}: {exc}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
+        by_origin = {m.origin: i for i, m in enumerate(members)}
+        members = list(members)
+        for path, target in rows:
+            if classify is not None and (path.endswith("/") or path not in by_origin):
+                members.append(_uncopied_link(where, dist_info, path.removesuffix("/"), target, members, classify))
+                continue
+            if path not in by_origin:
+                raise BadInput(where, f"{dist_info}/{LINKS}: {path} is not a file of the wheel", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
+            if not target or target.startswith("/") or "\\" in target or "\x00" in target or ":" in target.split("/", 1)[0]:
+                raise BadInput(where, f"{dist_info}/{LINKS}: {path}: unsafe link target {target!r}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again")
+            members[by_origin[path]] = dataclasses.replace(members[by_origin[path]], target=target)
+    data = read(f"{dist_info}/{CONDA_RECORD}")
+    record = None
+    if data is not None:
+        try:
+            record = CondaRecord.from_bytes(data, where, f"{dist_info}/{CONDA_RECORD}")
+        except BadInput as exc:
+            raise BadInput(where, exc.reason, hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(where, f"{dist_info}/{CONDA_RECORD}: {exc}", hint="the wheel was edited after wheel2conda wrote it: convert the conda package again") from None
+    return members, record
+
+
+def _uncopied_link(where: str, dist_info: str, arcname: str, target: str, members: list[Member], classify: Callable[[str], tuple[Scheme, str]]) -> Member:
+    """The member for a ``LINKS`` row no wheel member stands for: a link to a directory
+    (``dir/,target``) or to another package's file, with no bytes in the wheel."""
+    hint = "the wheel was edited after wheel2conda wrote it: convert the conda package again"
+    problem = check_relative_path(arcname)
+    if problem:
+        raise BadInput(where, f"{dist_info}/{LINKS}: unsafe link path {arcname!r} ({problem})", hint=hint)
+    if check_link_target(arcname, target) or ":" in target.split("/", 1)[0]:
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname}: unsafe link target {target!r}", hint=hint)
+    if any(m.origin == arcname or m.origin.startswith(arcname + "/") for m in members):
+        raise BadInput(where, f"{dist_info}/{LINKS}: {arcname} is a link without a copy, but the wheel has files at or below it", hint=hint)
+    scheme, path = classify(arcname)
+    return Member(scheme, path, 0, None, 0o644, target=target, origin=arcname)
 
 
 def _check_names(where: str, infos: list[zipfile.ZipInfo]) -> None:
