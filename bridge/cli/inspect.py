@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
     from ..pipelines.inspection import PackageReport
-    from ..plan.wheel_to_conda import ConversionOptions
+    from ..model.plan import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -55,6 +56,7 @@ def report_plans(
     from ..pipelines.inspection import inspect_path, inspect_rocm_meta
 
     family_origin = f"--gpu-family {args.gpu_family}" if args.gpu_family else (f"index URL {args.index_url}" if args.index_url else None)
+    options = dataclasses.replace(options, gpu_family_origin=family_origin)
     jobs: list[Path | str] = [*inputs, *([args.rocm_meta] if args.rocm_meta else [])]
     errors: list[BridgeError | None] = []
     for job in jobs:
@@ -62,7 +64,7 @@ def report_plans(
             if isinstance(job, str):
                 reports = inspect_rocm_meta(None, options, version=job, fmt=args.format, extras=args.rocm_extra)
             else:
-                reports = inspect_path(job, options, fmt=args.format, family_origin=family_origin, rocm_extras=args.rocm_extra, read_packages=not dry_run)
+                reports = inspect_path(job, options, fmt=args.format, rocm_extras=args.rocm_extra, read_packages=not dry_run)
         except BridgeError as exc:
             out.fail(exc)
             errors.append(exc)

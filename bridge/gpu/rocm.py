@@ -43,7 +43,8 @@ from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
+from ..model.plan import NO_EXTRAS, ConversionOptions, PackageFormat
+from ..plan.wheel_to_conda import plan_packages
 from ..sinks.conda import ProgressFn
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family

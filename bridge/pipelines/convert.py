@@ -23,7 +23,8 @@ from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
 from ..core.fsutil import contained_output
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
+from ..model.plan import CondaPackage, ConversionOptions, PackageFormat
+from ..plan.wheel_to_conda import plan_packages
 from ..core.progress import Progress
 from ..sinks.conda import ProgressFn, write_package
 from ..sinks.tree import write_tree

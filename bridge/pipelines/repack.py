@@ -11,7 +11,8 @@ from ..sinks.compression import ZstdSettings
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution
 from .convert import Converted, discard, write_planned
-from ..plan.wheel_to_conda import ConversionOptions, PackageFormat, plan_packages
+from ..model.plan import ConversionOptions, PackageFormat
+from ..plan.wheel_to_conda import plan_packages
 from ..sinks.wheel import write_wheel
 from ..sources.installed import Drift, EnvironmentLayout, read_installed
 

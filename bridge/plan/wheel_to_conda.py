@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import io
-import json
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -24,207 +23,24 @@ from .. import __version__
 from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from .launchers import windows_launcher
-from ..sources.payload import NestedRef
-from .links import LinkOptions, apply_links, write_order
+from .links import apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
-from ..model.conda import AboutJson, ProvenanceRecord, package_filename
+from ..model.conda import ProvenanceRecord
+from ..model.plan import CondaPackage, ConversionOptions, PlannedFile
 from ..model.wheel import entry_point_problem
 from .roundtrip import finish_plan
-from ..translate.buildstring import build_string
+from ..translate.buildstring import build_string, sanitize
 from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
-from ..translate.names import NameMap, extras_package
-from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
+from ..translate.names import extras_package
+from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, Origin, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from ..translate.variants import FamilyError, GpuFamily, Variant, variant_for
+from ..translate.variants import FamilyError, GpuFamily, Variant, family_from_name, family_mutex, variant_for
 from ..translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 from ..translate.wheelvariant import family_of
 
-PackageFormat = Literal["conda", "tar.bz2", "tree"]
-EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
 _REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
-
-
-@dataclass
-class PlannedFile:
-    """One file or softlink of the package, with where its bytes come from."""
-
-    path: str  # archive path, relative to the package root
-    size: int
-    sha256: str | None
-    mode: int = 0o644
-    member: Member | None = None  # stream it from the distribution ...
-    content: bytes | None = None  # ... or write these (generated) bytes
-    head: bytes | None = None  # with member: these bytes replace the member's first `skip` bytes (a rewritten shebang line)
-    skip: int = 0
-    nested: NestedRef | None = None  # with member: the bytes are this entry of the tar archive `member`
-    target: str | None = None  # softlink target (relative)
-    placeholder: str | None = None  # prefix placeholder
-    file_mode: str = "text"  # how the placeholder is replaced ("text" or "binary")
-    no_link: bool = False
-
-    @property
-    def is_link(self) -> bool:
-        return self.target is not None
-
-    def paths_entry(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"_path": self.path, "path_type": "softlink" if self.is_link else "hardlink"}
-        if self.sha256 is not None:
-            entry["sha256"] = self.sha256
-            entry["size_in_bytes"] = self.size
-        if self.placeholder:
-            entry["file_mode"] = self.file_mode
-            entry["prefix_placeholder"] = self.placeholder
-        if self.no_link:
-            entry["no_link"] = True
-        return entry
-
-
-_EXTRA_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-
-
-@dataclass(frozen=True)
-class ExtrasChoice:
-    """Which ``<name>-with-<extra>`` packages to build: every extra (``names`` None), none, or these.
-
-    Names are PEP 685-normalised.  ``all`` means every extra, a real extra named ``all`` included.
-    """
-
-    names: frozenset[str] | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> ExtrasChoice:
-        """``all``, ``none`` or ``NAME,NAME,…`` (``--extras``); :class:`ValueError` otherwise."""
-        text = text.strip()
-        if text == "all":
-            return cls(None)
-        if text == "none":
-            return cls(frozenset())
-        names = [n.strip() for n in text.split(",")]
-        for name in names:
-            if name in ("all", "none") and len(names) > 1:
-                raise ValueError(f"'{name}' cannot be combined with extra names")
-            if not _EXTRA_NAME.match(name):
-                raise ValueError(f"{name!r} is not an extra name (expected all, none or NAME,NAME,...)")
-        return cls(frozenset(str(canonicalize_name(n)) for n in names))
-
-    def wants(self, extra: str) -> bool:
-        return self.names is None or str(canonicalize_name(extra)) in self.names
-
-    @property
-    def any(self) -> bool:
-        return self.names is None or bool(self.names)
-
-    def __str__(self) -> str:
-        return "all" if self.names is None else ",".join(sorted(self.names)) or "none"
-
-
-#: Every extra becomes a package unless the user says otherwise (docs/extras.md argues why).
-ALL_EXTRAS = ExtrasChoice(None)
-NO_EXTRAS = ExtrasChoice(frozenset())
-
-
-@dataclass(frozen=True)
-class ConversionOptions:
-    """What the user chose; everything else is derived from the wheel."""
-
-    build_number: int | None = None
-    names: NameMap = field(default_factory=NameMap)
-    subdirs: tuple[str, ...] = ()  # only these subdirs (universal2, multi-platform tag sets)
-    pythons: tuple[str, ...] = ()  # only these Python versions ("3.12") for multi-ABI tag sets
-    extra_depends: tuple[str, ...] = ()
-    name: str | None = None  # override the conda name
-    gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
-    extras: ExtrasChoice = ALL_EXTRAS  # which ``<name>-with-<extra>`` metapackages to plan (``--extras``)
-    links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
-
-
-@dataclass
-class CondaPackage:
-    """A fully planned conda package."""
-
-    name: str
-    version: str
-    build: str
-    build_number: int
-    target: Target
-    layout: CondaLayout
-    depends: list[str]
-    constrains: list[str]
-    timestamp_ms: int
-    about_fields: dict[str, Any]  # about.json without extra.wheel2conda ...
-    provenance: ProvenanceRecord  # ... which is this record
-    link: dict[str, Any] | None
-    files: list[PlannedFile]
-    info_files: list[PlannedFile]
-    decisions: list[Decision]
-    variant: Variant
-    license: str | None = None
-    track_features: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
-    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.plan.roundtrip), written verbatim
-    writes_provenance: bool = True  # False: a restored foreign package's about.json has no extra.wheel2conda
-
-    @property
-    def subdir(self) -> str:
-        return self.target.subdir
-
-    @property
-    def about(self) -> dict[str, Any]:
-        """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
-        return AboutJson(raw=self.about_fields, provenance=self.provenance if self.writes_provenance else None).to_raw()
-
-    @property
-    def noarch(self) -> str | None:
-        return "python" if self.target.noarch_python else None
-
-    @property
-    def stem(self) -> str:
-        return f"{self.name}-{self.version}-{self.build}"
-
-    def filename(self, fmt: PackageFormat) -> str:
-        """``name-version-build`` plus the format's extension; ValueError unless conda's grammar allows it."""
-        return package_filename(self.name, self.version, self.build, EXTENSIONS[fmt])
-
-    def index_json(self) -> dict[str, Any]:
-        if self.index_override is not None:
-            return dict(self.index_override)
-        index: dict[str, Any] = {
-            "build": self.build,
-            "build_number": self.build_number,
-            "depends": self.depends,
-            "name": self.name,
-            "subdir": self.subdir,
-            "timestamp": self.timestamp_ms,
-            "version": self.version,
-        }
-        if self.constrains:
-            index["constrains"] = self.constrains
-        if self.license:
-            index["license"] = self.license
-        if self.noarch:
-            index["noarch"] = self.noarch
-        if self.track_features:
-            index["track_features"] = self.track_features
-        return index
-
-    def paths_json(self) -> dict[str, Any]:
-        return {"paths": [f.paths_entry() for f in sorted(self.files, key=lambda f: f.path)], "paths_version": 1}
-
-    def metadata_files(self) -> list[tuple[str, bytes]]:
-        """``info/*.json`` files (licenses are separate: :attr:`info_files`)."""
-        files = [
-            ("info/about.json", _json(self.about)),
-            ("info/index.json", _json(self.index_json())),
-            ("info/paths.json", _json(self.paths_json())),
-        ]
-        if self.link is not None:
-            files.append(("info/link.json", _json(self.link)))
-        return sorted(files)
-
-
-def _json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+#: conda names of the interpreter pins (their origin is the wheel's Python tags).
+PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
 
 
 def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]:
@@ -275,7 +91,8 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
 
 
 def plan_package(dist: Distribution, target: Target, options: ConversionOptions) -> CondaPackage:
-    """Everything about the conda package for one target."""
+    """Everything about the conda package for one target, each dependency, constraint and
+    build-string part with its origin."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
     family, variant_notes = _family_option(dist, options)
@@ -287,12 +104,12 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     if build_number is None:
         build_number = dist.build_tag[0] if dist.build_tag else 0
     build_number += nightly_build_offset(dist.version) + variant.build_number_offset + target.region.rank
-    build = _build_string(target, variant, build_number, where)
+    build, build_parts = _build_string(dist, target, variant, build_number, options)
     mapped = options.names.to_conda(dist.name)
     name = options.name or mapped.name
 
     context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family)
-    decisions = [translate_requirement(req, context) for req in dist.requires_dist]
+    decisions = tuple(translate_requirement(req, context) for req in dist.requires_dist)
     depends = merge_specs(
         [
             *_python_depends(dist, target),
@@ -303,12 +120,15 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             *options.extra_depends,
         ]
     )
+    claims = [*_fixed_claims(dist, target, variant), *((s, d.origin) for d in decisions if d.action == "kept" for s in d.specs), *((s, "--depends") for s in options.extra_depends)]
+    dependencies = _with_origins(depends, claims, _dependency_origin(dist, target, variant, options, extra_of=None))
     constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
+    constraints = tuple(Origin(spec, _constraint_origin(dist, variant, spec)) for spec in constrains)
     # an extra's requirement is reported only when that extra's package is built (--extras)
     warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
     if variant.family is not None and not variant.family.known:
         warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
-    notes = [*variant_notes, *variant.notes]
+    notes = (*variant_notes, *variant.notes)
 
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
@@ -333,23 +153,23 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
         build_number=build_number,
         target=target,
         layout=layout,
-        depends=depends,
-        constrains=constrains,
+        dependencies=dependencies,
+        constraints=constraints,
+        build_parts=build_parts,
         timestamp_ms=dist.provenance.timestamp * 1000,
         about_fields=_about(dist, [f.path for f in licenses]),
         provenance=_provenance(dist, target, variant),
         link=link,
-        files=files,
-        info_files=licenses,
+        files=tuple(files),
+        info_files=tuple(licenses),
         decisions=decisions,
         variant=variant,
         license=_license(dist),
         track_features=variant.track_features,
-        warnings=warnings + link_warnings,
+        warnings=(*warnings, *link_warnings),
         notes=notes,
     )
-    finish_plan(pkg, dist, options)
-    return pkg
+    return finish_plan(pkg, dist, options)
 
 
 def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
@@ -365,14 +185,16 @@ def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptio
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
     for extra in sorted(e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e)):
         for target, decisions, number in _extra_regions(dist, base, extra, options):
-            build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
-            packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
+            build, build_parts = _build_string(dist, target, base.variant, number, options)
+            if target == base.target:
+                build = base.build
+            packages.append(_extra_package(dist, base, extra, target, build, number, decisions, build_parts, options))
     return packages
 
 
-def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, list[Decision], int]]:
+def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, tuple[Decision, ...], int]]:
     """``(target, decisions, build number)`` of each package of one extra of ``base``."""
-    same = [(base.target, [d for d in base.decisions if d.action == "extra" and extra in d.extras], base.build_number)]
+    same = [(base.target, tuple(d for d in base.decisions if d.action == "extra" and extra in d.extras), base.build_number)]
     fine = python_split(dist.requires_dist, base.target, dist.requires_python, extra=extra)
     coarse = python_split(dist.requires_dist, base.target, dist.requires_python)
     if [(r.runs, r.implementation) for r in fine] == [(r.runs, r.implementation) for r in coarse]:
@@ -383,12 +205,22 @@ def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: 
     for region in inside:  # oldest first; ranks count over the whole range, so newer stays higher
         target = replace(base.target, region=region)
         context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, base.variant.family)
-        decisions = [d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras]
+        decisions = tuple(d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras)
         result.append((target, decisions, first + region.rank))
     return result
 
 
-def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: Target, build: str, number: int, decisions: list[Decision]) -> CondaPackage:
+def _extra_package(
+    dist: Distribution,
+    base: CondaPackage,
+    extra: str,
+    target: Target,
+    build: str,
+    number: int,
+    decisions: tuple[Decision, ...],
+    build_parts: tuple[Origin, ...],
+    options: ConversionOptions,
+) -> CondaPackage:
     depends = merge_specs(
         [
             *_python_depends(dist, target),
@@ -397,6 +229,8 @@ def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: T
             *(s for d in decisions for s in d.specs),
         ]
     )
+    claims = [*_fixed_claims(dist, target, base.variant), *((s, d.origin) for d in decisions for s in d.specs)]
+    dependencies = _with_origins(depends, claims, _dependency_origin(dist, target, base.variant, options, extra_of=extra))
     # no pypi_name: the package stands for ``name[extra]``, not for the distribution
     provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
     about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
@@ -408,18 +242,19 @@ def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: T
         build_number=number,
         target=target,
         layout=base.layout,
-        depends=depends,
-        constrains=[],
+        dependencies=dependencies,
+        constraints=(),
+        build_parts=build_parts,
         timestamp_ms=base.timestamp_ms,
         about_fields=about,
         provenance=provenance,
         link=link,
-        files=[],
-        info_files=[],
+        files=(),
+        info_files=(),
         decisions=decisions,
         variant=base.variant,
         license=base.license,
-        warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+        warnings=tuple(f"{d.requirement}: {d.reason}" for d in decisions if d.report),
     )
 
 
@@ -435,21 +270,125 @@ def _family_option(dist: Distribution, options: ConversionOptions) -> tuple[str 
     return family, []
 
 
-def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:
-    """``(python part, python region parts, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
+# -- build string ------------------------------------------------------------------------------
+
+
+def _build_string(dist: Distribution, target: Target, variant: Variant, number: int, options: ConversionOptions) -> tuple[str, tuple[Origin, ...]]:
+    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``),
+    and each part (sanitised, empty ones left out) with its origin."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
-    region_part = [target.region.tag] if target.region.split else []
-    os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    return python_part, region_part, list(variant.build_parts), os_part
-
-
-def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``)."""
-    python_part, region_part, variant_parts, os_part = build_string_parts(target, variant)
+    parts = [Origin(python_part, _python_origin(dist, target))] if python_part else []
+    if target.region.split:
+        parts.append(Origin(target.region.tag, _region_origin(target)))
+    variant_parts = list(variant.build_parts)
+    family_tag = variant_parts.pop() if variant.family is not None else None
+    parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
+    if family_tag is not None:
+        parts.append(Origin(family_tag, f"GPU family {variant.family} ({_family_origin(dist, options)})"))
+    parts += [Origin(v.lstrip("_"), "per-OS noarch build: the dependencies differ by OS") for v in target.platform.virtual if v in OS_VIRTUALS]
     try:
-        return build_string([python_part, *region_part, *variant_parts, *os_part], number)
+        build = build_string([p.value for p in parts], number)
     except ValueError as exc:
-        raise Unsupported(where, str(exc)) from None
+        raise Unsupported(dist.provenance.path, str(exc)) from None
+    recorded = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
+    return build, (*recorded, Origin(str(number), _number_origin(dist, target, variant, options)))
+
+
+def _family_origin(dist: Distribution, options: ConversionOptions) -> str:
+    if family_from_name(dist.name):
+        return f"distribution name {dist.name}"
+    if options.gpu_family is None and dist.variant is not None:
+        return f"wheel variant {dist.variant.label}: amd :: gfx_arch :: {', '.join(dist.variant.values('amd', 'gfx_arch'))}"
+    return options.gpu_family_origin or f"--gpu-family {options.gpu_family}"
+
+
+def _number_origin(dist: Distribution, target: Target, variant: Variant, options: ConversionOptions) -> str:
+    if options.build_number is not None:
+        text = "--build-number"
+    elif dist.build_tag:
+        text = f"the wheel's build tag {dist.build_tag[0]}{dist.build_tag[1]}"
+    else:
+        text = "build number (default 0)"
+    nightly = nightly_build_offset(dist.version)
+    if nightly:
+        text += f", plus {nightly} for the nightly dated {nightly // 1000} in its local label"
+    if variant.build_number_offset:
+        text += f", plus {variant.build_number_offset} for {variant.backend} builds (preferred where they can install)"
+    rank = target.region.rank
+    if rank:
+        text += f", plus {rank} for the Python region {target.region.describe()} (newer Pythons' builds preferred)"
+    return text
+
+
+def _python_origin(dist: Distribution, target: Target) -> str:
+    python = target.python
+    if python.kind == "exact":
+        tags = sorted({f"{t.interpreter}-{t.abi}" for t in dist.tags if t.abi == python.abi}) or sorted({t.interpreter for t in dist.tags})
+        return f"wheel tag {', '.join(tags)}"
+    region = f"; per-Python build for {target.region.describe()}" if target.region.split else ""
+    if python.kind == "abi3":
+        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on" + region
+    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in dist.tags}))
+    if dist.requires_python is not None:
+        origin += f", Requires-Python {dist.requires_python}"
+    return origin + region
+
+
+def _region_origin(target: Target) -> str:
+    region = target.region
+    return f"per-Python build for {region.describe()}: the dependencies differ by Python ({region.reason})"
+
+
+# -- dependencies and constraints --------------------------------------------------------------
+
+
+def _fixed_claims(dist: Distribution, target: Target, variant: Variant) -> list[tuple[str, str]]:
+    """Origins of the specs the target and variant add (virtual packages, backend, Python region)."""
+    platforms = ", ".join(sorted({t.platform for t in dist.tags}))
+    claims = [(v, "per-OS noarch build: the dependencies differ by OS" if v in OS_VIRTUALS else f"platform tag {platforms}") for v in target.platform.virtual]
+    claims += [(s, f"{variant.backend} build (local version label +{variant.label})") for s in variant.depends]
+    return claims + [(s, _region_origin(target)) for s in target.region.depends()]
+
+
+def _with_origins(specs: Iterable[str], claims: Iterable[tuple[str, str]], fallback: Callable[[str], str]) -> tuple[Origin, ...]:
+    """Each spec with the first origin that claims it, else ``fallback(spec)``."""
+    claimed: dict[str, str] = {}
+    for spec, origin in claims:
+        claimed.setdefault(spec, origin)
+    return tuple(Origin(spec, claimed.get(spec) or fallback(spec)) for spec in specs)
+
+
+def _dependency_origin(dist: Distribution, target: Target, variant: Variant, options: ConversionOptions, extra_of: str | None) -> Callable[[str], str]:
+    """Origin of a dependency no Requires-Dist entry, option or target claims (by its name)."""
+    variant_names = {str(canonicalize_name(Requirement(r).name)): r for r in variant.requires}
+
+    def origin(spec: str) -> str:
+        name = spec.split(" ", 1)[0]
+        if name in PYTHON_NAMES:
+            return _python_origin(dist, target)
+        if extra_of and name == canonicalize_name(dist.name):
+            return f"the package whose extra '{extra_of}' this is"
+        if name in variant_names and variant.label:
+            glob = variant.framework_build(options.names.mode)
+            built = f", a {variant.backend} build (build string with {', '.join(glob)})" if glob else ""
+            return f"local version label +{variant.label} ({variant_names[name]})" + built
+        if name in variant_names:
+            return f"GPU family {variant.family}: the family's SDK needs it (gpu.yaml family_requires: {variant_names[name]})"
+        return "name map"
+
+    return origin
+
+
+def _constraint_origin(dist: Distribution, variant: Variant, spec: str) -> str:
+    name = spec.split(" ", 1)[0]
+    pins = {str(canonicalize_name(Requirement(r).name)) for r in variant.pins}
+    if spec in variant.constrains:
+        return f"{variant.backend} build (local version label +{variant.label})"
+    if name in pins and variant.backend == "rocm" and variant.label and name == family_mutex():
+        return f"local version label +{variant.label}: the exact ROCm release"
+    if name in pins:
+        return f"GPU family {variant.family}: one family per environment"
+    return f"name map entry for {dist.name}"
 
 
 def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> list[str]:

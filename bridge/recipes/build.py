@@ -30,7 +30,7 @@ from ..pipelines.convert import convert_wheel
 from ..gpu.rocm import convert_rocm_meta
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write, staging_dir
-from ..plan.wheel_to_conda import ExtrasChoice, PackageFormat
+from ..model.plan import ExtrasChoice, PackageFormat
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
