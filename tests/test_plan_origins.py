@@ -1,0 +1,57 @@
+"""The plan records where each dependency, constraint and build-string part came from, and is immutable."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bridge.model.plan import ConversionOptions, PlannedFile
+from bridge.plan.wheel_to_conda import plan_packages
+from bridge.sources import open_distribution
+from bridge.translate.specs import Origin
+
+from tests.support.wheels import build_wheel
+
+
+def _plans(wheel: Path, options: ConversionOptions = ConversionOptions()) -> list:  # noqa: B008
+    with open_distribution(wheel, hash_source=False) as dist:
+        return plan_packages(dist, options)
+
+
+def test_a_dependency_of_a_marker_split_region_names_its_requires_dist_line(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "fancy", "1.0", requires_dist=['tomli; python_version < "3.11"', 'rich; extra == "color"'], requires_python=">=3.8",
+                        metadata_fields=[("Provides-Extra", "color")])
+    plans = {(p.name, p.build): p for p in _plans(wheel)}
+    old = plans["fancy", "py_lt3.11_0"]
+    assert Origin("tomli", "Requires-Dist: tomli; python_version < \"3.11\"") in old.dependencies
+    python = next(d for d in old.dependencies if d.value.startswith("python "))
+    assert "Requires-Python >=3.8" in python.origin and "per-Python build for" in python.origin
+    region = next(p for p in old.build_parts if p.value == "lt3.11")
+    assert region.origin.startswith("per-Python build for") and "tomli" in region.origin
+    assert old.build_parts[-1] == Origin("0", "build number (default 0)")
+    newer = plans["fancy", "py_ge3.11_1"]
+    assert "plus 1 for the Python region" in newer.build_parts[-1].origin
+    extra = plans["fancy-with-color", "py_ge3.11_1"]
+    assert Origin("rich", "Requires-Dist: rich; extra == \"color\"") in extra.dependencies
+    assert Origin("fancy ==1.0 py_ge3.11_1", "the package whose extra 'color' this is") in extra.dependencies
+
+
+def test_build_number_and_depends_options_are_their_own_origins(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, "plain", "1.0", tag="cp312-cp312-manylinux_2_17_x86_64")
+    (pkg,) = _plans(wheel, ConversionOptions(build_number=4, extra_depends=("zlib >=1.3",)))
+    assert pkg.build == "py312_4"
+    assert pkg.build_parts == (Origin("py312", "wheel tag cp312-cp312"), Origin("4", "--build-number"))
+    assert Origin("zlib >=1.3", "--depends") in pkg.dependencies
+    assert pkg.depends == [d.value for d in pkg.dependencies]  # index.json's depends are the recorded values
+
+
+def test_a_plan_is_frozen(tmp_path: Path) -> None:
+    (pkg,) = _plans(build_wheel(tmp_path, "plain", "1.0"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pkg.build = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pkg.files[0].path = "elsewhere"  # type: ignore[misc]
+    assert isinstance(pkg.files, tuple) and isinstance(pkg.dependencies, tuple) and isinstance(pkg.decisions, tuple)
+    assert all(isinstance(f, PlannedFile) for f in pkg.files)
