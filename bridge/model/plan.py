@@ -12,17 +12,23 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from packaging.utils import canonicalize_name
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import BuildTag, canonicalize_name
+from packaging.version import Version
 
 from ..translate.layout import CondaLayout
 from ..translate.names import NameMap
 from ..translate.specs import Decision, Origin
 from ..translate.tags import Target
 from ..translate.variants import Variant
+from ..translate.wheelvariant import WheelVariant
 from .conda import AboutJson, ProvenanceRecord, package_filename
 from .wheel import Member
+
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
@@ -138,6 +144,51 @@ class ConversionOptions:
     gpu_family_origin: str | None = None  # where gpu_family came from, for the plan's origins (default: --gpu-family)
     extras: ExtrasChoice = ALL_EXTRAS  # which ``<name>-with-<extra>`` metapackages to plan (``--extras``)
     links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
+
+
+class CoreMetadata(Protocol):
+    """What the planner reads to decide a package's identity and requirements: a wheel's
+    :class:`~bridge.model.wheel.Distribution`, or the METADATA an index serves (PEP 658)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> Version: ...
+    @property
+    def tags(self) -> frozenset[Tag]: ...
+    @property
+    def requires_dist(self) -> tuple[Requirement, ...]: ...
+    @property
+    def requires_python(self) -> SpecifierSet | None: ...
+    @property
+    def build_tag(self) -> BuildTag: ...
+    @property
+    def variant(self) -> WheelVariant | None: ...
+
+
+@dataclass(frozen=True)
+class PackageDecisions:
+    """The planner's decisions for one target that need no file of the package: identity and requirements."""
+
+    name: str
+    version: str
+    build: str
+    build_number: int
+    build_parts: tuple[Origin, ...]  # each part of the build string (the build number last)
+    variant: Variant
+    decisions: tuple[Decision, ...]  # what became of each Requires-Dist entry
+    dependencies: tuple[Origin, ...]
+    constraints: tuple[Origin, ...]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def depends(self) -> list[str]:
+        return [d.value for d in self.dependencies]
+
+    @property
+    def constrains(self) -> list[str]:
+        return [c.value for c in self.constraints]
 
 
 @dataclass(frozen=True)

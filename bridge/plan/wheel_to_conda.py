@@ -26,7 +26,7 @@ from .launchers import windows_launcher
 from .links import apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
 from ..model.conda import ProvenanceRecord
-from ..model.plan import CondaPackage, ConversionOptions, PlannedFile
+from ..model.plan import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
 from ..model.wheel import entry_point_problem
 from .roundtrip import finish_plan
 from ..translate.buildstring import build_string, sanitize
@@ -95,41 +95,8 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     build-string part with its origin."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
-    family, variant_notes = _family_option(dist, options)
-    try:
-        variant = variant_for(dist.version.local, name=dist.name, family=family, version=dist.version.public)
-    except FamilyError as exc:
-        raise BadInput(where, str(exc)) from None
-    build_number = options.build_number
-    if build_number is None:
-        build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += nightly_build_offset(dist.version) + variant.build_number_offset + target.region.rank
-    build, build_parts = _build_string(dist, target, variant, build_number, options)
-    mapped = options.names.to_conda(dist.name)
-    name = options.name or mapped.name
-
-    context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family)
-    decisions = tuple(translate_requirement(req, context) for req in dist.requires_dist)
-    depends = merge_specs(
-        [
-            *_python_depends(dist, target),
-            *target.platform.virtual,
-            *variant.depends,
-            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
-            *(s for d in decisions if d.action == "kept" for s in d.specs),
-            *options.extra_depends,
-        ]
-    )
-    claims = [*_fixed_claims(dist, target, variant), *((s, d.origin) for d in decisions if d.action == "kept" for s in d.specs), *((s, "--depends") for s in options.extra_depends)]
-    dependencies = _with_origins(depends, claims, _dependency_origin(dist, target, variant, options, extra_of=None))
-    constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
-    constraints = tuple(Origin(spec, _constraint_origin(dist, variant, spec)) for spec in constrains)
-    # an extra's requirement is reported only when that extra's package is built (--extras)
-    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
-    if variant.family is not None and not variant.family.known:
-        warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
-    notes = (*variant_notes, *variant.notes)
-
+    decided = plan_requirements(dist, target, options, where)
+    variant = decided.variant
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
     _check_collisions(files, where)
@@ -147,29 +114,79 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             noarch["entry_points"] = [f"{ep.name} = {ep.value}" for ep in dist.entry_points]
         link = {"noarch": noarch, "package_metadata_version": 1}
     pkg = CondaPackage(
-        name=name,
-        version=conda_version(dist.version),
-        build=build,
-        build_number=build_number,
+        name=decided.name,
+        version=decided.version,
+        build=decided.build,
+        build_number=decided.build_number,
         target=target,
         layout=layout,
-        dependencies=dependencies,
-        constraints=constraints,
-        build_parts=build_parts,
+        dependencies=decided.dependencies,
+        constraints=decided.constraints,
+        build_parts=decided.build_parts,
         timestamp_ms=dist.provenance.timestamp * 1000,
         about_fields=_about(dist, [f.path for f in licenses]),
         provenance=_provenance(dist, target, variant),
         link=link,
         files=tuple(files),
         info_files=tuple(licenses),
-        decisions=decisions,
+        decisions=decided.decisions,
         variant=variant,
         license=_license(dist),
         track_features=variant.track_features,
-        warnings=(*warnings, *link_warnings),
-        notes=notes,
+        warnings=(*decided.warnings, *link_warnings),
+        notes=decided.notes,
     )
     return finish_plan(pkg, dist, options)
+
+
+def plan_requirements(meta: CoreMetadata, target: Target, options: ConversionOptions, where: str) -> PackageDecisions:
+    """Identity, build string and requirements of the package for one target, each with its origin.
+
+    Needs no file of the package: ``recipes`` plans from the METADATA an index serves.
+    """
+    family, variant_notes = _family_option(meta, options)
+    try:
+        variant = variant_for(meta.version.local, name=meta.name, family=family, version=meta.version.public)
+    except FamilyError as exc:
+        raise BadInput(where, str(exc)) from None
+    build_number = options.build_number
+    if build_number is None:
+        build_number = meta.build_tag[0] if meta.build_tag else 0
+    build_number += nightly_build_offset(meta.version) + variant.build_number_offset + target.region.rank
+    build, build_parts = _build_string(meta, target, variant, build_number, options, where)
+    mapped = options.names.to_conda(meta.name)
+
+    context = DependencyContext(MarkerContext.for_target(target, meta.requires_python), options.names, variant.family)
+    decisions = tuple(translate_requirement(req, context) for req in meta.requires_dist)
+    depends = merge_specs(
+        [
+            *_python_depends(meta, target),
+            *target.platform.virtual,
+            *variant.depends,
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
+            *(s for d in decisions if d.action == "kept" for s in d.specs),
+            *options.extra_depends,
+        ]
+    )
+    claims = [*_fixed_claims(meta, target, variant), *((s, d.origin) for d in decisions if d.action == "kept" for s in d.specs), *((s, "--depends") for s in options.extra_depends)]
+    constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
+    # an extra's requirement is reported only when that extra's package is built (--extras)
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
+    if variant.family is not None and not variant.family.known:
+        warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
+    return PackageDecisions(
+        name=options.name or mapped.name,
+        version=conda_version(meta.version),
+        build=build,
+        build_number=build_number,
+        build_parts=build_parts,
+        variant=variant,
+        decisions=decisions,
+        dependencies=_with_origins(depends, claims, _dependency_origin(meta, target, variant, options, extra_of=None)),
+        constraints=tuple(Origin(spec, _constraint_origin(meta, variant, spec)) for spec in constrains),
+        warnings=tuple(warnings),
+        notes=(*variant_notes, *variant.notes),
+    )
 
 
 def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
@@ -185,7 +202,7 @@ def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptio
     provided = {str(canonicalize_name(e)) for e in dist.provides_extra}
     for extra in sorted(e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e)):
         for target, decisions, number in _extra_regions(dist, base, extra, options):
-            build, build_parts = _build_string(dist, target, base.variant, number, options)
+            build, build_parts = _build_string(dist, target, base.variant, number, options, dist.provenance.path)
             if target == base.target:
                 build = base.build
             packages.append(_extra_package(dist, base, extra, target, build, number, decisions, build_parts, options))
@@ -258,58 +275,58 @@ def _extra_package(
     )
 
 
-def _family_option(dist: Distribution, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
+def _family_option(meta: CoreMetadata, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
     """The GPU family to build for: ``--gpu-family``, else the one a variant wheel's
     ``amd :: gfx_arch`` properties name (``variant.json``), else none."""
-    if options.gpu_family or dist.variant is None:
+    if options.gpu_family or meta.variant is None:
         return options.gpu_family, []
-    chips = dist.variant.values("amd", "gfx_arch")
-    family = family_of(dist.variant)
+    chips = meta.variant.values("amd", "gfx_arch")
+    family = family_of(meta.variant)
     if chips and family is None:
-        return None, [f"variant {dist.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
+        return None, [f"variant {meta.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
     return family, []
 
 
 # -- build string ------------------------------------------------------------------------------
 
 
-def _build_string(dist: Distribution, target: Target, variant: Variant, number: int, options: ConversionOptions) -> tuple[str, tuple[Origin, ...]]:
+def _build_string(meta: CoreMetadata, target: Target, variant: Variant, number: int, options: ConversionOptions, where: str) -> tuple[str, tuple[Origin, ...]]:
     """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``),
     and each part (sanitised, empty ones left out) with its origin."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
-    parts = [Origin(python_part, _python_origin(dist, target))] if python_part else []
+    parts = [Origin(python_part, _python_origin(meta, target))] if python_part else []
     if target.region.split:
         parts.append(Origin(target.region.tag, _region_origin(target)))
     variant_parts = list(variant.build_parts)
     family_tag = variant_parts.pop() if variant.family is not None else None
     parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
     if family_tag is not None:
-        parts.append(Origin(family_tag, f"GPU family {variant.family} ({_family_origin(dist, options)})"))
+        parts.append(Origin(family_tag, f"GPU family {variant.family} ({_family_origin(meta, options)})"))
     parts += [Origin(v.lstrip("_"), "per-OS noarch build: the dependencies differ by OS") for v in target.platform.virtual if v in OS_VIRTUALS]
     try:
         build = build_string([p.value for p in parts], number)
     except ValueError as exc:
-        raise Unsupported(dist.provenance.path, str(exc)) from None
+        raise Unsupported(where, str(exc)) from None
     recorded = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
-    return build, (*recorded, Origin(str(number), _number_origin(dist, target, variant, options)))
+    return build, (*recorded, Origin(str(number), _number_origin(meta, target, variant, options)))
 
 
-def _family_origin(dist: Distribution, options: ConversionOptions) -> str:
-    if family_from_name(dist.name):
-        return f"distribution name {dist.name}"
-    if options.gpu_family is None and dist.variant is not None:
-        return f"wheel variant {dist.variant.label}: amd :: gfx_arch :: {', '.join(dist.variant.values('amd', 'gfx_arch'))}"
+def _family_origin(meta: CoreMetadata, options: ConversionOptions) -> str:
+    if family_from_name(meta.name):
+        return f"distribution name {meta.name}"
+    if options.gpu_family is None and meta.variant is not None:
+        return f"wheel variant {meta.variant.label}: amd :: gfx_arch :: {', '.join(meta.variant.values('amd', 'gfx_arch'))}"
     return options.gpu_family_origin or f"--gpu-family {options.gpu_family}"
 
 
-def _number_origin(dist: Distribution, target: Target, variant: Variant, options: ConversionOptions) -> str:
+def _number_origin(meta: CoreMetadata, target: Target, variant: Variant, options: ConversionOptions) -> str:
     if options.build_number is not None:
         text = "--build-number"
-    elif dist.build_tag:
-        text = f"the wheel's build tag {dist.build_tag[0]}{dist.build_tag[1]}"
+    elif meta.build_tag:
+        text = f"the wheel's build tag {meta.build_tag[0]}{meta.build_tag[1]}"
     else:
         text = "build number (default 0)"
-    nightly = nightly_build_offset(dist.version)
+    nightly = nightly_build_offset(meta.version)
     if nightly:
         text += f", plus {nightly} for the nightly dated {nightly // 1000} in its local label"
     if variant.build_number_offset:
@@ -320,17 +337,17 @@ def _number_origin(dist: Distribution, target: Target, variant: Variant, options
     return text
 
 
-def _python_origin(dist: Distribution, target: Target) -> str:
+def _python_origin(meta: CoreMetadata, target: Target) -> str:
     python = target.python
     if python.kind == "exact":
-        tags = sorted({f"{t.interpreter}-{t.abi}" for t in dist.tags if t.abi == python.abi}) or sorted({t.interpreter for t in dist.tags})
+        tags = sorted({f"{t.interpreter}-{t.abi}" for t in meta.tags if t.abi == python.abi}) or sorted({t.interpreter for t in meta.tags})
         return f"wheel tag {', '.join(tags)}"
     region = f"; per-Python build for {target.region.describe()}" if target.region.split else ""
     if python.kind == "abi3":
         return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on" + region
-    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in dist.tags}))
-    if dist.requires_python is not None:
-        origin += f", Requires-Python {dist.requires_python}"
+    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in meta.tags}))
+    if meta.requires_python is not None:
+        origin += f", Requires-Python {meta.requires_python}"
     return origin + region
 
 
@@ -342,9 +359,9 @@ def _region_origin(target: Target) -> str:
 # -- dependencies and constraints --------------------------------------------------------------
 
 
-def _fixed_claims(dist: Distribution, target: Target, variant: Variant) -> list[tuple[str, str]]:
+def _fixed_claims(meta: CoreMetadata, target: Target, variant: Variant) -> list[tuple[str, str]]:
     """Origins of the specs the target and variant add (virtual packages, backend, Python region)."""
-    platforms = ", ".join(sorted({t.platform for t in dist.tags}))
+    platforms = ", ".join(sorted({t.platform for t in meta.tags}))
     claims = [(v, "per-OS noarch build: the dependencies differ by OS" if v in OS_VIRTUALS else f"platform tag {platforms}") for v in target.platform.virtual]
     claims += [(s, f"{variant.backend} build (local version label +{variant.label})") for s in variant.depends]
     return claims + [(s, _region_origin(target)) for s in target.region.depends()]
@@ -358,15 +375,15 @@ def _with_origins(specs: Iterable[str], claims: Iterable[tuple[str, str]], fallb
     return tuple(Origin(spec, claimed.get(spec) or fallback(spec)) for spec in specs)
 
 
-def _dependency_origin(dist: Distribution, target: Target, variant: Variant, options: ConversionOptions, extra_of: str | None) -> Callable[[str], str]:
+def _dependency_origin(meta: CoreMetadata, target: Target, variant: Variant, options: ConversionOptions, extra_of: str | None) -> Callable[[str], str]:
     """Origin of a dependency no Requires-Dist entry, option or target claims (by its name)."""
     variant_names = {str(canonicalize_name(Requirement(r).name)): r for r in variant.requires}
 
     def origin(spec: str) -> str:
         name = spec.split(" ", 1)[0]
         if name in PYTHON_NAMES:
-            return _python_origin(dist, target)
-        if extra_of and name == canonicalize_name(dist.name):
+            return _python_origin(meta, target)
+        if extra_of and name == canonicalize_name(meta.name):
             return f"the package whose extra '{extra_of}' this is"
         if name in variant_names and variant.label:
             glob = variant.framework_build(options.names.mode)
@@ -379,7 +396,7 @@ def _dependency_origin(dist: Distribution, target: Target, variant: Variant, opt
     return origin
 
 
-def _constraint_origin(dist: Distribution, variant: Variant, spec: str) -> str:
+def _constraint_origin(meta: CoreMetadata, variant: Variant, spec: str) -> str:
     name = spec.split(" ", 1)[0]
     pins = {str(canonicalize_name(Requirement(r).name)) for r in variant.pins}
     if spec in variant.constrains:
@@ -388,7 +405,7 @@ def _constraint_origin(dist: Distribution, variant: Variant, spec: str) -> str:
         return f"local version label +{variant.label}: the exact ROCm release"
     if name in pins:
         return f"GPU family {variant.family}: one family per environment"
-    return f"name map entry for {dist.name}"
+    return f"name map entry for {meta.name}"
 
 
 def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> list[str]:
@@ -401,12 +418,12 @@ def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> l
     return result
 
 
-def _python_depends(dist: Distribution, target: Target) -> list[str]:
+def _python_depends(meta: CoreMetadata, target: Target) -> list[str]:
     """The interpreter pins: the tags', narrowed by Requires-Python and by the target's Python region."""
     pins = target.python.depends()
     if target.python.kind == "exact":
         return pins
-    extra = translate_specifier_set(dist.requires_python).version if dist.requires_python is not None else ""
+    extra = translate_specifier_set(meta.requires_python).version if meta.requires_python is not None else ""
     if extra:
         head, _, spec = pins[0].partition(" ")
         pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"
