@@ -57,12 +57,12 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+    return [split for t in targets for region in split_by_python(dist, t) for split in _split_by_os(dist, region, options)]
 
 
-def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+def split_by_python(meta: CoreMetadata, target: Target) -> list[Target]:
     """One target per Python region when markers give different Pythons different dependencies."""
-    regions = python_split(dist.requires_dist, target, dist.requires_python)
+    regions = python_split(meta.requires_dist, target, meta.requires_python)
     return [replace(target, region=r) for r in regions]
 
 

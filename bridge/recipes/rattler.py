@@ -28,10 +28,9 @@ from packaging.tags import Tag
 from packaging.utils import BuildTag
 
 from ..model.plan import ConversionOptions, PackageDecisions
-from ..plan.wheel_to_conda import PYTHON_NAMES, plan_requirements
+from ..plan.wheel_to_conda import PYTHON_NAMES, plan_requirements, split_by_python
 from ..translate.names import NameMap
 from ..translate.regions import PythonRegion
-from ..translate.specs import python_split
 from ..translate.tags import Target, targets_for_tags
 from ..translate.wheelvariant import WheelVariant
 from .model import Recipe, dump_yaml
@@ -84,7 +83,7 @@ def emit(recipe: Recipe, names: NameMap) -> RattlerRecipe:
     if len(kinds) > 1:
         return RattlerRecipe(None, reason=f"mixes {' and '.join(sorted(kinds))} wheels")
     kind = kinds.pop()
-    regions = _regions(recipe, [t for _n, t in placed]) if kind in ("any", "abi3") else [PythonRegion()]
+    regions = _regions(recipe, placed, version) if kind in ("any", "abi3") else [PythonRegion()]
     if regions is None:
         return RattlerRecipe(None, reason="markers split the package into different Python regions on different platforms")
     split = len(regions) > 1
@@ -177,18 +176,9 @@ def _by_region(regions: Sequence[PythonRegion], value: Callable[[PythonRegion], 
     return f"${{{{ {expr} }}}}"
 
 
-def _regions(recipe: Recipe, targets: list[Target]) -> list[PythonRegion] | None:
-    """The Python regions of a multi-Python recipe (the converter's, :func:`python_split`); None when they differ by platform."""
-    meta = recipe.metadata or {}
-    requires_python = meta.get("requires_python")
-    requirements = []
-    for text in meta.get("requires_dist") or ():
-        try:
-            requirements.append(Requirement(text))
-        except InvalidRequirement:
-            continue
-    rp = SpecifierSet(requires_python) if requires_python else None
-    found = {tuple(python_split(requirements, t, rp)) for t in set(targets)}
+def _regions(recipe: Recipe, placed: list[tuple[str, Target]], version: Version) -> list[PythonRegion] | None:
+    """The Python regions the planner splits a multi-Python recipe into; None when they differ by platform."""
+    found = {tuple(t.region for t in split_by_python(_index_metadata(recipe, n, version), target)) for n, target in set(placed)}
     return list(found.pop()) if len(found) == 1 else None
 
 
