@@ -55,3 +55,37 @@ def test_a_plan_is_frozen(tmp_path: Path) -> None:
         pkg.files[0].path = "elsewhere"  # type: ignore[misc]
     assert isinstance(pkg.files, tuple) and isinstance(pkg.dependencies, tuple) and isinstance(pkg.decisions, tuple)
     assert all(isinstance(f, PlannedFile) for f in pkg.files)
+
+
+def test_recipe_yaml_renders_the_plan_of_each_target() -> None:
+    """``emit`` plans each wheel from the index's METADATA and writes what the plan holds, per platform."""
+    import yaml
+    from packaging.requirements import Requirement
+    from packaging.utils import parse_wheel_filename
+    from packaging.version import Version
+
+    from bridge.plan.wheel_to_conda import PYTHON_NAMES, plan_requirements
+    from bridge.recipes.model import Recipe, SourceFile
+    from bridge.recipes.rattler import IndexMetadata, emit
+    from bridge.translate.names import NameMap
+    from bridge.translate.tags import targets_for_tags
+
+    sha = "0" * 64
+    names = ("torch-2.9.1+rocm7.11.0a20260104-cp312-cp312-linux_x86_64.whl", "torch-2.9.1+rocm7.11.0a20260104-cp312-cp312-win_amd64.whl")
+    requires = ("rocm-sdk-core==7.11.0a20260104", "triton==3.5.1; platform_system == 'Linux'")
+    recipe = Recipe(name="torch", version="2.9.1+rocm7.11.0a20260104", variant="gfx103X-all", source="rocm", index="https://i/",
+                    files=[SourceFile(n, f"https://i/{i}.whl", sha) for i, n in enumerate(names)], gpu_family="gfx103X-all", index_family="gfx103X-dgpu",
+                    metadata={"requires_dist": list(requires)})
+    doc = yaml.safe_load(emit(recipe, NameMap()).recipe_yaml)
+    options = ConversionOptions(build_number=0, gpu_family="gfx103X-dgpu")
+    for filename, platform in zip(names, ("linux-64", "win-64")):
+        tags = parse_wheel_filename(filename)[3]
+        (target,) = targets_for_tags(tags)
+        plan = plan_requirements(IndexMetadata("torch", Version(recipe.version), tags, tuple(map(Requirement, requires)), None), target, options, "x")
+        run = [e if isinstance(e, str) else e["then"] for e in doc["requirements"]["run"] if isinstance(e, str) or f'"{platform}"' in e["if"]]
+        run_constraints = [e if isinstance(e, str) else e["then"] for e in doc["requirements"].get("run_constraints", ()) if isinstance(e, str) or f'"{platform}"' in e["if"]]
+        wanted = [s for s in plan.depends if s.split(" ", 1)[0] not in PYTHON_NAMES and s not in target.platform.virtual]
+        assert run == ["python", *wanted], platform
+        assert run_constraints == plan.constrains, platform
+        assert doc["build"]["number"] == plan.build_number and doc["build"]["string"].endswith("_".join(p.value for p in plan.build_parts[1:]))
+        assert ("triton ==3.5.1" in run) == (platform == "linux-64")
