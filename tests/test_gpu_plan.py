@@ -15,7 +15,8 @@ from bridge.cli import main
 from bridge.pipelines.convert import convert_rocm_meta, convert_wheel, plan_wheel
 from bridge.core.errors import BadInput
 from bridge.gpu.rocm import parse_dist_info, pin_family, rocm_meta_distributions
-from bridge.plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, plan_packages
+from bridge.model.plan import NO_EXTRAS, ConversionOptions
+from bridge.plan.wheel_to_conda import plan_packages
 from bridge.translate.names import NameMap
 from tests.support import gpu_wheels as gw
 from tests.support.wheels import build_wheel
@@ -37,7 +38,7 @@ def test_mission_example(tmp_path: Path) -> None:
     assert not any(d.startswith("triton") for d in torch.depends)  # Linux-only on win-64
     assert torch.about["extra"]["wheel2conda"]["local_version_label"] == "rocm7.11.0a20260104"
     assert torch.about["extra"]["wheel2conda"]["gpu_family"] == "gfx103X"
-    assert torch.warnings == []
+    assert torch.warnings == ()
     assert (extra.name, extra.build) == ("torch-with-opt-einsum", torch.build)
     assert "torch ==2.9.1 py312_rocm7.11_gfx103X_20260104000" in extra.depends and "opt-einsum >=3.3" in extra.depends
 
@@ -147,7 +148,7 @@ def test_cuda_toolkit_extras_packages(tmp_path: Path) -> None:
     assert sorted({n for n, _ in pkgs}) == ["cuda-toolkit", "cuda-toolkit-with-all", "cuda-toolkit-with-cublas", "cuda-toolkit-with-cudart", "cuda-toolkit-with-cufile"]
     linux = pkgs["cuda-toolkit-with-cublas", "py_linux_0"]
     assert linux.depends == ["python", "__linux", "cuda-toolkit ==13.0.2 py_linux_0", "nvidia-cublas 13.1.0.3.*"]
-    assert linux.files == [] and linux.link == {"noarch": {"type": "python"}, "package_metadata_version": 1}
+    assert linux.files == () and linux.link == {"noarch": {"type": "python"}, "package_metadata_version": 1}
     assert "nvidia-cufile 1.15.1.6.*" not in pkgs["cuda-toolkit-with-cufile", "py_win_0"].depends
     assert "nvidia-cufile 1.15.1.6.*" in pkgs["cuda-toolkit-with-all", "py_linux_0"].depends
     assert pkgs["cuda-toolkit-with-cublas", "py_osx_0"].depends == ["python", "__osx", "cuda-toolkit ==13.0.2 py_osx_0"]

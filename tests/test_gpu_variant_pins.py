@@ -15,7 +15,8 @@ from rattler import MatchSpec
 import tests.support.gpu_wheels as gw
 from bridge.channel.index import index_channel
 from bridge.cli import main
-from bridge.plan.wheel_to_conda import ConversionOptions, plan_packages
+from bridge.model.plan import ConversionOptions
+from bridge.plan.wheel_to_conda import plan_packages
 from bridge.pipelines.inputs import open_distribution
 from bridge.check.standin import build_conda_package
 from bridge.translate.names import NameMap

@@ -137,18 +137,18 @@ def test_os_split_considers_extras_and_needs_open_platforms() -> None:
 def test_translate_requirement(requirement: str, target: str, action: str, specs: list[str]) -> None:
     decision = translate_requirement(Requirement(requirement), context(target))
     assert decision.action == action
-    assert decision.specs == specs
+    assert decision.specs == tuple(specs)
 
 
 def test_family_follows_into_per_family_dependencies() -> None:
     decision = translate_requirement(Requirement("rocm[libraries]==7.11.0a20260104"), context("linux", family="gfx103X"))
-    assert decision.specs == ["rocm ==7.11.0a20260104 *gfx103X*"]
+    assert decision.specs == ("rocm ==7.11.0a20260104 *gfx103X*",)
     assert not decision.report
     unbound = translate_requirement(Requirement("rocm[libraries]==7.11.0a20260104"), context("linux"))
-    assert unbound.specs == ["rocm ==7.11.0a20260104"]
+    assert unbound.specs == ("rocm ==7.11.0a20260104",)
     assert unbound.report and "--gpu-family" in unbound.reason
     libs = translate_requirement(Requirement("rocm-sdk-libraries-gfx103X-dgpu==7.11.0a20260104"), context("linux", family="gfx103X"))
-    assert libs.specs == ["rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104"]  # the name says it already
+    assert libs.specs == ("rocm-sdk-libraries-gfx103x-dgpu ==7.11.0a20260104",)  # the name says it already
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_family_follows_into_per_family_dependencies() -> None:
     ],
 )
 def test_conda_forge_names(requirement: str, specs: list[str]) -> None:
-    assert translate_requirement(Requirement(requirement), context("linux", mode="conda-forge")).specs == specs
+    assert translate_requirement(Requirement(requirement), context("linux", mode="conda-forge")).specs == tuple(specs)
 
 
 def test_extra_lists_every_extra_that_pulls_it() -> None:
@@ -169,7 +169,7 @@ def test_extra_lists_every_extra_that_pulls_it() -> None:
     decision = translate_requirement(req, context("noarch-linux"))
     assert decision.action == "extra"
     assert decision.extras == ("all", "cublas")
-    assert decision.specs == ["nvidia-cublas 13.1.0.3.*"]
+    assert decision.specs == ("nvidia-cublas 13.1.0.3.*",)
     assert translate_requirement(req, context("noarch-win")).action == "extra"
     assert translate_requirement(Requirement("nvidia-cufile; sys_platform == 'linux' and extra == 'cufile'"), context("noarch-win")).action == "excluded"
 

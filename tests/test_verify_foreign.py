@@ -15,7 +15,7 @@ from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.binary.macho import read_load_commands
 from bridge.binary.pe import read_imports
-from bridge.plan.wheel_to_conda import ConversionOptions
+from bridge.model.plan import ConversionOptions
 from bridge.check.verify import PackageReport, VerifyOptions, verify_packages
 from tests.support.wheels import build_wheel
 

@@ -17,7 +17,7 @@ from .verify import add_verify_options
 if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
     from ..sinks.settings import WriteSettings
     from ..pipelines.convert import Converted
-    from ..plan.wheel_to_conda import ConversionOptions, ExtrasChoice
+    from ..model.plan import ConversionOptions, ExtrasChoice
     from ..core.progress import Mode
 
 
@@ -93,7 +93,7 @@ def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def extras_choice(text: str) -> ExtrasChoice:
-    from ..plan.wheel_to_conda import ExtrasChoice
+    from ..model.plan import ExtrasChoice
 
     try:
         return ExtrasChoice.parse(text)
@@ -136,9 +136,9 @@ def checked_specs(specs: list[str]) -> tuple[str, ...]:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
-    from ..plan.links import LinkOptions
+    from ..model.plan import LinkOptions
     from ..model.conda import conda_name_problem
-    from ..plan.wheel_to_conda import ALL_EXTRAS, ConversionOptions
+    from ..model.plan import ALL_EXTRAS, ConversionOptions
     from ..translate.names import NameMap, NameMapError
     from ..translate.variants import FamilyError, choose_family
 

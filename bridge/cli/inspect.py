@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
     from ..pipelines.inspection import PackageReport
-    from ..plan.wheel_to_conda import ConversionOptions
+    from ..model.plan import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -55,6 +56,7 @@ def report_plans(
     from ..pipelines.inspection import inspect_path, inspect_rocm_meta
 
     family_origin = f"--gpu-family {args.gpu_family}" if args.gpu_family else (f"index URL {args.index_url}" if args.index_url else None)
+    options = dataclasses.replace(options, gpu_family_origin=family_origin)
     jobs: list[Path | str] = [*inputs, *([args.rocm_meta] if args.rocm_meta else [])]
     errors: list[BridgeError | None] = []
     for job in jobs:
@@ -62,7 +64,7 @@ def report_plans(
             if isinstance(job, str):
                 reports = inspect_rocm_meta(None, options, version=job, fmt=args.format, extras=args.rocm_extra)
             else:
-                reports = inspect_path(job, options, fmt=args.format, family_origin=family_origin, rocm_extras=args.rocm_extra, read_packages=not dry_run)
+                reports = inspect_path(job, options, fmt=args.format, rocm_extras=args.rocm_extra, read_packages=not dry_run)
         except BridgeError as exc:
             out.fail(exc)
             errors.append(exc)
@@ -101,7 +103,10 @@ def print_report(out: Output, report: PackageReport, item: dict) -> None:
         region = report.python_region
         who = {"cpython": "CPython", "pypy": "PyPy"}.get(region.implementation or "", "Python")
         row("pythons", f"{who} {region.python}".strip() + f" (one build per Python region; split by: {region.reason})")
-    if report.extra_of:
+    if report.extra_of and report.base_package is None:  # a multi-arch selector: its own build string
+        row("selector", f"{report.extra_of}[{report.extra}]: the host {report.extra_of} depends on {report.name}; builds rank target > none > all")
+        row.table("build", [(p.value, p.origin) for p in report.build_parts])
+    elif report.extra_of:
         row("extra of", f"{report.extra_of}[{report.extra}]: base package {report.base_package} (same build string, so the variant follows)")
     else:
         row.table("build", [(p.value, p.origin) for p in report.build_parts])

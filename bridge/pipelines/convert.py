@@ -24,7 +24,8 @@ from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
 from ..core.fsutil import contained_output, staging_dir
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, plan_packages
+from ..model.plan import CondaPackage, ConversionOptions
+from ..plan.wheel_to_conda import plan_packages
 from ..core.progress import Progress
 from ..sinks.settings import ProgressFn, WriteSettings
 from ..sinks.write import sink_for

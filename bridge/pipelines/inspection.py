@@ -9,7 +9,8 @@
 * a ``.conda``/``.tar.bz2`` gives what the package holds (kind ``package``) and what
   ``to-wheel`` would make of it.
 
-Reports are built from :mod:`bridge.plan.wheel_to_conda` (the same plan ``convert`` writes) and
+Plan reports render the plan of :mod:`bridge.plan.wheel_to_conda` (the same plan ``convert`` writes,
+with the origins its planner recorded) and package reports read
 :mod:`bridge.sources.conda` (the same reader ``to-wheel`` uses), so they cannot disagree with
 what those commands do.  ``docs/json.md`` documents :meth:`PackageReport.to_dict`.
 """
@@ -17,38 +18,25 @@ what those commands do.  ``docs/json.md`` documents :meth:`PackageReport.to_dict
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from ..core.errors import BadInput, BridgeError
 from ..gpu.rocm import is_rocm_sdist, meta_options, rocm_meta_distributions
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, build_string_parts, plan_packages
+from ..model.plan import CondaPackage, ConversionOptions, PackageFormat
+from ..plan.wheel_to_conda import plan_packages
 from .inputs import open_distribution
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
 from ..plan.conda_to_wheel import plan_wheel_from_conda
 from ..sources.conda import open_conda
-from ..translate.buildstring import sanitize
+from ..translate.multiarch import device_extra_target
 from ..translate.names import NameMap
-from ..translate.specs import OS_VIRTUALS
-from ..translate.variants import family_from_name, family_mutex
-from ..translate.versions import nightly_build_offset
+from ..translate.specs import Origin
 
 ReportKind = Literal["plan", "package"]
-PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
 INPUT_SUFFIXES = (".whl", *CONDA_SUFFIXES, ".tar.gz")
-
-
-@dataclass
-class Origin:
-    """A value (build-string part, MatchSpec) and where it came from."""
-
-    value: str
-    origin: str
 
 
 @dataclass
@@ -162,13 +150,11 @@ def inspect_path(
     options: ConversionOptions = ConversionOptions(),  # noqa: B008  (frozen: one shared default is safe)
     *,
     fmt: PackageFormat = "conda",
-    family_origin: str | None = None,
     rocm_extras: Sequence[str] = (),
     read_packages: bool = True,
 ) -> list[PackageReport]:
     """Reports for one input; raises :class:`BridgeError` when it cannot be read or planned.
 
-    ``family_origin`` says where ``options.gpu_family`` came from (``--gpu-family gfx103X``).
     A conda package is described as it is (``read_packages``) or planned for conversion like a
     wheel (``convert --dry-run``).
     """
@@ -180,7 +166,7 @@ def inspect_path(
             raise BadInput(path, "only ROCm's rocm-VERSION.tar.gz sdist is read", hint="inspect a wheel built from this sdist instead")
         return inspect_rocm_meta(path, options, fmt=fmt, extras=rocm_extras)
     with open_distribution(path, hash_source=False) as dist:
-        return plan_reports(dist, plan_packages(dist, options), options, fmt, family_origin)
+        return plan_reports(dist, plan_packages(dist, options), fmt)
 
 
 def inspect_rocm_meta(
@@ -194,25 +180,25 @@ def inspect_rocm_meta(
     """Plans of the ``rocm`` meta package, one per GPU family (from the sdist or ``version``)."""
     reports: list[PackageReport] = []
     for dist in rocm_meta_distributions(sdist, version=version, family=options.gpu_family, extras=extras):
-        per_family = meta_options(dist, options)
         origin = "one of the families the sdist offers" if sdist else f"--gpu-family {options.gpu_family}"
-        reports += plan_reports(dist, plan_packages(dist, per_family), per_family, fmt, origin)
+        per_family = replace(meta_options(dist, options), gpu_family_origin=origin)
+        reports += plan_reports(dist, plan_packages(dist, per_family), fmt)
     return reports
 
 
-def plan_reports(
-    dist: Distribution, packages: Iterable[CondaPackage], options: ConversionOptions, fmt: PackageFormat = "conda", family_origin: str | None = None
-) -> list[PackageReport]:
-    """Reports for packages planned from ``dist`` (the distribution must still be open)."""
-    return [_plan_report(dist, pkg, options, fmt, family_origin) for pkg in packages]
+def plan_reports(dist: Distribution, packages: Iterable[CondaPackage], fmt: PackageFormat = "conda") -> list[PackageReport]:
+    """Reports rendering plans made from ``dist`` (the distribution must still be open)."""
+    return [_plan_report(dist, pkg, fmt) for pkg in packages]
 
 
 # -- plans -------------------------------------------------------------------------------------
 
 
-def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, fmt: PackageFormat, family_origin: str | None) -> PackageReport:
+def _plan_report(dist: Distribution, pkg: CondaPackage, fmt: PackageFormat) -> PackageReport:
+    """The plan as it is: every origin was recorded by the planner where it decided."""
     extra_of, extra = pkg.provenance.extra_of, pkg.provenance.extra
-    base_package = f"{pkg.name.removesuffix(f'-with-{extra}')}-{pkg.version}-{pkg.build}" if extra_of else None
+    selector = extra_of is not None and extra is not None and device_extra_target(extra) is not None
+    base_package = f"{pkg.name.removesuffix(f'-with-{extra}')}-{pkg.version}-{pkg.build}" if extra_of and not selector else None
     variant = pkg.variant
     links = [Link(f.path, f.target) for f in pkg.files if f.target is not None]
     regular = [f for f in pkg.files if f.target is None]
@@ -230,15 +216,15 @@ def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
         pypi_name=dist.name,
         pypi_version=str(dist.version),
         wheel_tags=sorted(map(str, dist.tags)),
-        build_parts=_build_parts(dist, pkg, options, family_origin),
+        build_parts=list(pkg.build_parts),
         variant={
             "label": variant.label,
             "backend": variant.backend,
             "family": str(variant.family) if variant.family else None,
             "build_number_offset": variant.build_number_offset,
         },
-        depends=_depends(dist, pkg, options, extra_of),
-        constrains=_constrains(dist, pkg),
+        depends=list(pkg.dependencies),
+        constrains=list(pkg.constraints),
         track_features=pkg.track_features,
         license=pkg.license,
         requirements=[
@@ -262,147 +248,11 @@ def _plan_report(dist: Distribution, pkg: CondaPackage, options: ConversionOptio
     )
 
 
-def _build_parts(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, family_origin: str | None) -> list[Origin]:
-    """Each part of the build string with its source (python tag, local label, family, os, number)."""
-    if pkg.index_override is not None:
-        return [Origin(pkg.build, "the conda package recorded in the wheel (restored as it was)")]
-    variant = pkg.variant
-    python_part, region_parts, variant_parts, os_parts = build_string_parts(pkg.target, variant)
-    family_tag = variant_parts.pop() if variant.family is not None else None
-    parts: list[Origin] = []
-    if python_part:
-        parts.append(Origin(python_part, _python_origin(dist, pkg)))
-    parts += [Origin(p, _region_origin(pkg)) for p in region_parts]
-    parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
-    if family_tag is not None:
-        named = family_from_name(dist.name)
-        if named:
-            where = f"distribution name {dist.name}"
-        elif options.gpu_family is None and dist.variant is not None:
-            where = f"wheel variant {dist.variant.label}: amd :: gfx_arch :: {', '.join(dist.variant.values('amd', 'gfx_arch'))}"
-        else:
-            where = family_origin or f"--gpu-family {options.gpu_family}"
-        parts.append(Origin(family_tag, f"GPU family {variant.family} ({where})"))
-    parts += [Origin(p, "per-OS noarch build: the dependencies differ by OS") for p in os_parts]
-    parts = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
-    parts.append(Origin(str(pkg.build_number), _number_origin(dist, pkg, options)))
-    return parts
-
-
 def _region_report(pkg: CondaPackage) -> PythonRegionReport | None:
     region = pkg.target.region
     if not region.split:
         return None
     return PythonRegionReport(region.specifier, region.implementation or None, region.rank, region.reason)
-
-
-def _region_origin(pkg: CondaPackage) -> str:
-    region = pkg.target.region
-    return f"per-Python build for {region.describe()}: the dependencies differ by Python ({region.reason})"
-
-
-def _number_origin(dist: Distribution, pkg: CondaPackage, options: ConversionOptions) -> str:
-    if options.build_number is not None:
-        text = "--build-number"
-    elif dist.build_tag:
-        text = f"the wheel's build tag {dist.build_tag[0]}{dist.build_tag[1]}"
-    else:
-        text = "build number (default 0)"
-    nightly = nightly_build_offset(dist.version)
-    if nightly:
-        text += f", plus {nightly} for the nightly dated {nightly // 1000} in its local label"
-    offset = pkg.variant.build_number_offset
-    if offset:
-        text += f", plus {offset} for {pkg.variant.backend} builds (preferred where they can install)"
-    rank = pkg.target.region.rank
-    if rank:
-        text += f", plus {rank} for the Python region {pkg.target.region.describe()} (newer Pythons' builds preferred)"
-    return text
-
-
-def _python_origin(dist: Distribution, pkg: CondaPackage) -> str:
-    python = pkg.target.python
-    if python.kind == "exact":
-        tags = sorted({f"{t.interpreter}-{t.abi}" for t in dist.tags if t.abi == python.abi}) or sorted({t.interpreter for t in dist.tags})
-        return f"wheel tag {', '.join(tags)}"
-    if python.kind == "abi3":
-        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on" + _region_suffix(pkg)
-    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in dist.tags}))
-    if dist.requires_python is not None:
-        origin += f", Requires-Python {dist.requires_python}"
-    return origin + _region_suffix(pkg)
-
-
-def _region_suffix(pkg: CondaPackage) -> str:
-    region = pkg.target.region
-    return f"; per-Python build for {region.describe()}" if region.split else ""
-
-
-def _spec_name(spec: str) -> str:
-    return spec.split(" ", 1)[0]
-
-
-def _depends(dist: Distribution, pkg: CondaPackage, options: ConversionOptions, extra_of: str | None) -> list[Origin]:
-    if pkg.index_override is not None:
-        return [Origin(s, "the conda package recorded in the wheel") for s in pkg.depends]
-    variant = pkg.variant
-    claimed: dict[str, str] = {}
-    for spec in pkg.target.platform.virtual:
-        if spec in OS_VIRTUALS:
-            claimed.setdefault(spec, "per-OS noarch build: the dependencies differ by OS")
-        else:
-            platforms = ", ".join(sorted({t.platform for t in dist.tags}))
-            claimed.setdefault(spec, f"platform tag {platforms}")
-    for spec in variant.depends:
-        claimed.setdefault(spec, f"{variant.backend} build (local version label +{variant.label})")
-    for spec in pkg.target.region.depends():
-        claimed.setdefault(spec, _region_origin(pkg))
-    for decision in pkg.decisions:
-        if decision.action == "kept" or extra_of:
-            for spec in decision.specs:
-                claimed.setdefault(spec, f"Requires-Dist: {decision.requirement}")
-    for spec in options.extra_depends:
-        claimed.setdefault(spec, "--depends")
-    variant_names = {str(canonicalize_name(Requirement(r).name)): r for r in variant.requires}
-    result = []
-    for spec in pkg.depends:
-        name = _spec_name(spec)
-        if spec in claimed:
-            origin = claimed[spec]
-        elif name in PYTHON_NAMES:
-            origin = _python_origin(dist, pkg)
-        elif extra_of and name == canonicalize_name(extra_of):
-            origin = f"the package whose extra '{pkg.provenance.extra}' this is"
-        elif name in variant_names and variant.label:
-            origin = f"local version label +{variant.label} ({variant_names[name]})"
-            glob = variant.framework_build(options.names.mode)
-            if glob:
-                origin += f", a {variant.backend} build (build string with {', '.join(glob)})"
-        elif name in variant_names:
-            origin = f"GPU family {variant.family}: the family's SDK needs it (gpu.yaml family_requires: {variant_names[name]})"
-        else:
-            origin = "name map"
-        result.append(Origin(spec, origin))
-    return result
-
-
-def _constrains(dist: Distribution, pkg: CondaPackage) -> list[Origin]:
-    if pkg.index_override is not None:
-        return [Origin(s, "the conda package recorded in the wheel") for s in pkg.constrains]
-    variant = pkg.variant
-    pins = {str(canonicalize_name(Requirement(r).name)) for r in variant.pins}
-    result = []
-    for spec in pkg.constrains:
-        if spec in variant.constrains:
-            origin = f"{variant.backend} build (local version label +{variant.label})"
-        elif _spec_name(spec) in pins and variant.backend == "rocm" and variant.label and _spec_name(spec) == family_mutex():
-            origin = f"local version label +{variant.label}: the exact ROCm release"
-        elif _spec_name(spec) in pins:
-            origin = f"GPU family {variant.family}: one family per environment"
-        else:
-            origin = f"name map entry for {dist.name}"
-        result.append(Origin(spec, origin))
-    return result
 
 
 def _entry_points(dist: Distribution, pkg: CondaPackage) -> list[EntryPointReport]:

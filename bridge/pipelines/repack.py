@@ -10,7 +10,8 @@ from typing import Literal
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution
 from .convert import Converted, discard, write_planned
-from ..plan.wheel_to_conda import ConversionOptions, plan_packages
+from ..model.plan import ConversionOptions
+from ..plan.wheel_to_conda import plan_packages
 from ..sinks.wheel import write_wheel
 from ..sinks.settings import WriteSettings
 from ..sources.installed import Drift, EnvironmentLayout, read_installed

@@ -27,20 +27,17 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from ..core.digest import CHUNK
-from ..sources.payload import NestedRef, SeekableMember, iter_tar
+from ..sources.payload import SeekableMember, iter_tar
 from ..binary.elf import is_elf, soname
 from ..core.errors import BadInput, Unsupported
 from ..model import Distribution, Member
 from ..model.paths import check_link_target, check_relative_path
-
-if TYPE_CHECKING:
-    from .wheel_to_conda import PlannedFile
-    from ..translate.layout import CondaLayout
-    from ..translate.tags import Target
+from ..model.plan import LinkOptions, NestedRef, PlannedFile
+from ..translate.layout import CondaLayout
+from ..translate.tags import Target
 
 #: ``rocm-sdk-devel`` ships its developer tree as this tarball, expanded by ``rocm_sdk`` on first use.
 DEVEL_TARBALL = re.compile(r"^rocm_sdk_devel/_devel\.tar(\.xz)?$")
@@ -51,15 +48,6 @@ _DYLIB_ALIAS = re.compile(r"^(?P<stem>.+?)(?:\.[0-9]+)*\.dylib$")
 #: A versioned shared library name that may lack its ``libX.so`` development link.
 _VERSIONED_SO = re.compile(r"^(?P<stem>lib.+\.so)\.[0-9][0-9A-Za-z_.]*$")
 _MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
-
-
-@dataclass(frozen=True)
-class LinkOptions:
-    """What the user chose about softlinks (ignored where the target cannot hold links)."""
-
-    dedup: bool = True  # identical files of one library alias chain: one file plus links
-    soname_links: bool = False  # add ``libX.so`` -> ``libX.so.N`` read from the ELF SONAME
-    expand_devel: bool = True  # expand rocm-sdk-devel's _devel.tar at conversion time
 
 
 def links_allowed(target: Target) -> bool:

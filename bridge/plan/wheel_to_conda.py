@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import io
-import json
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -25,207 +24,24 @@ from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
 from .launchers import windows_launcher
-from ..sources.payload import NestedRef
-from .links import LinkOptions, apply_links, write_order
+from .links import apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
-from ..model.conda import AboutJson, ProvenanceRecord, package_filename
+from ..model.conda import ProvenanceRecord
+from ..model.plan import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
 from ..model.scheme import entry_point_problem
 from .roundtrip import finish_plan
-from ..translate.buildstring import build_string
+from ..translate.buildstring import build_string, sanitize
 from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
-from ..translate.names import NameMap, extras_package
-from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
+from ..translate.names import extras_package
+from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, Origin, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
-from ..translate.variants import FamilyError, GpuFamily, Variant, family_mutex, variant_for
+from ..translate.variants import FamilyError, GpuFamily, Variant, family_from_name, family_mutex, variant_for
 from ..translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 from ..translate.wheelvariant import family_of
 
-PackageFormat = Literal["conda", "tar.bz2", "tree"]
-EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
 _REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
-
-
-@dataclass
-class PlannedFile:
-    """One file or softlink of the package, with where its bytes come from."""
-
-    path: str  # archive path, relative to the package root
-    size: int
-    sha256: str | None
-    mode: int = 0o644
-    member: Member | None = None  # stream it from the distribution ...
-    content: bytes | None = None  # ... or write these (generated) bytes
-    head: bytes | None = None  # with member: these bytes replace the member's first `skip` bytes (a rewritten shebang line)
-    skip: int = 0
-    nested: NestedRef | None = None  # with member: the bytes are this entry of the tar archive `member`
-    target: str | None = None  # softlink target (relative)
-    placeholder: str | None = None  # prefix placeholder
-    file_mode: str = "text"  # how the placeholder is replaced ("text" or "binary")
-    no_link: bool = False
-
-    @property
-    def is_link(self) -> bool:
-        return self.target is not None
-
-    def paths_entry(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"_path": self.path, "path_type": "softlink" if self.is_link else "hardlink"}
-        if self.sha256 is not None:
-            entry["sha256"] = self.sha256
-            entry["size_in_bytes"] = self.size
-        if self.placeholder:
-            entry["file_mode"] = self.file_mode
-            entry["prefix_placeholder"] = self.placeholder
-        if self.no_link:
-            entry["no_link"] = True
-        return entry
-
-
-_EXTRA_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-
-
-@dataclass(frozen=True)
-class ExtrasChoice:
-    """Which ``<name>-with-<extra>`` packages to build: every extra (``names`` None), none, or these.
-
-    Names are PEP 685-normalised.  ``all`` means every extra, a real extra named ``all`` included.
-    """
-
-    names: frozenset[str] | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> ExtrasChoice:
-        """``all``, ``none`` or ``NAME,NAME,…`` (``--extras``); :class:`ValueError` otherwise."""
-        text = text.strip()
-        if text == "all":
-            return cls(None)
-        if text == "none":
-            return cls(frozenset())
-        names = [n.strip() for n in text.split(",")]
-        for name in names:
-            if name in ("all", "none") and len(names) > 1:
-                raise ValueError(f"'{name}' cannot be combined with extra names")
-            if not _EXTRA_NAME.match(name):
-                raise ValueError(f"{name!r} is not an extra name (expected all, none or NAME,NAME,...)")
-        return cls(frozenset(str(canonicalize_name(n)) for n in names))
-
-    def wants(self, extra: str) -> bool:
-        return self.names is None or str(canonicalize_name(extra)) in self.names
-
-    @property
-    def any(self) -> bool:
-        return self.names is None or bool(self.names)
-
-    def __str__(self) -> str:
-        return "all" if self.names is None else ",".join(sorted(self.names)) or "none"
-
-
-#: Every extra becomes a package unless the user says otherwise (docs/extras.md argues why).
-ALL_EXTRAS = ExtrasChoice(None)
-NO_EXTRAS = ExtrasChoice(frozenset())
-
-
-@dataclass(frozen=True)
-class ConversionOptions:
-    """What the user chose; everything else is derived from the wheel."""
-
-    build_number: int | None = None
-    names: NameMap = field(default_factory=NameMap)
-    subdirs: tuple[str, ...] = ()  # only these subdirs (universal2, multi-platform tag sets)
-    pythons: tuple[str, ...] = ()  # only these Python versions ("3.12") for multi-ABI tag sets
-    extra_depends: tuple[str, ...] = ()
-    name: str | None = None  # override the conda name
-    gpu_family: str | None = None  # GPU target family (e.g. "gfx103X"), for build strings and pins
-    extras: ExtrasChoice = ALL_EXTRAS  # which ``<name>-with-<extra>`` metapackages to plan (``--extras``)
-    links: LinkOptions = field(default_factory=LinkOptions)  # dedup, SONAME links, devel tarball expansion
-
-
-@dataclass
-class CondaPackage:
-    """A fully planned conda package."""
-
-    name: str
-    version: str
-    build: str
-    build_number: int
-    target: Target
-    layout: CondaLayout
-    depends: list[str]
-    constrains: list[str]
-    timestamp_ms: int
-    about_fields: dict[str, Any]  # about.json without extra.wheel2conda ...
-    provenance: ProvenanceRecord  # ... which is this record
-    link: dict[str, Any] | None
-    files: list[PlannedFile]
-    info_files: list[PlannedFile]
-    decisions: list[Decision]
-    variant: Variant
-    license: str | None = None
-    track_features: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # informational decisions (shown with -v)
-    index_override: dict[str, Any] | None = None  # a recorded index.json (bridge.plan.roundtrip), written verbatim
-    writes_provenance: bool = True  # False: a restored foreign package's about.json has no extra.wheel2conda
-
-    @property
-    def subdir(self) -> str:
-        return self.target.subdir
-
-    @property
-    def about(self) -> dict[str, Any]:
-        """``about.json`` as written (a fresh document: change :attr:`about_fields` or :attr:`provenance`)."""
-        return AboutJson(raw=self.about_fields, provenance=self.provenance if self.writes_provenance else None).to_raw()
-
-    @property
-    def noarch(self) -> str | None:
-        return "python" if self.target.noarch_python else None
-
-    @property
-    def stem(self) -> str:
-        return f"{self.name}-{self.version}-{self.build}"
-
-    def filename(self, fmt: PackageFormat) -> str:
-        """``name-version-build`` plus the format's extension; ValueError unless conda's grammar allows it."""
-        return package_filename(self.name, self.version, self.build, EXTENSIONS[fmt])
-
-    def index_json(self) -> dict[str, Any]:
-        if self.index_override is not None:
-            return dict(self.index_override)
-        index: dict[str, Any] = {
-            "build": self.build,
-            "build_number": self.build_number,
-            "depends": self.depends,
-            "name": self.name,
-            "subdir": self.subdir,
-            "timestamp": self.timestamp_ms,
-            "version": self.version,
-        }
-        if self.constrains:
-            index["constrains"] = self.constrains
-        if self.license:
-            index["license"] = self.license
-        if self.noarch:
-            index["noarch"] = self.noarch
-        if self.track_features:
-            index["track_features"] = self.track_features
-        return index
-
-    def paths_json(self) -> dict[str, Any]:
-        return {"paths": [f.paths_entry() for f in sorted(self.files, key=lambda f: f.path)], "paths_version": 1}
-
-    def metadata_files(self) -> list[tuple[str, bytes]]:
-        """``info/*.json`` files (licenses are separate: :attr:`info_files`)."""
-        files = [
-            ("info/about.json", _json(self.about)),
-            ("info/index.json", _json(self.index_json())),
-            ("info/paths.json", _json(self.paths_json())),
-        ]
-        if self.link is not None:
-            files.append(("info/link.json", _json(self.link)))
-        return sorted(files)
-
-
-def _json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+#: conda names of the interpreter pins (their origin is the wheel's Python tags).
+PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
 
 
 def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]:
@@ -242,12 +58,12 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+    return [split for t in targets for region in split_by_python(dist, t) for split in _split_by_os(dist, region, options)]
 
 
-def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+def split_by_python(meta: CoreMetadata, target: Target) -> list[Target]:
     """One target per Python region when markers give different Pythons different dependencies."""
-    regions = python_split(dist.requires_dist, target, dist.requires_python)
+    regions = python_split(meta.requires_dist, target, meta.requires_python)
     return [replace(target, region=r) for r in regions]
 
 
@@ -270,49 +86,19 @@ def plan_packages(dist: Distribution, options: ConversionOptions) -> list[CondaP
                 continue
             restored.add(base.stem)
         result.append(base)
-        result.extend(plan_selectors(dist, base))
+        result.extend(plan_selectors(dist, base, options))
         if options.extras.any:
             result.extend(plan_extras(dist, base, options))
     return result
 
 
 def plan_package(dist: Distribution, target: Target, options: ConversionOptions) -> CondaPackage:
-    """Everything about the conda package for one target."""
+    """Everything about the conda package for one target, each dependency, constraint and
+    build-string part with its origin."""
     where = dist.provenance.path
     layout = CondaLayout(target, str(canonicalize_name(dist.name)))
-    family, variant_notes = _family_option(dist, options)
-    try:
-        variant = variant_for(dist.version.local, name=dist.name, family=family, version=dist.version.public)
-    except FamilyError as exc:
-        raise BadInput(where, str(exc)) from None
-    build_number = options.build_number
-    if build_number is None:
-        build_number = dist.build_tag[0] if dist.build_tag else 0
-    build_number += nightly_build_offset(dist.version) + variant.build_number_offset + target.region.rank
-    build = _build_string(target, variant, build_number, where)
-    mapped = options.names.to_conda(dist.name)
-    name = options.name or mapped.name
-
-    context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, variant.family, is_multi_arch_host(dist.provides_extra))
-    decisions = [translate_requirement(req, context) for req in dist.requires_dist]
-    depends = merge_specs(
-        [
-            *_python_depends(dist, target),
-            *target.platform.virtual,
-            *variant.depends,
-            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
-            *(s for d in decisions if d.action == "kept" for s in d.specs),
-            *options.extra_depends,
-            *([f"{selector_name(name)} =={conda_version(dist.version)}"] if is_multi_arch_host(dist.provides_extra) else []),
-        ]
-    )
-    constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
-    # an extra's requirement is reported only when that extra's package is built (--extras)
-    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
-    if variant.family is not None and not variant.family.known:
-        warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
-    notes = [*variant_notes, *variant.notes]
-
+    decided = plan_requirements(dist, target, options, where)
+    variant = decided.variant
     files, link_warnings = apply_links(dist, layout, _payload(dist, layout, where), options.links, where)
     files += _launchers(dist, layout, where)
     _check_collisions(files, where)
@@ -330,29 +116,88 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
             noarch["entry_points"] = [f"{ep.name} = {ep.value}" for ep in dist.entry_points]
         link = {"noarch": noarch, "package_metadata_version": 1}
     pkg = CondaPackage(
-        name=name,
-        version=conda_version(dist.version),
-        build=build,
-        build_number=build_number,
+        name=decided.name,
+        version=decided.version,
+        build=decided.build,
+        build_number=decided.build_number,
         target=target,
         layout=layout,
-        depends=depends,
-        constrains=constrains,
+        dependencies=decided.dependencies,
+        constraints=decided.constraints,
+        build_parts=decided.build_parts,
         timestamp_ms=dist.provenance.timestamp * 1000,
         about_fields=_about(dist, [f.path for f in licenses]),
         provenance=_provenance(dist, target, variant),
         link=link,
-        files=files,
-        info_files=licenses,
-        decisions=decisions,
+        files=tuple(files),
+        info_files=tuple(licenses),
+        decisions=decided.decisions,
         variant=variant,
         license=_license(dist),
         track_features=variant.track_features,
-        warnings=warnings + link_warnings,
-        notes=notes,
+        warnings=(*decided.warnings, *link_warnings),
+        notes=decided.notes,
     )
-    finish_plan(pkg, dist, options)
-    return pkg
+    return finish_plan(pkg, dist, options)
+
+
+def plan_requirements(meta: CoreMetadata, target: Target, options: ConversionOptions, where: str) -> PackageDecisions:
+    """Identity, build string and requirements of the package for one target, each with its origin.
+
+    Needs no file of the package: ``recipes`` plans from the METADATA an index serves.
+    """
+    family, variant_notes = _family_option(meta, options)
+    try:
+        variant = variant_for(meta.version.local, name=meta.name, family=family, version=meta.version.public)
+    except FamilyError as exc:
+        raise BadInput(where, str(exc)) from None
+    build_number = options.build_number
+    if build_number is None:
+        build_number = meta.build_tag[0] if meta.build_tag else 0
+    build_number += nightly_build_offset(meta.version) + variant.build_number_offset + target.region.rank
+    build, build_parts = _build_string(meta, target, variant, build_number, options, where)
+    mapped = options.names.to_conda(meta.name)
+
+    multi_arch = is_multi_arch_host(meta.provides_extra)
+    context = DependencyContext(MarkerContext.for_target(target, meta.requires_python), options.names, variant.family, multi_arch)
+    decisions = tuple(translate_requirement(req, context) for req in meta.requires_dist)
+    name = options.name or mapped.name
+    selector = [f"{selector_name(name)} =={conda_version(meta.version)}"] if multi_arch else []
+    depends = merge_specs(
+        [
+            *_python_depends(meta, target),
+            *target.platform.virtual,
+            *variant.depends,
+            *(s for r in variant.requires for s in requirement_specs(Requirement(r), context, variant.framework_build(options.names.mode))[0]),
+            *(s for d in decisions if d.action == "kept" for s in d.specs),
+            *options.extra_depends,
+            *selector,
+        ]
+    )
+    claims = [
+        *_fixed_claims(meta, target, variant),
+        *((s, d.origin) for d in decisions if d.action == "kept" for s in d.specs),
+        *((s, "--depends") for s in options.extra_depends),
+        *((s, "multi-arch host: its device code comes from the selector (device-<target> extras)") for s in selector),
+    ]
+    constrains = merge_specs([*variant.constrains, *_pins(variant, depends, context), *mapped.with_specs])
+    # an extra's requirement is reported only when that extra's package is built (--extras)
+    warnings = [f"{d.requirement}: {d.reason}" for d in decisions if d.report and (d.action != "extra" or any(map(options.extras.wants, d.extras)))]
+    if variant.family is not None and not variant.family.known:
+        warnings.append(f"GPU family {variant.family} is not listed in gpu.yaml; tagged {variant.family.tag}")
+    return PackageDecisions(
+        name=name,
+        version=conda_version(meta.version),
+        build=build,
+        build_number=build_number,
+        build_parts=build_parts,
+        variant=variant,
+        decisions=decisions,
+        dependencies=_with_origins(depends, claims, _dependency_origin(meta, target, variant, options, extra_of=None)),
+        constraints=tuple(Origin(spec, _constraint_origin(meta, variant, spec)) for spec in constrains),
+        warnings=tuple(warnings),
+        notes=(*variant_notes, *variant.notes),
+    )
 
 
 def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
@@ -369,12 +214,14 @@ def plan_extras(dist: Distribution, base: CondaPackage, options: ConversionOptio
     wanted = (e for e in provided.union(*(d.extras for d in base.decisions)) if options.extras.wants(e) and device_extra_target(e) is None)
     for extra in sorted(wanted):  # device extras become selectors (plan_selectors)
         for target, decisions, number in _extra_regions(dist, base, extra, options):
-            build = base.build if target == base.target else _build_string(target, base.variant, number, dist.provenance.path)
-            packages.append(_extra_package(dist, base, extra, target, build, number, decisions))
+            build, build_parts = _build_string(dist, target, base.variant, number, options, dist.provenance.path)
+            if target == base.target:
+                build = base.build
+            packages.append(_extra_package(dist, base, extra, target, build, number, decisions, build_parts, options))
     return packages
 
 
-def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]:
+def plan_selectors(dist: Distribution, base: CondaPackage, options: ConversionOptions) -> list[CondaPackage]:
     """The selector ``<name>-device`` of a multi-arch host: one build per ``device-<target>`` extra, ``all``, ``none``.
 
     Each build depends on what its extra pulls in (``none``: nothing) plus
@@ -387,42 +234,63 @@ def plan_selectors(dist: Distribution, base: CondaPackage) -> list[CondaPackage]
         return []
     packages = []
     for target in [*device_targets(extras), NONE]:
-        decisions = [d for d in base.decisions if d.action == "extra" and any(device_extra_target(e) == target for e in d.extras)]
+        decisions = tuple(d for d in base.decisions if d.action == "extra" and any(device_extra_target(e) == target for e in d.extras))
         terms = selector_terms(dist.name, target, family_mutex())
         variant = replace(base.variant, build_parts=(*base.variant.build_parts, target))
+        number = base.build_number + terms.build_number_offset
         depends = merge_specs(
             [*_python_depends(dist, base.target), *base.target.platform.virtual, *(s for d in decisions for s in d.specs), *terms.depends]
         )
         extra = f"device-{target}"
+        claims = [
+            *_fixed_claims(dist, base.target, base.variant),
+            *((s, d.origin) for d in decisions for s in d.specs),
+            *((s, f"multi-arch selector for {target}: the architecture mutex's build for {target}") for s in terms.depends),
+        ]
+        os_parts = [p for p in base.build_parts[:-1] if p.origin.startswith("per-OS")]
+        parts = [*(p for p in base.build_parts[:-1] if p not in os_parts), Origin(target, f"device target of the extra {dist.name}[{extra}]" if target != NONE else "no device code (host only)"), *os_parts]
+        number_origin = f"{base.build_parts[-1].origin}, plus {terms.build_number_offset} (selector builds rank target > none > all)" if base.build_parts else "build number"
         about = {"summary": f"Device code of {base.name} {base.version} for {target} (wheel2conda selector for {dist.name}[{extra}])"}
         packages.append(
             CondaPackage(
                 name=selector_name(base.name),
                 version=base.version,
-                build=_build_string(base.target, variant, base.build_number + terms.build_number_offset, dist.provenance.path),
-                build_number=base.build_number + terms.build_number_offset,
+                build=_selector_build(base.target, variant, number, dist.provenance.path),
+                build_number=number,
                 target=base.target,
                 layout=base.layout,
-                depends=depends,
-                constrains=[],
+                dependencies=_with_origins(depends, claims, _dependency_origin(dist, base.target, base.variant, options, extra_of=None)),
+                constraints=(),
+                build_parts=(*parts, Origin(str(number), number_origin)),
                 timestamp_ms=base.timestamp_ms,
                 about_fields=about,
                 provenance=base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra),
                 link={"noarch": {"type": "python"}, "package_metadata_version": 1} if base.target.noarch_python else None,
-                files=[],
-                info_files=[],
+                files=(),
+                info_files=(),
                 decisions=decisions,
                 variant=variant,
                 license=base.license,
-                warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+                warnings=tuple(f"{d.requirement}: {d.reason}" for d in decisions if d.report),
             )
         )
     return packages
 
 
-def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, list[Decision], int]]:
+def _selector_build(target: Target, variant: Variant, number: int, where: str) -> str:
+    """The selector's build string, as the multi-arch rule makes it (python part, variant parts with the target last)."""
+    python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
+    parts = ([python_part] if python_part else []) + ([target.region.tag] if target.region.split else [])
+    parts += list(variant.build_parts) + [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
+    try:
+        return build_string(parts, number)
+    except ValueError as exc:
+        raise Unsupported(where, str(exc)) from None
+
+
+def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, tuple[Decision, ...], int]]:
     """``(target, decisions, build number)`` of each package of one extra of ``base``."""
-    same = [(base.target, [d for d in base.decisions if d.action == "extra" and extra in d.extras], base.build_number)]
+    same = [(base.target, tuple(d for d in base.decisions if d.action == "extra" and extra in d.extras), base.build_number)]
     fine = python_split(dist.requires_dist, base.target, dist.requires_python, extra=extra)
     coarse = python_split(dist.requires_dist, base.target, dist.requires_python)
     if [(r.runs, r.implementation) for r in fine] == [(r.runs, r.implementation) for r in coarse]:
@@ -433,12 +301,22 @@ def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: 
     for region in inside:  # oldest first; ranks count over the whole range, so newer stays higher
         target = replace(base.target, region=region)
         context = DependencyContext(MarkerContext.for_target(target, dist.requires_python), options.names, base.variant.family)
-        decisions = [d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras]
+        decisions = tuple(d for d in (translate_requirement(r, context) for r in dist.requires_dist) if d.action == "extra" and extra in d.extras)
         result.append((target, decisions, first + region.rank))
     return result
 
 
-def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: Target, build: str, number: int, decisions: list[Decision]) -> CondaPackage:
+def _extra_package(
+    dist: Distribution,
+    base: CondaPackage,
+    extra: str,
+    target: Target,
+    build: str,
+    number: int,
+    decisions: tuple[Decision, ...],
+    build_parts: tuple[Origin, ...],
+    options: ConversionOptions,
+) -> CondaPackage:
     depends = merge_specs(
         [
             *_python_depends(dist, target),
@@ -447,6 +325,8 @@ def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: T
             *(s for d in decisions for s in d.specs),
         ]
     )
+    claims = [*_fixed_claims(dist, target, base.variant), *((s, d.origin) for d in decisions for s in d.specs)]
+    dependencies = _with_origins(depends, claims, _dependency_origin(dist, target, base.variant, options, extra_of=extra))
     # no pypi_name: the package stands for ``name[extra]``, not for the distribution
     provenance = base.provenance.without("pypi_name", "pypi_version").replace(extra_of=dist.name, extra=extra)
     about = {"summary": f"Extra '{extra}' of {base.name} {base.version}: the dependencies {dist.name}[{extra}] adds"}
@@ -458,48 +338,153 @@ def _extra_package(dist: Distribution, base: CondaPackage, extra: str, target: T
         build_number=number,
         target=target,
         layout=base.layout,
-        depends=depends,
-        constrains=[],
+        dependencies=dependencies,
+        constraints=(),
+        build_parts=build_parts,
         timestamp_ms=base.timestamp_ms,
         about_fields=about,
         provenance=provenance,
         link=link,
-        files=[],
-        info_files=[],
+        files=(),
+        info_files=(),
         decisions=decisions,
         variant=base.variant,
         license=base.license,
-        warnings=[f"{d.requirement}: {d.reason}" for d in decisions if d.report],
+        warnings=tuple(f"{d.requirement}: {d.reason}" for d in decisions if d.report),
     )
 
 
-def _family_option(dist: Distribution, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
+def _family_option(meta: CoreMetadata, options: ConversionOptions) -> tuple[str | GpuFamily | None, list[str]]:
     """The GPU family to build for: ``--gpu-family``, else the one a variant wheel's
     ``amd :: gfx_arch`` properties name (``variant.json``), else none."""
-    if options.gpu_family or dist.variant is None:
+    if options.gpu_family or meta.variant is None:
         return options.gpu_family, []
-    chips = dist.variant.values("amd", "gfx_arch")
-    family = family_of(dist.variant)
+    chips = meta.variant.values("amd", "gfx_arch")
+    family = family_of(meta.variant)
     if chips and family is None:
-        return None, [f"variant {dist.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
+        return None, [f"variant {meta.variant.label}: gfx_arch {', '.join(chips)} is no known GPU family's set of chips; give --gpu-family"]
     return family, []
 
 
-def build_string_parts(target: Target, variant: Variant) -> tuple[str, list[str], list[str], list[str]]:
-    """``(python part, python region parts, variant parts, os parts)`` of a build string, before sanitising (for ``inspect``)."""
+# -- build string ------------------------------------------------------------------------------
+
+
+def _build_string(meta: CoreMetadata, target: Target, variant: Variant, number: int, options: ConversionOptions, where: str) -> tuple[str, tuple[Origin, ...]]:
+    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``),
+    and each part (sanitised, empty ones left out) with its origin."""
     python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
-    region_part = [target.region.tag] if target.region.split else []
-    os_part = [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    return python_part, region_part, list(variant.build_parts), os_part
-
-
-def _build_string(target: Target, variant: Variant, number: int, where: str) -> str:
-    """``<python>_<region>_<variant parts>_<os>_<build number>`` (``py312_rocm7.11_gfx103X_0``, ``py_ge3.11_0``)."""
-    python_part, region_part, variant_parts, os_part = build_string_parts(target, variant)
+    parts = [Origin(python_part, _python_origin(meta, target))] if python_part else []
+    if target.region.split:
+        parts.append(Origin(target.region.tag, _region_origin(target)))
+    variant_parts = list(variant.build_parts)
+    family_tag = variant_parts.pop() if variant.family is not None else None
+    parts += [Origin(p, f"local version label +{variant.label}") for p in variant_parts]
+    if family_tag is not None:
+        parts.append(Origin(family_tag, f"GPU family {variant.family} ({_family_origin(meta, options)})"))
+    parts += [Origin(v.lstrip("_"), "per-OS noarch build: the dependencies differ by OS") for v in target.platform.virtual if v in OS_VIRTUALS]
     try:
-        return build_string([python_part, *region_part, *variant_parts, *os_part], number)
+        build = build_string([p.value for p in parts], number)
     except ValueError as exc:
         raise Unsupported(where, str(exc)) from None
+    recorded = [Origin(sanitize(p.value), p.origin) for p in parts if sanitize(p.value)]
+    return build, (*recorded, Origin(str(number), _number_origin(meta, target, variant, options)))
+
+
+def _family_origin(meta: CoreMetadata, options: ConversionOptions) -> str:
+    if family_from_name(meta.name):
+        return f"distribution name {meta.name}"
+    if options.gpu_family is None and meta.variant is not None:
+        return f"wheel variant {meta.variant.label}: amd :: gfx_arch :: {', '.join(meta.variant.values('amd', 'gfx_arch'))}"
+    return options.gpu_family_origin or f"--gpu-family {options.gpu_family}"
+
+
+def _number_origin(meta: CoreMetadata, target: Target, variant: Variant, options: ConversionOptions) -> str:
+    if options.build_number is not None:
+        text = "--build-number"
+    elif meta.build_tag:
+        text = f"the wheel's build tag {meta.build_tag[0]}{meta.build_tag[1]}"
+    else:
+        text = "build number (default 0)"
+    nightly = nightly_build_offset(meta.version)
+    if nightly:
+        text += f", plus {nightly} for the nightly dated {nightly // 1000} in its local label"
+    if variant.build_number_offset:
+        text += f", plus {variant.build_number_offset} for {variant.backend} builds (preferred where they can install)"
+    rank = target.region.rank
+    if rank:
+        text += f", plus {rank} for the Python region {target.region.describe()} (newer Pythons' builds preferred)"
+    return text
+
+
+def _python_origin(meta: CoreMetadata, target: Target) -> str:
+    python = target.python
+    if python.kind == "exact":
+        tags = sorted({f"{t.interpreter}-{t.abi}" for t in meta.tags if t.abi == python.abi}) or sorted({t.interpreter for t in meta.tags})
+        return f"wheel tag {', '.join(tags)}"
+    region = f"; per-Python build for {target.region.describe()}" if target.region.split else ""
+    if python.kind == "abi3":
+        return f"abi3 wheel tag: any CPython from {python.xy if python.version else '3'} on" + region
+    origin = "pure-Python wheel tags " + ", ".join(sorted({t.interpreter for t in meta.tags}))
+    if meta.requires_python is not None:
+        origin += f", Requires-Python {meta.requires_python}"
+    return origin + region
+
+
+def _region_origin(target: Target) -> str:
+    region = target.region
+    return f"per-Python build for {region.describe()}: the dependencies differ by Python ({region.reason})"
+
+
+# -- dependencies and constraints --------------------------------------------------------------
+
+
+def _fixed_claims(meta: CoreMetadata, target: Target, variant: Variant) -> list[tuple[str, str]]:
+    """Origins of the specs the target and variant add (virtual packages, backend, Python region)."""
+    platforms = ", ".join(sorted({t.platform for t in meta.tags}))
+    claims = [(v, "per-OS noarch build: the dependencies differ by OS" if v in OS_VIRTUALS else f"platform tag {platforms}") for v in target.platform.virtual]
+    claims += [(s, f"{variant.backend} build (local version label +{variant.label})") for s in variant.depends]
+    return claims + [(s, _region_origin(target)) for s in target.region.depends()]
+
+
+def _with_origins(specs: Iterable[str], claims: Iterable[tuple[str, str]], fallback: Callable[[str], str]) -> tuple[Origin, ...]:
+    """Each spec with the first origin that claims it, else ``fallback(spec)``."""
+    claimed: dict[str, str] = {}
+    for spec, origin in claims:
+        claimed.setdefault(spec, origin)
+    return tuple(Origin(spec, claimed.get(spec) or fallback(spec)) for spec in specs)
+
+
+def _dependency_origin(meta: CoreMetadata, target: Target, variant: Variant, options: ConversionOptions, extra_of: str | None) -> Callable[[str], str]:
+    """Origin of a dependency no Requires-Dist entry, option or target claims (by its name)."""
+    variant_names = {str(canonicalize_name(Requirement(r).name)): r for r in variant.requires}
+
+    def origin(spec: str) -> str:
+        name = spec.split(" ", 1)[0]
+        if name in PYTHON_NAMES:
+            return _python_origin(meta, target)
+        if extra_of and name == canonicalize_name(meta.name):
+            return f"the package whose extra '{extra_of}' this is"
+        if name in variant_names and variant.label:
+            glob = variant.framework_build(options.names.mode)
+            built = f", a {variant.backend} build (build string with {', '.join(glob)})" if glob else ""
+            return f"local version label +{variant.label} ({variant_names[name]})" + built
+        if name in variant_names:
+            return f"GPU family {variant.family}: the family's SDK needs it (gpu.yaml family_requires: {variant_names[name]})"
+        return "name map"
+
+    return origin
+
+
+def _constraint_origin(meta: CoreMetadata, variant: Variant, spec: str) -> str:
+    name = spec.split(" ", 1)[0]
+    pins = {str(canonicalize_name(Requirement(r).name)) for r in variant.pins}
+    if spec in variant.constrains:
+        return f"{variant.backend} build (local version label +{variant.label})"
+    if name in pins and variant.backend == "rocm" and variant.label and name == family_mutex():
+        return f"local version label +{variant.label}: the exact ROCm release"
+    if name in pins:
+        return f"GPU family {variant.family}: one family per environment"
+    return f"name map entry for {meta.name}"
 
 
 def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> list[str]:
@@ -512,12 +497,12 @@ def _pins(variant: Variant, depends: list[str], context: DependencyContext) -> l
     return result
 
 
-def _python_depends(dist: Distribution, target: Target) -> list[str]:
+def _python_depends(meta: CoreMetadata, target: Target) -> list[str]:
     """The interpreter pins: the tags', narrowed by Requires-Python and by the target's Python region."""
     pins = target.python.depends()
     if target.python.kind == "exact":
         return pins
-    extra = translate_specifier_set(dist.requires_python).version if dist.requires_python is not None else ""
+    extra = translate_specifier_set(meta.requires_python).version if meta.requires_python is not None else ""
     if extra:
         head, _, spec = pins[0].partition(" ")
         pins[0] = f"{head} {spec},{extra}" if spec else f"{head} {extra}"

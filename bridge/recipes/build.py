@@ -29,7 +29,7 @@ from ..sinks.settings import WriteSettings
 from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write
-from ..plan.wheel_to_conda import ExtrasChoice
+from ..model.plan import ExtrasChoice
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash

@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..core.limits import read_small_file
 from ..core.errors import BadInput
-from ..plan.wheel_to_conda import ExtrasChoice
+from ..model.plan import ExtrasChoice
 
 Policy = Literal["nightly", "release", "any"]
 POLICIES: tuple[str, ...] = ("nightly", "release", "any")

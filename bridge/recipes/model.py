@@ -18,7 +18,7 @@ import yaml
 
 from ..core.limits import read_small_file
 from ..core.errors import BadInput
-from ..plan.wheel_to_conda import ALL_EXTRAS, ConversionOptions, ExtrasChoice
+from ..model.plan import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 
 RECIPE_FILE = "wheel2conda.yaml"

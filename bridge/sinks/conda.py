@@ -25,7 +25,7 @@ from ..core.fsutil import atomic_path, contained_output
 from ..sources.payload import open_payload
 from ..model import Distribution
 from ..model.conda import IndexJson, LinkJson
-from ..plan.wheel_to_conda import CondaPackage, PackageFormat, PlannedFile
+from ..model.plan import CondaPackage, PackageFormat, PlannedFile
 from .members import check_members
 from .settings import ProgressFn, WriteSettings
 

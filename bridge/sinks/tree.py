@@ -16,7 +16,7 @@ from ..core.errors import BadInput
 from ..core.fsutil import contained_output, make_parents, remove_empty, temp_name
 from ..sources.payload import open_payload
 from ..model import Distribution
-from ..plan.wheel_to_conda import CondaPackage, PlannedFile
+from ..model.plan import CondaPackage, PlannedFile
 from .conda import output_path
 from .settings import WriteSettings
 

@@ -15,20 +15,12 @@ import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from typing import BinaryIO, Protocol, TypeVar
 
 from ..core.digest import CHUNK, HeadReplaced, VerifyingReader
 from ..core.errors import BadInput
 from ..model import Distribution, Member
-
-
-@dataclass(frozen=True)
-class NestedRef:
-    """Where a planned file's bytes are: entry ``index`` (named ``name``) of the tar in ``member``."""
-
-    name: str
-    index: int
+from ..model.plan import NestedRef
 
 
 class PayloadFile(Protocol):

@@ -27,7 +27,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from packaging.markers import Marker
@@ -66,16 +66,29 @@ _MARKER_DEFAULTS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
+class Origin:
+    """A decided value (a MatchSpec, a build-string part) and the rule and source text it came from."""
+
+    value: str
+    origin: str  # "Requires-Dist: numpy>=1.26; python_version>='3.11'", "wheel tag cp312-cp312", "--build-number", ...
+
+
+@dataclass(frozen=True)
 class Decision:
     """What became of one Requires-Dist entry."""
 
     requirement: str
     action: Action
-    specs: list[str] = field(default_factory=list)
+    specs: tuple[str, ...] = ()
     reason: str = ""
     extras: tuple[str, ...] = ()  # action "extra": the package's extras that pull it in
     report: bool = False  # the reason is something the user must hear about (warning)
+
+    @property
+    def origin(self) -> str:
+        """Where this entry's specs come from (the Requires-Dist line)."""
+        return f"Requires-Dist: {self.requirement}"
 
 
 @dataclass(frozen=True)
@@ -309,7 +322,7 @@ def translate_requirement(req: Requirement, context: DependencyContext) -> Decis
     action: Action = "extra" if extra_names else "kept"
     if extra_names:
         reasons.insert(0, "only with extra " + ", ".join(extra_names))
-    return Decision(text, action, specs, "; ".join(r for r in reasons if r), extra_names, report or loud)
+    return Decision(text, action, tuple(specs), "; ".join(r for r in reasons if r), extra_names, report or loud)
 
 
 def _with_extra(marker: Marker, context: MarkerContext, extra: str) -> Outcome:
