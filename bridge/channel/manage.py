@@ -23,7 +23,8 @@ from typing import Any
 
 from ..core.errors import BadInput, BridgeError
 from .cache import SubdirCache
-from .index import IndexResult, index_channel, subdirs_present
+from .index import index_channel, subdirs_present
+from .results import IndexResult
 from .lock import channel_lock
 from .records import is_package, read_package, version_key
 from .repodata import listed_files, load_patch_instructions, read_repodata, write_patch_instructions

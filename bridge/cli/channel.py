@@ -13,14 +13,10 @@ from .args import C_MEANING, check_verify_env, checked, gather
 from .output import Output, human_size
 from .verify import add_verify_options
 
-if TYPE_CHECKING:
-    from ..channel.index import IndexResult
-    from ..channel.manage import PackageRow
-    from ..channel.verify import Problem
-
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
-    from ..channel.index import IndexResult
     from ..channel.manage import PackageRow
+    from ..channel.results import IndexResult
+    from ..channel.verify import Problem
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
