@@ -116,7 +116,7 @@ class EntryPointResult:
 
 
 @dataclass
-class PackageReport:
+class VerifyReport:
     """The verdict on one package, with every check that ran and what was skipped."""
 
     package: str  # subdir/file name, or name-version-build for installed records
@@ -197,7 +197,7 @@ class VerifyOptions:
 # --------------------------------------------------------------------------- verifying
 
 
-def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[PackageReport]:
+def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[VerifyReport]:
     """Verify package files (not yet published): each is installed next to ``channel``'s packages.
 
     The files are placed in a temporary channel that takes priority over ``channel`` and
@@ -221,7 +221,7 @@ def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOpt
         return reports
 
 
-def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOptions = VerifyOptions()) -> list[PackageReport]:
+def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOptions = VerifyOptions()) -> list[VerifyReport]:
     """Verify a published channel.
 
     With ``specs``: install them together (per platform) and check every installed package
@@ -233,7 +233,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     specs = normalize_specs(specs)
     platforms = options.platforms or (HOST_SUBDIR,)
     _gate_channel(channel, platforms)
-    reports: list[PackageReport] = []
+    reports: list[VerifyReport] = []
     with _Workspace(options) as ws:
         channels = ws.channels([channel])
         for platform in platforms:
@@ -282,11 +282,11 @@ class _Workspace:
         specs: list[str],
         channels: list[str | Path],
         platform: str,
-        reports: list[PackageReport] | None,
+        reports: list[VerifyReport] | None,
         *,
         only_channel: Path | None = None,
         label: str | None = None,
-    ) -> list[PackageReport]:
+    ) -> list[VerifyReport]:
         """Install ``specs`` into a new prefix and check ``reports``' packages (or, with
         ``reports=None``, every installed package from ``only_channel``)."""
         self._count += 1
@@ -337,7 +337,7 @@ class _Workspace:
             shutil.rmtree(prefix, ignore_errors=True)
         return reports
 
-    def _missing_extra_dependencies(self, report: PackageReport, channels: list[str | Path], platform: str) -> list[str] | None:
+    def _missing_extra_dependencies(self, report: VerifyReport, channels: list[str | Path], platform: str) -> list[str] | None:
         """The extra's dependencies that do not solve on their own here; None when the base package
         itself does not install or every dependency does (then the package is broken)."""
         base = next((d for d in report.depends if d.split(" ", 1)[0] == report.extra_of), None)
@@ -399,8 +399,8 @@ def _record_fields(record: Any) -> dict[str, Any]:
     }
 
 
-def _new_report(label: str, fields: dict[str, Any], platform: str) -> PackageReport:
-    report = PackageReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
+def _new_report(label: str, fields: dict[str, Any], platform: str) -> VerifyReport:
+    report = VerifyReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
     report.depends = [str(d) for d in fields.get("depends") or []]
     base = extras_base(report.name, report.version, report.build, report.depends)
     if base is not None:
@@ -437,9 +437,9 @@ def normalize_specs(specs: Sequence[str]) -> list[str]:
     return result
 
 
-def _spec_report(specs: list[str], platform: str, label: str | None = None) -> PackageReport:
+def _spec_report(specs: list[str], platform: str, label: str | None = None) -> VerifyReport:
     label = label or " ".join(specs)
-    return PackageReport(label, label, "", "", platform, platform)
+    return VerifyReport(label, label, "", "", platform, platform)
 
 
 def _exact_spec(fields: dict[str, Any]) -> str:
@@ -474,7 +474,7 @@ def _newest_records(channel: Path, platform: str) -> list[tuple[str, str, dict[s
 # --------------------------------------------------------------------------- checks
 
 
-def _check_package(prefix: Path, report: PackageReport, why_not: str | None, options: VerifyOptions) -> None:
+def _check_package(prefix: Path, report: VerifyReport, why_not: str | None, options: VerifyOptions) -> None:
     files = _installed_files(prefix, report)
     installed = _installed_names(prefix)
     if report.extra_of is not None:  # its checks are the base package's, now with the extra's dependencies
@@ -554,7 +554,7 @@ def _installed_names(prefix: Path) -> dict[str, Path]:
     return names
 
 
-def _meta_files(meta: Path, report: PackageReport) -> list[str]:
+def _meta_files(meta: Path, report: VerifyReport) -> list[str]:
     try:
         return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])
     except (OSError, ValueError) as exc:
@@ -602,7 +602,7 @@ def _extra_requirements(prefix: Path, dist_info: str | None) -> dict[str, set[st
     return {name: extras for name, extras in by_extra.items() if name not in always}
 
 
-def _installed_files(prefix: Path, report: PackageReport) -> list[str]:
+def _installed_files(prefix: Path, report: VerifyReport) -> list[str]:
     meta = prefix / "conda-meta" / f"{report.name}-{report.version}-{report.build}.json"
     try:
         return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])

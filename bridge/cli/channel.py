@@ -16,7 +16,7 @@ from .verify import add_verify_options
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
     from ..channel.manage import PackageRow
     from ..channel.results import IndexResult
-    from ..channel.verify import Problem
+    from ..check.audit import Problem
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -197,12 +197,12 @@ def run_remove(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_verify(args: argparse.Namespace, out: Output) -> int:
-    from ..channel.verify import verify_channel
+    from ..check.audit import audit_channel
 
     out.command = "channel verify"
     require_folder(args.channel)
     started = time.monotonic()
-    report = verify_channel(args.channel, hashes=not args.sizes_only)
+    report = audit_channel(args.channel, hashes=not args.sizes_only)
     for note in report.notes:
         out.warn(f"{note.path}: {note.reason}; {fix_for(note, args.channel)}")
     for problem in report.problems:
@@ -223,7 +223,7 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
 
 
 def fix_for(problem: Problem, channel: Path) -> str:
-    """What to run for each kind of problem ``channel verify`` finds (``bridge.channel.verify.Problem.kind``)."""
+    """What to run for each kind of problem ``channel verify`` finds (``bridge.check.audit.Problem.kind``)."""
     ch = str(channel)
     return {
         "no-repodata": f"run 'wheel2conda index {ch}' to write it",
