@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import BridgeError
 from .args import checked, gather
-from .convert import add_conversion_arguments, check_inputs, options_from
+from .convert_options import add_conversion_arguments, check_inputs, options_from
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)

@@ -38,13 +38,10 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..sinks.compression import ZstdSettings
-from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
-from ..core.errors import BadInput, BridgeError
+from ..core.errors import BadInput
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
-from ..sinks.conda import ProgressFn
+from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
@@ -557,23 +554,3 @@ def meta_options(dist: Distribution, options: ConversionOptions) -> ConversionOp
     """The options one family's meta package is planned with: its family, no extras packages, its own name."""
     return replace(options, gpu_family=dist.extra["gpu_family"], extras=NO_EXTRAS, name=None)
 
-
-def convert_rocm_meta(
-    sdist_path: str | Path | None,
-    out_dir: Path,
-    options: ConversionOptions,
-    *,
-    version: str | None = None,
-    extras: Sequence[str] = (),
-    fmt: PackageFormat = "conda",
-    zstd: ZstdSettings | None = None,
-    progress: ProgressFn | None = None,
-) -> Converted:
-    """Write the ``rocm`` meta package of every requested family; all of them or none."""
-    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
-    try:
-        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
-            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, fmt, zstd, progress)
-    except BridgeError as exc:
-        discard(result, exc)
-    return result

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +22,7 @@ from ..sinks.compression import ZstdSettings, default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
 from ..core.fsutil import contained_output
+from ..gpu.rocm import meta_options, rocm_meta_distributions
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages
 from ..core.progress import Progress
@@ -289,3 +290,24 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
+
+
+def convert_rocm_meta(
+    sdist_path: str | Path | None,
+    out_dir: Path,
+    options: ConversionOptions,
+    *,
+    version: str | None = None,
+    extras: Sequence[str] = (),
+    fmt: PackageFormat = "conda",
+    zstd: ZstdSettings | None = None,
+    progress: ProgressFn | None = None,
+) -> Converted:
+    """Write the ``rocm`` meta package of every requested family (``gpu/rocm.py``); all of them or none."""
+    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
+    try:
+        for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
+            write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, fmt, zstd, progress)
+    except BridgeError as exc:
+        discard(result, exc)
+    return result

@@ -26,8 +26,7 @@ from typing import Any, Literal
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..sinks.compression import ZstdSettings
-from ..pipelines.convert import convert_wheel
-from ..gpu.rocm import convert_rocm_meta
+from ..pipelines.convert import convert_rocm_meta, convert_wheel
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write, staging_dir
 from ..plan.wheel_to_conda import ExtrasChoice, PackageFormat
