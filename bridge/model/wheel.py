@@ -24,7 +24,7 @@ from packaging.utils import BuildTag, NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..core.digest import VerifyingReader
-from ..translate.wheelvariant import WheelVariant
+from .variant import WheelVariant
 
 
 class Scheme(str, enum.Enum):

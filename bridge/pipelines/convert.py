@@ -21,7 +21,7 @@ from typing import Any
 from ..sinks.compression import ZstdSettings, default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
-from ..core.fsutil import contained_output
+from ..model.paths import contained_output
 from ..gpu.rocm import meta_options, rocm_meta_distributions
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, ConversionOptions, PackageFormat, plan_packages

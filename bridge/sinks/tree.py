@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..core.errors import BadInput
-from ..core.fsutil import contained_output, make_parents, remove_empty, temp_name
+from ..core.fsutil import make_parents, remove_empty, temp_name
+from ..model.paths import contained_output
 from ..sources.payload import open_payload
 from ..model import Distribution
 from ..plan.wheel_to_conda import CondaPackage, PlannedFile

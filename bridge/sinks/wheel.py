@@ -28,8 +28,8 @@ from .. import __version__
 from .compression import DEFAULT_LEVEL, ZstdSettings
 from ..core.digest import record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
-from ..core.fsutil import atomic_path, contained_output
-from ..model.paths import check_file_name
+from ..core.fsutil import atomic_path
+from ..model.paths import check_file_name, contained_output
 from ..model import Distribution, Member
 from ..plan.roundtrip import LINKS, directories_of, format_links, resolve_links
 from .members import check_members

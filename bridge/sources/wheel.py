@@ -29,7 +29,7 @@ from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 from ..model.paths import zip_overlap
 from ..model.paths import check_package_paths, check_relative_path
-from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
+from ..model.variant import VariantError, WheelVariant, split_variant_filename
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"
