@@ -33,7 +33,7 @@ from ..model.paths import check_file_name, contained_output
 from ..model import Distribution, Member
 from ..plan.roundtrip import LINKS, directories_of, format_links, resolve_links
 from .members import check_members
-from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
+from .zipwriter import DEFLATED, ZSTANDARD, ZipMember, ZipWriter
 
 ProgressFn = Callable[[int], object]
 DEFLATE_LEVEL = 6  # zlib's default, what wheel builders use
@@ -152,7 +152,7 @@ class _Writer:
         self.progress = progress
         self.data_dir = dist.dist_info[: -len(".dist-info")] + ".data"
         self.rows: list[tuple[str, str, str]] = []
-        self.written: dict[str, tuple[Entry, str, int]] = {}  # origin → (entry, sha256, size)
+        self.written: dict[str, tuple[ZipMember, str, int]] = {}  # origin → (entry, sha256, size)
         self.waiting: dict[str, list[Member]] = {}
         self.link_rows: list[tuple[str, str]] = []
         self.directories = directories_of(files)
