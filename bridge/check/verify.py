@@ -53,7 +53,7 @@ from rattler import MatchSpec, Version
 from ..channel.gate import check_package
 from ..channel.index import index_channel
 from ..channel.records import is_package, read_index_json
-from ..channel.repodata import listed_files, read_repodata
+from ..channel.repodata import iter_records
 from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from ..core.data import load
 from ..binary.elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
@@ -358,13 +358,9 @@ class _Workspace:
 
 def _gate_channel(channel: Path, platforms: Iterable[str]) -> None:
     """Refuse a channel holding a package the gate refuses, before anything is installed from it."""
-    for subdir in sorted({"noarch", *platforms}):
-        folder = channel / subdir
-        if not (folder / "repodata.json").is_file():
-            continue
-        for name, _record in listed_files(read_repodata(folder)):
-            if (folder / name).is_file():
-                check_package(folder / name)
+    for listed in iter_records(channel, sorted({"noarch", *platforms})):
+        if (path := channel / listed.subdir / listed.filename).is_file():
+            check_package(path)
 
 
 def is_channel(path: Path) -> bool:
@@ -457,17 +453,14 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def _newest_records(channel: Path, platform: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(subdir, file name, record) of the newest build of each name in ``platform`` and noarch."""
     newest: dict[str, tuple[tuple[Version, int], str, str, dict[str, Any]]] = {}
-    for subdir in (platform, "noarch"):
-        repodata = channel / subdir / "repodata.json"
-        if not repodata.is_file():
-            continue
-        data = json.loads(repodata.read_text(encoding="utf-8"))
-        for key in ("packages", "packages.conda"):
-            for filename, record in sorted((data.get(key) or {}).items()):
-                rank = (Version(str(record["version"])), int(record.get("build_number", 0)))
-                name = record["name"]
-                if name not in newest or rank > newest[name][0] or (rank == newest[name][0] and filename.endswith(".conda")):
-                    newest[name] = (rank, subdir, filename, {**record, "subdir": subdir})
+    subdirs = (platform, "noarch")
+    listed = sorted(iter_records(channel, subdirs), key=lambda p: (subdirs.index(p.subdir), p.filename.endswith(".conda"), p.filename))
+    for package in listed:
+        subdir, filename, record = package.subdir, package.filename, package.record
+        rank = (Version(str(record["version"])), int(record.get("build_number", 0)))
+        name = record["name"]
+        if name not in newest or rank > newest[name][0] or (rank == newest[name][0] and filename.endswith(".conda")):
+            newest[name] = (rank, subdir, filename, {**record, "subdir": subdir})
     return [(subdir, filename, record) for _, subdir, filename, record in (newest[n] for n in sorted(newest))]
 
 
