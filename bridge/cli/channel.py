@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     v = verbs.add_parser("verify", parents=[common], help="check repodata against the package files", description="Check that every listed package exists with the listed size, sha256 and md5, every package file is listed, and no stale repodata.json.zst, shards or current_repodata.json can hide packages.")
     v.add_argument("channel", type=Path)
     v.add_argument("--sizes-only", action="store_true", help="compare sizes, do not hash the packages")
-    v.set_defaults(func=checked(run_verify))
+    v.set_defaults(func=checked(run_audit))
 
 
 def run_publish(args: argparse.Namespace, out: Output) -> int:
@@ -196,7 +196,7 @@ def run_remove(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def run_verify(args: argparse.Namespace, out: Output) -> int:
+def run_audit(args: argparse.Namespace, out: Output) -> int:
     from ..check.audit import audit_channel
 
     out.command = "channel verify"
