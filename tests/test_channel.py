@@ -18,7 +18,7 @@ from bridge.channel.index import index_channel
 from bridge.channel.lock import channel_lock
 from bridge.channel.manage import catalog, remove, search, yank
 from bridge.channel.publish import publish
-from bridge.channel.repodata import apply_patch_instructions, build_repodata, dump_repodata
+from bridge.channel.repodata import apply_patch_instructions, build_repodata, dump_repodata, iter_records
 from bridge.check.audit import audit_channel
 from bridge.cli import main
 from bridge.core.errors import BadInput, Conflict
@@ -304,6 +304,34 @@ def test_post_index_hook_sees_the_channel(stage: Path, channel: Path) -> None:
     finally:
         hooks.unregister_post_index_hook(hook)
     assert seen == [{"linux-64": ["fast-1.0-0.conda"], "noarch": ["demo-1.0-0.conda"]}]
+
+
+def test_builtin_post_index_steps_run_before_registered_hooks(stage: Path, channel: Path) -> None:
+    """The site files and the PyPI maps are steps like any hook, run first (no import back into index)."""
+    seen = []
+
+    @hooks.register_post_index_hook
+    def hook(result) -> None:
+        seen.append(sorted(p.name for p in result.written if p.parent == channel))
+
+    try:
+        publish(channel, [make_pkg(stage)])
+    finally:
+        hooks.unregister_post_index_hook(hook)
+    assert hooks.BUILTIN_STEPS[0].__module__ == "bridge.channel.site"
+    assert seen and {"channeldata.json", "index.html"} <= set(seen[0])
+
+
+def test_iter_records_walks_listed_packages_only(stage: Path, channel: Path) -> None:
+    publish(channel, [make_pkg(stage), make_pkg(stage, "fast", subdir="linux-64"), make_pkg(stage, "gone")])
+    yank(channel, ["gone"])
+    listed = [(p.subdir, p.filename, p.name) for p in iter_records(channel)]
+    assert listed == [("linux-64", "fast-1.0-0.conda", "fast"), ("noarch", "demo-1.0-0.conda", "demo")]
+    assert [p.filename for p in iter_records(channel, ["noarch"])] == ["demo-1.0-0.conda"]
+    (channel / "linux-64" / "repodata.json").write_text("{not json")
+    with pytest.raises(BadInput, match="not valid JSON"):
+        list(iter_records(channel))
+    assert [p.subdir for p in iter_records(channel, skip_broken=True)] == ["noarch"]
 
 
 def test_lock_is_reentrant_and_exclusive_across_threads(channel: Path) -> None:

@@ -27,7 +27,7 @@ import hashlib
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -255,7 +255,7 @@ def shipped_files(package: Path, label: str | None = None, name: str | None = No
     return noarch_python, entries
 
 
-def _family_tag(record: dict[str, Any]) -> str | None:
+def _family_tag(record: Mapping[str, Any]) -> str | None:
     """The ROCm family tag a record pins the family mutexes to (``rocm``, ``rocm-sdk-core`` with
     ``*gfx110X*``), if any: packages of different families can never be installed together, so
     the files they share are no clash."""
