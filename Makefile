@@ -33,10 +33,12 @@ nightly: install
 	$(BIN)/wheel2conda recipes build --recipes $(RECIPES) --channel $(CHANNEL) --cache $(CACHE) || rc=$$?; \
 	exit $$rc
 
-# Lint and type checks (rules and checked modules in pyproject.toml).
+# Lint and type checks (rules and checked modules in pyproject.toml), and the import graph:
+# no cycle between rooms or modules, at most 10 floors (scripts/imports.py; docs/architecture.md).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/imports.py --max-floors 10
 
 # The suite, after a check that the dependency floors in pyproject.toml are true (the core tests
 # run again in .work/min-venv with every dependency at its lower bound: scripts/min-versions.py).

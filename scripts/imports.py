@@ -4,13 +4,15 @@ A *room* is a top-level module or sub-package of ``bridge`` (``bridge/channel/``
 Every ``import``/``from … import`` counts, including those inside functions and under
 ``TYPE_CHECKING``: a cycle hidden there is still a cycle for a reader.  Prints the rooms by
 floor (floor 0 imports no other room; a room's floor is one above the highest it imports) and
-any cycles, between rooms and between modules.  Exit status 1 when there is a cycle.
+any cycles, between rooms and between modules.  Exit status 1 when there is a cycle, or when
+the rooms stand on more than ``--max-floors`` floors (``make lint`` passes 10).
 
-    python scripts/imports.py [--modules]
+    python scripts/imports.py [--modules] [--max-floors N]
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import sys
 from collections import defaultdict
@@ -123,6 +125,10 @@ def floors(graph: dict[str, set[str]]) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Rooms, floors and cycles of bridge's import graph.")
+    parser.add_argument("--modules", action="store_true", help="also list every module's imports")
+    parser.add_argument("--max-floors", type=int, default=None, help="fail when the rooms stand on more floors")
+    args = parser.parse_args(argv)
     module_graph, room_graph = build()
     room_floors = floors(room_graph)
     arrows = sum(len(t) for t in room_graph.values())
@@ -135,10 +141,14 @@ def main(argv: list[str]) -> int:
     for kind, cycles in (("rooms", room_cycles), ("modules", module_cycles)):
         for cycle in cycles:
             print(f"cycle between {kind}: {' <-> '.join(c.removeprefix('bridge.') for c in cycle)}")
-    if "--modules" in argv:
+    if args.modules:
         for module, targets in sorted(module_graph.items()):
             print(module, "->", " ".join(sorted(targets)))
-    return 1 if room_cycles or module_cycles else 0
+    floor_count = max(room_floors.values()) + 1
+    too_high = args.max_floors is not None and floor_count > args.max_floors
+    if too_high:
+        print(f"{floor_count} floors: more than --max-floors {args.max_floors}")
+    return 1 if room_cycles or module_cycles or too_high else 0
 
 
 if __name__ == "__main__":

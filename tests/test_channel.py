@@ -21,8 +21,8 @@ from bridge.channel.index import index_channel
 from bridge.channel.lock import channel_lock
 from bridge.channel.manage import catalog, remove, search, yank
 from bridge.channel.publish import publish
-from bridge.channel.repodata import apply_patch_instructions, build_repodata, dump_repodata
-from bridge.channel.verify import verify_channel
+from bridge.channel.repodata import apply_patch_instructions, build_repodata, dump_repodata, iter_records
+from bridge.check.audit import audit_channel
 from bridge.cli import main
 from bridge.core.errors import BadInput, Conflict
 from bridge.core.fsutil import temp_name
@@ -128,7 +128,7 @@ def test_stale_shadowing_files_are_removed(stage: Path, channel: Path) -> None:
     publish(channel, [make_pkg(stage)])
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["demo-1.0-0.conda", "repodata.json", "repodata.json.zst"]
     assert zstandard.ZstdDecompressor().decompress((folder / "repodata.json.zst").read_bytes()) == (folder / "repodata.json").read_bytes()
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
 
 
 def test_foreign_files_and_temps_are_ignored_and_swept(stage: Path, channel: Path) -> None:
@@ -151,8 +151,8 @@ def test_foreign_files_and_temps_are_ignored_and_swept(stage: Path, channel: Pat
     if os.name != "nt":  # Windows goes by age only
         assert not dead.exists() and dead in result.removed_temps
     assert live.exists()
-    assert verify_channel(channel).notes  # the live temp is reported, not a problem
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).notes  # the live temp is reported, not a problem
+    assert audit_channel(channel).ok
 
 
 def test_unreadable_package_is_skipped_others_indexed(stage: Path, channel: Path) -> None:
@@ -162,7 +162,7 @@ def test_unreadable_package_is_skipped_others_indexed(stage: Path, channel: Path
     result = index_channel(channel)
     assert {Path(e.path).name for e in result.skipped} == {"broken-1.0-0.conda", "renamed-1.0-0.conda"}
     assert listed(channel) == {"demo-1.0-0.conda"}
-    problems = {p.path.name for p in verify_channel(channel).problems}
+    problems = {p.path.name for p in audit_channel(channel).problems}
     assert problems == {"broken-1.0-0.conda", "renamed-1.0-0.conda"}  # present but not listed
 
 
@@ -274,7 +274,7 @@ def test_rewrite_with_same_size_and_mtime_is_detected(stage: Path, channel: Path
     result = index_channel(channel)
     assert result.subdirs["noarch"].read == 1  # ctime gave it away
     assert repodata(channel)["packages.conda"][a.name]["sha256"] == hashlib.sha256(other).hexdigest()
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
 
 
 def test_rehash_rereads_everything(stage: Path, channel: Path) -> None:
@@ -298,7 +298,7 @@ def test_hand_edited_repodata_is_rewritten(stage: Path, channel: Path) -> None:
     result = index_channel(channel)
     assert result.subdirs["noarch"].changed and result.subdirs["noarch"].read == 0
     assert (channel / "noarch" / "repodata.json").read_bytes() == good
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
 
 
 # ----------------------------------------------------------------------------- publish
@@ -324,7 +324,7 @@ def test_different_bytes_are_refused_whole_batch(stage: Path, channel: Path) -> 
     result = publish(channel, [changed], force=True)
     assert [p.status for p in result] == ["replaced"]
     assert repodata(channel)["packages.conda"][changed.name]["sha256"] == hashlib.sha256(changed.read_bytes()).hexdigest()
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
 
 
 def test_bad_inputs_are_refused_before_anything_is_written(stage: Path, channel: Path, tmp_path: Path) -> None:
@@ -359,7 +359,7 @@ def test_move_renames_staged_packages(stage: Path, channel: Path) -> None:
     data = pkg.read_bytes()
     publish(channel, [pkg], move=True)
     assert not pkg.exists() and (channel / "noarch" / pkg.name).read_bytes() == data
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
 
 
 def test_post_index_hook_sees_the_channel(stage: Path, channel: Path) -> None:
@@ -374,6 +374,34 @@ def test_post_index_hook_sees_the_channel(stage: Path, channel: Path) -> None:
     finally:
         hooks.unregister_post_index_hook(hook)
     assert seen == [{"linux-64": ["fast-1.0-0.conda"], "noarch": ["demo-1.0-0.conda"]}]
+
+
+def test_builtin_post_index_steps_run_before_registered_hooks(stage: Path, channel: Path) -> None:
+    """The site files and the PyPI maps are steps like any hook, run first (no import back into index)."""
+    seen = []
+
+    @hooks.register_post_index_hook
+    def hook(result) -> None:
+        seen.append(sorted(p.name for p in result.written if p.parent == channel))
+
+    try:
+        publish(channel, [make_pkg(stage)])
+    finally:
+        hooks.unregister_post_index_hook(hook)
+    assert hooks.BUILTIN_STEPS[0].__module__ == "bridge.channel.site"
+    assert seen and {"channeldata.json", "index.html"} <= set(seen[0])
+
+
+def test_iter_records_walks_listed_packages_only(stage: Path, channel: Path) -> None:
+    publish(channel, [make_pkg(stage), make_pkg(stage, "fast", subdir="linux-64"), make_pkg(stage, "gone")])
+    yank(channel, ["gone"])
+    listed = [(p.subdir, p.filename, p.name) for p in iter_records(channel)]
+    assert listed == [("linux-64", "fast-1.0-0.conda", "fast"), ("noarch", "demo-1.0-0.conda", "demo")]
+    assert [p.filename for p in iter_records(channel, ["noarch"])] == ["demo-1.0-0.conda"]
+    (channel / "linux-64" / "repodata.json").write_text("{not json")
+    with pytest.raises(BadInput, match="not valid JSON"):
+        list(iter_records(channel))
+    assert [p.subdir for p in iter_records(channel, skip_broken=True)] == ["noarch"]
 
 
 def test_lock_is_reentrant_and_exclusive_across_threads(channel: Path) -> None:
@@ -427,7 +455,7 @@ def test_yank_unyank_remove(stage: Path, channel: Path) -> None:
     assert (channel / "noarch" / "demo-2.0-0.conda").exists()
     assert json.loads((channel / "noarch" / "patch_instructions.json").read_bytes())["remove"] == ["demo-2.0-0.conda"]
     assert json.loads((channel / "channeldata.json").read_bytes())["packages"]["demo"]["version"] == "1.0"
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
     assert [(r.filename, r.yanked) for r in catalog(channel) if r.record["name"] == "demo"] == [("demo-1.0-0.conda", False), ("demo-2.0-0.conda", True)]
     # republishing the same bytes does not undo a yank
     assert publish(channel, [stage / "noarch" / "demo-2.0-0.conda"])[0].yanked
@@ -438,7 +466,7 @@ def test_yank_unyank_remove(stage: Path, channel: Path) -> None:
     remove(channel, ["demo-1.0-0.conda", "demo 2.0"])
     assert not (channel / "noarch" / "demo-1.0-0.conda").exists()
     assert listed(channel) == {"keep-1.0-0.conda"} and repodata(channel)["removed"] == []
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
     # a removed file name can be published again
     assert publish(channel, [stage / "noarch" / "demo-1.0-0.conda"])[0].status == "added"
     assert "demo-1.0-0.conda" in listed(channel)
@@ -475,7 +503,7 @@ def test_catalog_needs_a_channel(tmp_path: Path) -> None:
 
 def test_verify_finds_every_kind_of_damage(stage: Path, channel: Path) -> None:
     publish(channel, [make_pkg(stage, f"p{i}") for i in range(4)] + [make_pkg(stage, "fast", subdir="linux-64")])
-    assert verify_channel(channel).ok and verify_channel(channel).checked == 5
+    assert audit_channel(channel).ok and audit_channel(channel).checked == 5
     folder = channel / "noarch"
     (folder / "p0-1.0-0.conda").unlink()  # listed but missing
     raw = bytearray((folder / "p1-1.0-0.conda").read_bytes())
@@ -485,7 +513,7 @@ def test_verify_finds_every_kind_of_damage(stage: Path, channel: Path) -> None:
     shutil.copy(make_pkg(stage, "extra"), folder)  # not listed
     (channel / "linux-64" / "repodata.json.zst").write_bytes(zstandard.ZstdCompressor().compress(b"{}"))  # stale zst
     (channel / "linux-64" / "current_repodata.json").write_text("{}")
-    report = verify_channel(channel)
+    report = audit_channel(channel)
     reasons = {(p.path.name, p.reason.split(" ")[0]) for p in report.problems}
     assert reasons == {
         ("p0-1.0-0.conda", "listed"),
@@ -495,17 +523,17 @@ def test_verify_finds_every_kind_of_damage(stage: Path, channel: Path) -> None:
         ("repodata.json.zst", "stale:"),
         ("current_repodata.json", "stale:"),
     }
-    assert {p.path.name for p in verify_channel(channel, hashes=False).problems} == {name for name, _ in reasons} - {"p1-1.0-0.conda"}
+    assert {p.path.name for p in audit_channel(channel, hashes=False).problems} == {name for name, _ in reasons} - {"p1-1.0-0.conda"}
 
 
 def test_verify_broken_repodata(channel: Path) -> None:
     (channel / "linux-64").mkdir(parents=True)
     (channel / "linux-64" / "repodata.json").write_text('{"info": {"subdir": "osx-64"}, "packages": {}}')
-    report = verify_channel(channel)
+    report = audit_channel(channel)
     assert {p.reason.split(" ")[0] for p in report.problems} == {"missing", "info.subdir"}
     (channel / "noarch").mkdir()
     (channel / "noarch" / "repodata.json").write_text("")
-    assert any("not valid JSON" in p.reason for p in verify_channel(channel).problems)
+    assert any("not valid JSON" in p.reason for p in audit_channel(channel).problems)
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.channel.manage import remove, yank
-from bridge.channel.verify import verify_channel
+from bridge.check.audit import audit_channel
 from bridge.cli import main
 from tests.support.conda_env import SolveError, install, run_in_prefix, solve
 
@@ -28,7 +28,7 @@ def test_convert_publish_install_run(make_wheel, base_channel: Path, tmp_path: P
     channel = tmp_path / "channel"
     assert main(["convert", str(hello_wheel(make_wheel, "1.0")), "--channel", str(channel), "-q"]) == 0
     assert main(["convert", str(hello_wheel(make_wheel, "2.0")), "--channel", str(channel), "-q"]) == 0
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
     assert not any(p.name.startswith(".w2c-stage") for p in channel.iterdir())
 
     prefix = prefix_factory()
@@ -49,7 +49,7 @@ def test_convert_publish_install_run(make_wheel, base_channel: Path, tmp_path: P
 
     # removed: gone for good; the channel still verifies and solves
     remove(channel, ["hello-chan"])
-    assert verify_channel(channel).ok
+    assert audit_channel(channel).ok
     with pytest.raises(SolveError):
         solve([channel, base_channel], ["hello-chan"])
 

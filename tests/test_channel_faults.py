@@ -30,7 +30,7 @@ import pytest
 import zstandard
 
 from bridge.channel.index import index_channel
-from bridge.channel.verify import verify_channel
+from bridge.check.audit import audit_channel
 from tests.support.conda_env import build_conda_package, solve
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL and fork-heavy tests are POSIX-only")
@@ -103,7 +103,7 @@ def check_invariants(channel: Path, expected: set[str], removed: set[str]) -> No
             assert zstandard.ZstdDecompressor().decompress(zst.read_bytes()) == raw, f"stale {zst}"
         listed |= set(data["packages.conda"])
     assert (channel / "noarch" / "repodata.json").is_file()
-    problems = [p for p in verify_channel(channel).problems if p.reason != "package file not listed in repodata.json"]
+    problems = [p for p in audit_channel(channel).problems if p.reason != "package file not listed in repodata.json"]
     assert not problems, problems
     missing = expected - listed
     assert not missing, f"reported as published but not listed: {sorted(missing)}"
@@ -152,7 +152,7 @@ def test_kill_9_at_random_points(tmp_path: Path) -> None:
 
     # repair: the next index lists stragglers and sweeps temporary files of the dead publishers
     index_channel(channel)
-    report = verify_channel(channel)
+    report = audit_channel(channel)
     assert report.ok and not report.notes, (report.problems, report.notes)
     assert not list(channel.rglob("*.w2c-tmp-*"))
     listed = {p.name for p in channel.glob("*/*.conda")}
@@ -181,7 +181,7 @@ print(json.dumps(statuses))
         assert proc.returncode == 0, err
         statuses += json.loads(out)
     assert statuses.count("added") == 8 * 12 + 1 and statuses.count("unchanged") == 7  # the shared one landed once
-    report = verify_channel(channel)
+    report = audit_channel(channel)
     assert report.ok and not report.notes, (report.problems, report.notes)
     listed = set()
     for subdir in ("noarch", "linux-64"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.model.plan import ExtrasChoice
+from bridge.plan.types import ExtrasChoice
 from bridge.recipes.config import parse_config
 from bridge.recipes.model import Recipe
 from tests.support.conda_env import build_base_channel, install

@@ -15,7 +15,7 @@ from rattler import MatchSpec
 import tests.support.gpu_wheels as gw
 from bridge.channel.index import index_channel
 from bridge.cli import main
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import ConversionOptions
 from bridge.plan.wheel_to_conda import plan_packages
 from bridge.pipelines.inputs import open_distribution
 from bridge.check.standin import build_conda_package

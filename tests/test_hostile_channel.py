@@ -29,7 +29,7 @@ import pytest
 from bridge.channel.index import index_channel
 from bridge.channel.publish import publish
 from bridge.cli import main
-from bridge.channel.verify import verify_channel
+from bridge.check.audit import audit_channel
 from bridge.check.standin import build_conda_package
 from tests.support.hostile import ROOT, Sandbox
 from tests.support.wheels import build_wheel
@@ -110,7 +110,7 @@ def test_publish_force_killed_at_every_rename_keeps_repodata_true(tmp_path, batc
         kills += 1
         index_channel(channel)  # the next index repairs, never lies
         listed_packages_match_disk(channel)
-        assert verify_channel(channel).ok
+        assert audit_channel(channel).ok
         shutil.rmtree(channel)
     else:
         pytest.fail("publish --force never completed")

@@ -13,7 +13,7 @@ import tests.support.gpu_wheels as gw
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.pipelines.inspection import inspect_conda, inspect_path
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import ConversionOptions
 from bridge.pipelines.to_wheel import to_wheel
 from tests.support.conda_env import HOST_PY, build_conda_package
 from tests.support.jsondoc import run_json

@@ -15,8 +15,8 @@ from bridge.channel.publish import publish
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel, plan_wheel
 from bridge.binary.elf import is_elf, soname
-from bridge.model.plan import LinkOptions
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import LinkOptions
+from bridge.plan.types import ConversionOptions
 from tests.links_support import CORE_FILES, DEVEL_ENTRIES, PLATFORM_TAG, core_wheel, devel_wheel, expected_devel_tree, minimal_elf
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, install, run_in_prefix
 
@@ -258,7 +258,7 @@ def _layout(tag: str):
 
 
 def _plan(links: dict[str, str], files: tuple[str, ...] = ("site-packages/demo/lib/libx.so.1", "site-packages/demo/include/x.h")):
-    from bridge.model.plan import PlannedFile
+    from bridge.plan.types import PlannedFile
 
     planned = [PlannedFile(p, 3, "ab" * 32, content=b"abc") for p in files]
     return planned + [PlannedFile(p, 0, None, 0o777, target=t) for p, t in links.items()]

@@ -132,7 +132,7 @@ def test_extras_packages_follow_the_regions(tmp_path: Path) -> None:
 
 
 def test_an_extra_with_its_own_python_markers_gets_finer_regions(tmp_path: Path) -> None:
-    from bridge.model.plan import ConversionOptions
+    from bridge.plan.types import ConversionOptions
     from bridge.plan.wheel_to_conda import plan_packages
     from bridge.pipelines.inputs import open_distribution
 
@@ -190,7 +190,7 @@ RECIPES = [
 def test_recipe_yaml_renders_the_converters_regions(tmp_path: Path, name: str, version: str, filename: str, requires: list[str], requires_python: str, subdir: str) -> None:
     import yaml
 
-    from bridge.model.plan import ConversionOptions
+    from bridge.plan.types import ConversionOptions
     from bridge.plan.wheel_to_conda import plan_packages
     from bridge.recipes.rattler import emit
     from bridge.pipelines.inputs import open_distribution

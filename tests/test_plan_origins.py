@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.model.plan import ConversionOptions, PlannedFile
+from bridge.plan.types import ConversionOptions, PlannedFile
 from bridge.plan.wheel_to_conda import plan_packages
 from bridge.pipelines.inputs import open_distribution
 from bridge.translate.specs import Origin

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bridge.channel.index import index_channel
 from bridge.pipelines.convert import convert_wheel
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import ConversionOptions
 from bridge.model.roundtrip import CONDA_RECORD
 from bridge.pipelines.to_wheel import to_wheel
 from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix

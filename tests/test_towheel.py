@@ -23,7 +23,7 @@ import bridge.sinks.zipwriter as zipwriter
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.core.errors import BadInput, Unsupported
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import ConversionOptions
 from bridge.sinks.settings import WheelCompression, WriteSettings
 from bridge.pipelines.inputs import open_distribution
 from bridge.sources.wheel import open_wheel

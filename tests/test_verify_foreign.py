@@ -15,8 +15,8 @@ from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.binary.macho import read_load_commands
 from bridge.binary.pe import read_imports
-from bridge.model.plan import ConversionOptions
-from bridge.check.verify import PackageReport, VerifyOptions, verify_packages
+from bridge.plan.types import ConversionOptions
+from bridge.check.verify import VerifyReport, VerifyOptions, verify_packages
 from tests.support.wheels import build_wheel
 
 BINARIES = Path(__file__).parent / "data" / "binaries"
@@ -41,12 +41,12 @@ def convert(tmp: Path, name: str, tag: str, files: dict[str, bytes], **kwargs) -
     return done.outputs[0]
 
 
-def verify(packages: list[Path], base_channel: Path) -> dict[str, PackageReport]:
+def verify(packages: list[Path], base_channel: Path) -> dict[str, VerifyReport]:
     reports = verify_packages(packages, VerifyOptions(extra_channels=(base_channel,)))
     return {r.name: r for r in reports}
 
 
-def needed(report: PackageReport) -> dict[str, tuple[str, str | None]]:
+def needed(report: VerifyReport) -> dict[str, tuple[str, str | None]]:
     return {n.name: (n.status, n.where) for lib in report.libraries for n in lib.needed}
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
-from bridge.model.plan import ConversionOptions
+from bridge.plan.types import ConversionOptions
 from bridge.check.standin import build_conda_package
 from bridge.check.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
 from tests.support.jsondoc import validate

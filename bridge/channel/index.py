@@ -2,8 +2,8 @@
 
 Only packages that are new or whose stat key changed are opened (``cache.py``); everything is
 written by temp file + rename, under the channel lock, and only when its bytes change, so
-re-indexing an unchanged channel writes nothing.  After the index, post-index hooks run
-(``hooks.py``), still under the lock.
+re-indexing an unchanged channel writes nothing.  After the index, the post-index steps run
+(``hooks.py``: the site files, the PyPI name maps, then registered hooks), still under the lock.
 """
 
 from __future__ import annotations
@@ -16,19 +16,18 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInput, BridgeError
 from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage, remove_abandoned
 from .cache import CACHE_DIR, Entry, StatKey, SubdirCache, path_key, stat_key
-from .hooks import run_post_index_hooks
-from .pypi_map import write_mapping_files
+from .hooks import run_post_index_steps
 from .lock import channel_lock, close_inherited_locks
 from .records import SUBDIR_RE, is_package, package_name, read_package
-from .repodata import PATCH_INSTRUCTIONS, REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, as_dict, build_repodata, dump_repodata, load_patch_instructions, materialize, write_repodata
-from .site import summarize, write_site
+from .repodata import PATCH_INSTRUCTIONS, REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, as_dict, dump_repodata, load_patch_instructions, write_repodata
+from .results import IndexResult, SubdirIndex
+from .site import summarize
 
 #: A temporary file of a live publisher is left alone this long (its pid may be on another host).
 STALE_TEMP_SECONDS = 3600.0
@@ -47,48 +46,6 @@ PARALLEL_SPAWN_MIN = 2000
 READ_START_METHOD: str | None = None
 #: Packages a worker reads per task (amortises the round trip; small enough to balance the load).
 READ_CHUNK = 64
-
-
-class SubdirIndex:
-    """The outcome for one subdir.  ``repodata`` (what clients see, records as dicts) is built on
-    first use; ``visible`` is the same with undecoded cache entries, for cheap counting."""
-
-    def __init__(self, subdir: str, folder: Path, entries: dict[str, Entry], instructions: dict[str, Any]):
-        self.subdir = subdir
-        self.path = folder / REPODATA  #: its repodata.json
-        self.entries = entries  #: every package file in the folder (yanked ones too), by file name
-        self.instructions = instructions  #: its patch_instructions.json
-        self.summaries: dict[str, dict[str, Any]] = {}  #: package name → its channeldata contribution
-        self.changed = False  #: repodata.json/.zst were rewritten
-        self.current = True  #: nothing in the folder changed since the last index (nothing was rebuilt)
-        self.read = 0  #: packages opened and hashed (not served from the cache)
-        self.skipped: list[BridgeError] = []  #: unreadable or misplaced packages
-        self._visible: dict[str, Any] | None = None
-        self._repodata: dict[str, Any] | None = None
-
-    @property
-    def visible(self) -> dict[str, Any]:
-        if self._visible is None:
-            self._visible = build_repodata(self.subdir, self.entries, self.instructions)
-        return self._visible
-
-    @property
-    def repodata(self) -> dict[str, Any]:
-        if self._repodata is None:
-            self._repodata = materialize(self.visible)
-        return self._repodata
-
-
-@dataclass
-class IndexResult:
-    channel: Path
-    subdirs: dict[str, SubdirIndex]
-    written: list[Path] = field(default_factory=list)  #: every file (re)written
-    removed_temps: list[Path] = field(default_factory=list)  #: stale temporary files swept
-
-    @property
-    def skipped(self) -> list[BridgeError]:
-        return [e for s in self.subdirs.values() for e in s.skipped]
 
 
 def subdirs_present(channel: Path) -> list[str]:
@@ -127,7 +84,7 @@ def index_channel(
             raise BadInput(channel / name, "not a conda subdir name (noarch or <os>-<arch>)", hint="use a subdir such as noarch, linux-64, osx-arm64 or win-64")
     with channel_lock(channel):
         wanted = sorted(set(subdirs_present(channel)) | set(subdirs or ()))
-        result = IndexResult(channel, {})
+        result = IndexResult(channel, {}, rehash=rehash)
         result.removed_temps += sweep_temps(channel)
         with PackageReader() as reader:
             for subdir in wanted:
@@ -140,9 +97,7 @@ def index_channel(
                     unlist=frozenset((unlist or {}).get(subdir, ())),
                     reader=reader,
                 )
-        result.written += write_site(channel, result.subdirs, refresh=rehash)
-        write_mapping_files(result)
-        run_post_index_hooks(result)
+        run_post_index_steps(result)
     return result
 
 

@@ -23,10 +23,11 @@ from typing import Any
 
 from ..core.errors import BadInput, BridgeError
 from .cache import SubdirCache
-from .index import IndexResult, index_channel, subdirs_present
+from .index import index_channel, subdirs_present
+from .results import IndexResult
 from .lock import channel_lock
 from .records import is_package, read_package, version_key
-from .repodata import listed_files, load_patch_instructions, read_repodata, write_patch_instructions
+from .repodata import iter_repodata, listed_files, load_patch_instructions, write_patch_instructions
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,8 @@ def catalog(channel: Path, subdirs: Iterable[str] | None = None) -> list[Package
     if not (channel / "noarch" / "repodata.json").is_file():
         raise BadInput(channel, "not a conda channel (no noarch/repodata.json)", hint="run 'wheel2conda index' on it")
     rows = []
-    for subdir in subdirs or subdirs_present(channel):
+    for subdir, repodata in iter_repodata(channel, subdirs or subdirs_present(channel)):
         folder = channel / subdir
-        if not (folder / "repodata.json").is_file():
-            continue
-        repodata = read_repodata(folder)
         rows += [PackageRow(subdir, fn, record, False) for fn, record in listed_files(repodata)]
         yanked = repodata.get("removed") or []
         if yanked:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import BadInput
 from .records import read_package_info
+from .repodata import REPODATA, read_repodata
 
 
 def yanked_in(folder: Path) -> set[str]:
     """File names a channel subdir hides from solvers (repodata ``removed``); empty without repodata."""
-    repodata = folder / "repodata.json"
-    if not repodata.is_file():
+    if not (folder / REPODATA).is_file():
         return set()
-    try:
-        data = json.loads(repodata.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInput(repodata, f"not valid JSON ({exc})", hint=f"run 'wheel2conda index {folder.parent}' to rewrite it") from None
-    removed = data.get("removed") if isinstance(data, dict) else None
-    return {str(r) for r in removed} if isinstance(removed, list) else set()
+    return set(read_repodata(folder).get("removed") or ())
 
 
 def newest_builds(files: Sequence[Path]) -> list[Path]:

@@ -38,7 +38,8 @@ from ..core.errors import BadInput, Conflict
 from ..core.fsutil import atomic_path
 from .gate import check_package
 from .cache import Entry, SubdirCache, stat_key
-from .index import IndexResult, index_channel
+from .index import index_channel
+from .results import IndexResult
 from .lock import DEFAULT_TIMEOUT, channel_lock
 from .records import SUBDIR_RE, Digests, PackageInfo, check_identity, file_digests, hash_stream, is_package, make_record, read_package_info
 from .repodata import load_patch_instructions, write_patch_instructions

@@ -5,8 +5,8 @@ PyPI requirement by a conda-name → PyPI-name mapping; without one they assume 
 and reinstall ``torch`` or ``nvidia-*`` from PyPI next to the conda copy.  Every package
 wheel2conda converts records its PyPI name and version in ``info/about.json``
 (``extra.wheel2conda.pypi_name``/``pypi_version``); the channel indexer keeps them with each
-record, and :func:`write_mapping_files` (called by the indexer after every publish, index,
-yank and remove, under the channel lock) turns the visible packages into two files:
+record, and :func:`write_mapping_files` (a post-index step, ``hooks.py``: after every publish,
+index, yank and remove, under the channel lock) turns the visible packages into two files:
 
 ``conda-pypi-map.json`` (pixi's ``conda-pypi-map`` location format)
     ``{"<conda name>": "<pypi name>"}``, or a list of PyPI names when one conda name
@@ -26,15 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from ..core.errors import BadInput
+from .results import IndexResult
 from .site import write_if_changed
-
-if TYPE_CHECKING:
-    from .index import IndexResult
 
 PIXI_MAP = "conda-pypi-map.json"
 CONDA_LOCK_MAP = "pypi-conda-map.json"

@@ -22,7 +22,8 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from ..core.fsutil import atomic_path
 from ..core.limits import read_small_file
 from ..model.conda import check_repodata
 from .cache import Entry, encode_record, parse_records
+from .records import package_name
 
 REPODATA = "repodata.json"
 #: Largest repodata.json read back (local channels; conda-forge's whole linux-64 is ~250 MiB).
@@ -239,3 +241,48 @@ def listed_files(repodata: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, A
     """``(file name, record)`` of every package a client can install."""
     for group in ("packages", "packages.conda"):
         yield from (repodata.get(group) or {}).items()
+
+
+@dataclass(frozen=True)
+class ListedPackage:
+    """One package file a channel's repodata lists (what a client can install)."""
+
+    subdir: str
+    filename: str
+    record: Mapping[str, Any]  #: its repodata record, as the document has it
+
+    @property
+    def name(self) -> str:
+        """The record's package name (else the one in the file name)."""
+        name = self.record.get("name")
+        return name if isinstance(name, str) else package_name(self.filename)
+
+
+def indexed_subdirs(channel: Path) -> list[str]:
+    """Subdirs of ``channel`` that have a ``repodata.json``, sorted."""
+    return sorted(p.parent.name for p in Path(channel).glob(f"*/{REPODATA}"))
+
+
+def iter_repodata(channel: Path, subdirs: Iterable[str] | None = None, *, skip_broken: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(subdir, repodata)`` of each of ``subdirs`` (in that order; default: every indexed one)
+    that has a ``repodata.json``, read by :func:`read_repodata`; a broken one is a BadInput, or skipped."""
+    for subdir in subdirs if subdirs is not None else indexed_subdirs(channel):
+        folder = Path(channel) / subdir
+        if not (folder / REPODATA).is_file():
+            continue
+        try:
+            repodata = read_repodata(folder)
+        except BadInput:
+            if skip_broken:
+                continue
+            raise
+        yield subdir, repodata
+
+
+def iter_records(channel: Path, subdirs: Iterable[str] | None = None, *, skip_broken: bool = False) -> Iterator[ListedPackage]:
+    """Every package file the channel's repodata lists (yanked ones are not), subdir by subdir,
+    ``packages`` then ``packages.conda``.  The one walk over a channel's records;
+    :func:`iter_repodata` says which subdirs and what a broken one does."""
+    for subdir, repodata in iter_repodata(channel, subdirs, skip_broken=skip_broken):
+        for filename, record in listed_files(repodata):
+            yield ListedPackage(subdir, filename, record)

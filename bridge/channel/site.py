@@ -11,17 +11,20 @@ import html
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.fsutil import atomic_write
 from .cache import encode_record
 from .records import version_key
-
-if TYPE_CHECKING:
-    from .index import SubdirIndex
+from .results import IndexResult, SubdirIndex
 
 CHANNELDATA = "channeldata.json"
 INDEX_HTML = "index.html"
+
+
+def write_site_files(result: IndexResult) -> None:
+    """Post-index step: :func:`write_site` for the indexed channel."""
+    result.written += write_site(result.channel, result.subdirs, refresh=result.rehash)
 
 
 def write_site(channel: Path, subdirs: Mapping[str, SubdirIndex], *, refresh: bool = False) -> list[Path]:

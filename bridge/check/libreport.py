@@ -27,7 +27,7 @@ import hashlib
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,8 +36,8 @@ import re
 
 from conda_package_streaming.package_streaming import CondaComponent, stream_conda_component, stream_conda_info
 
-from ..channel.records import is_package, package_name, read_package_info
-from ..channel.repodata import read_repodata
+from ..channel.records import is_package, read_package_info
+from ..channel.repodata import iter_records
 from ..core.digest import CHUNK
 from ..binary.elf import BadElf, is_elf, read_dynamic
 from ..core.errors import BadInput
@@ -129,22 +129,13 @@ def channel_packages(channel: Path, subdirs: Iterable[str] | None = None) -> lis
     channel = Path(channel)
     if not (channel / "noarch" / "repodata.json").is_file():
         raise BadInput(channel, "not a channel (no noarch/repodata.json)", hint="run wheel2conda index first")
-    wanted = sorted(subdirs) if subdirs else sorted(
-        p.name for p in channel.iterdir() if (p / "repodata.json").is_file()
-    )
-    result = []
-    for subdir in wanted:
-        repodata = channel / subdir / "repodata.json"
-        if not repodata.is_file():
-            continue
-        data = read_repodata(repodata.parent)  # checked: groups are objects keyed by safe file names
-        conda = data.get("packages.conda") or {}
-        stems = {f[: -len(".conda")] for f in conda}
-        for filename, record in sorted({**(data.get("packages") or {}), **conda}.items()):
-            if filename.endswith(".tar.bz2") and filename[: -len(".tar.bz2")] in stems:
-                continue
-            result.append((subdir, filename, record["name"] if isinstance(record.get("name"), str) else package_name(filename)))
-    return result
+    listed = sorted(iter_records(channel, sorted(subdirs) if subdirs else None), key=lambda p: (p.subdir, p.filename))
+    stems = {(p.subdir, p.filename[: -len(".conda")]) for p in listed if p.filename.endswith(".conda")}
+    return [
+        (p.subdir, p.filename, p.name)
+        for p in listed
+        if not (p.filename.endswith(".tar.bz2") and (p.subdir, p.filename[: -len(".tar.bz2")]) in stems)
+    ]
 
 
 def duplicate_libraries(channel: Path, subdirs: Iterable[str] | None = None) -> list[Duplicate]:
@@ -264,7 +255,7 @@ def shipped_files(package: Path, label: str | None = None, name: str | None = No
     return noarch_python, entries
 
 
-def _family_tag(record: dict[str, Any]) -> str | None:
+def _family_tag(record: Mapping[str, Any]) -> str | None:
     """The ROCm family tag a record pins the family mutexes to (``rocm``, ``rocm-sdk-core`` with
     ``*gfx110X*``), if any: packages of different families can never be installed together, so
     the files they share are no clash."""
@@ -280,16 +271,7 @@ def _family_tag(record: dict[str, Any]) -> str | None:
 
 def _gpu_family_tags(channel: Path) -> dict[str, str]:
     """``subdir/file`` → its record's family tag (:func:`_family_tag`), from the channel's repodata."""
-    tags: dict[str, str] = {}
-    for repodata in channel.glob("*/repodata.json"):
-        try:
-            data = json.loads(repodata.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        for filename, record in {**(data.get("packages") or {}), **(data.get("packages.conda") or {})}.items():
-            if isinstance(record, dict) and (tag := _family_tag(record)):
-                tags[f"{repodata.parent.name}/{filename}"] = tag
-    return tags
+    return {f"{p.subdir}/{p.filename}": tag for p in iter_records(channel, skip_broken=True) if (tag := _family_tag(p.record))}
 
 
 def _coinstallable(copies: list[ShippedFile], tags: dict[str, str]) -> bool:

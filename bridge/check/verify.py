@@ -53,7 +53,7 @@ from rattler import MatchSpec, Version
 from ..channel.gate import check_package
 from ..channel.index import index_channel
 from ..channel.records import is_package, read_index_json
-from ..channel.repodata import listed_files, read_repodata
+from ..channel.repodata import iter_records
 from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from ..core.data import load
 from ..binary.elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
@@ -116,7 +116,7 @@ class EntryPointResult:
 
 
 @dataclass
-class PackageReport:
+class VerifyReport:
     """The verdict on one package, with every check that ran and what was skipped."""
 
     package: str  # subdir/file name, or name-version-build for installed records
@@ -197,7 +197,7 @@ class VerifyOptions:
 # --------------------------------------------------------------------------- verifying
 
 
-def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[PackageReport]:
+def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOptions(), *, channel: Path | None = None) -> list[VerifyReport]:
     """Verify package files (not yet published): each is installed next to ``channel``'s packages.
 
     The files are placed in a temporary channel that takes priority over ``channel`` and
@@ -221,7 +221,7 @@ def verify_packages(packages: Sequence[Path], options: VerifyOptions = VerifyOpt
         return reports
 
 
-def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOptions = VerifyOptions()) -> list[PackageReport]:
+def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOptions = VerifyOptions()) -> list[VerifyReport]:
     """Verify a published channel.
 
     With ``specs``: install them together (per platform) and check every installed package
@@ -233,7 +233,7 @@ def verify_channel(channel: Path, specs: Sequence[str] = (), options: VerifyOpti
     specs = normalize_specs(specs)
     platforms = options.platforms or (HOST_SUBDIR,)
     _gate_channel(channel, platforms)
-    reports: list[PackageReport] = []
+    reports: list[VerifyReport] = []
     with _Workspace(options) as ws:
         channels = ws.channels([channel])
         for platform in platforms:
@@ -282,11 +282,11 @@ class _Workspace:
         specs: list[str],
         channels: list[str | Path],
         platform: str,
-        reports: list[PackageReport] | None,
+        reports: list[VerifyReport] | None,
         *,
         only_channel: Path | None = None,
         label: str | None = None,
-    ) -> list[PackageReport]:
+    ) -> list[VerifyReport]:
         """Install ``specs`` into a new prefix and check ``reports``' packages (or, with
         ``reports=None``, every installed package from ``only_channel``)."""
         self._count += 1
@@ -337,7 +337,7 @@ class _Workspace:
             shutil.rmtree(prefix, ignore_errors=True)
         return reports
 
-    def _missing_extra_dependencies(self, report: PackageReport, channels: list[str | Path], platform: str) -> list[str] | None:
+    def _missing_extra_dependencies(self, report: VerifyReport, channels: list[str | Path], platform: str) -> list[str] | None:
         """The extra's dependencies that do not solve on their own here; None when the base package
         itself does not install or every dependency does (then the package is broken)."""
         base = next((d for d in report.depends if d.split(" ", 1)[0] == report.extra_of), None)
@@ -358,13 +358,9 @@ class _Workspace:
 
 def _gate_channel(channel: Path, platforms: Iterable[str]) -> None:
     """Refuse a channel holding a package the gate refuses, before anything is installed from it."""
-    for subdir in sorted({"noarch", *platforms}):
-        folder = channel / subdir
-        if not (folder / "repodata.json").is_file():
-            continue
-        for name, _record in listed_files(read_repodata(folder)):
-            if (folder / name).is_file():
-                check_package(folder / name)
+    for listed in iter_records(channel, sorted({"noarch", *platforms})):
+        if (path := channel / listed.subdir / listed.filename).is_file():
+            check_package(path)
 
 
 def is_channel(path: Path) -> bool:
@@ -399,8 +395,8 @@ def _record_fields(record: Any) -> dict[str, Any]:
     }
 
 
-def _new_report(label: str, fields: dict[str, Any], platform: str) -> PackageReport:
-    report = PackageReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
+def _new_report(label: str, fields: dict[str, Any], platform: str) -> VerifyReport:
+    report = VerifyReport(label, fields["name"], fields["version"], fields["build"], fields["subdir"], platform)
     report.depends = [str(d) for d in fields.get("depends") or []]
     base = extras_base(report.name, report.version, report.build, report.depends)
     if base is not None:
@@ -437,9 +433,9 @@ def normalize_specs(specs: Sequence[str]) -> list[str]:
     return result
 
 
-def _spec_report(specs: list[str], platform: str, label: str | None = None) -> PackageReport:
+def _spec_report(specs: list[str], platform: str, label: str | None = None) -> VerifyReport:
     label = label or " ".join(specs)
-    return PackageReport(label, label, "", "", platform, platform)
+    return VerifyReport(label, label, "", "", platform, platform)
 
 
 def _exact_spec(fields: dict[str, Any]) -> str:
@@ -457,24 +453,21 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def _newest_records(channel: Path, platform: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(subdir, file name, record) of the newest build of each name in ``platform`` and noarch."""
     newest: dict[str, tuple[tuple[Version, int], str, str, dict[str, Any]]] = {}
-    for subdir in (platform, "noarch"):
-        repodata = channel / subdir / "repodata.json"
-        if not repodata.is_file():
-            continue
-        data = json.loads(repodata.read_text(encoding="utf-8"))
-        for key in ("packages", "packages.conda"):
-            for filename, record in sorted((data.get(key) or {}).items()):
-                rank = (Version(str(record["version"])), int(record.get("build_number", 0)))
-                name = record["name"]
-                if name not in newest or rank > newest[name][0] or (rank == newest[name][0] and filename.endswith(".conda")):
-                    newest[name] = (rank, subdir, filename, {**record, "subdir": subdir})
+    subdirs = (platform, "noarch")
+    listed = sorted(iter_records(channel, subdirs), key=lambda p: (subdirs.index(p.subdir), p.filename.endswith(".conda"), p.filename))
+    for package in listed:
+        subdir, filename, record = package.subdir, package.filename, package.record
+        rank = (Version(str(record["version"])), int(record.get("build_number", 0)))
+        name = record["name"]
+        if name not in newest or rank > newest[name][0] or (rank == newest[name][0] and filename.endswith(".conda")):
+            newest[name] = (rank, subdir, filename, {**record, "subdir": subdir})
     return [(subdir, filename, record) for _, subdir, filename, record in (newest[n] for n in sorted(newest))]
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def _check_package(prefix: Path, report: PackageReport, why_not: str | None, options: VerifyOptions) -> None:
+def _check_package(prefix: Path, report: VerifyReport, why_not: str | None, options: VerifyOptions) -> None:
     files = _installed_files(prefix, report)
     installed = _installed_names(prefix)
     if report.extra_of is not None:  # its checks are the base package's, now with the extra's dependencies
@@ -554,7 +547,7 @@ def _installed_names(prefix: Path) -> dict[str, Path]:
     return names
 
 
-def _meta_files(meta: Path, report: PackageReport) -> list[str]:
+def _meta_files(meta: Path, report: VerifyReport) -> list[str]:
     try:
         return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])
     except (OSError, ValueError) as exc:
@@ -602,7 +595,7 @@ def _extra_requirements(prefix: Path, dist_info: str | None) -> dict[str, set[st
     return {name: extras for name, extras in by_extra.items() if name not in always}
 
 
-def _installed_files(prefix: Path, report: PackageReport) -> list[str]:
+def _installed_files(prefix: Path, report: VerifyReport) -> list[str]:
     meta = prefix / "conda-meta" / f"{report.name}-{report.version}-{report.build}.json"
     try:
         return list(json.loads(meta.read_text(encoding="utf-8")).get("files") or [])

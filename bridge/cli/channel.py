@@ -13,14 +13,10 @@ from .args import C_MEANING, check_verify_env, checked, gather
 from .output import Output, human_size
 from .verify import add_verify_options
 
-if TYPE_CHECKING:
-    from ..channel.index import IndexResult
-    from ..channel.manage import PackageRow
-    from ..channel.verify import Problem
-
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
-    from ..channel.index import IndexResult
     from ..channel.manage import PackageRow
+    from ..channel.results import IndexResult
+    from ..check.audit import Problem
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -59,7 +55,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     v = verbs.add_parser("verify", parents=[common], help="check repodata against the package files", description="Check that every listed package exists with the listed size, sha256 and md5, every package file is listed, and no stale repodata.json.zst, shards or current_repodata.json can hide packages.")
     v.add_argument("channel", type=Path)
     v.add_argument("--sizes-only", action="store_true", help="compare sizes, do not hash the packages")
-    v.set_defaults(func=checked(run_verify))
+    v.set_defaults(func=checked(run_audit))
 
 
 def run_publish(args: argparse.Namespace, out: Output) -> int:
@@ -200,13 +196,13 @@ def run_remove(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def run_verify(args: argparse.Namespace, out: Output) -> int:
-    from ..channel.verify import verify_channel
+def run_audit(args: argparse.Namespace, out: Output) -> int:
+    from ..check.audit import audit_channel
 
     out.command = "channel verify"
     require_folder(args.channel)
     started = time.monotonic()
-    report = verify_channel(args.channel, hashes=not args.sizes_only)
+    report = audit_channel(args.channel, hashes=not args.sizes_only)
     for note in report.notes:
         out.warn(f"{note.path}: {note.reason}; {fix_for(note, args.channel)}")
     for problem in report.problems:
@@ -227,7 +223,7 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
 
 
 def fix_for(problem: Problem, channel: Path) -> str:
-    """What to run for each kind of problem ``channel verify`` finds (``bridge.channel.verify.Problem.kind``)."""
+    """What to run for each kind of problem ``channel verify`` finds (``bridge.check.audit.Problem.kind``)."""
     ch = str(channel)
     return {
         "no-repodata": f"run 'wheel2conda index {ch}' to write it",

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import BridgeError
 from .args import checked, gather
-from .convert import add_conversion_arguments, check_inputs, options_from
+from .convert_options import add_conversion_arguments, check_inputs, options_from
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
     from ..pipelines.inspection import PackageReport
-    from ..model.plan import ConversionOptions
+    from ..plan.types import ConversionOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

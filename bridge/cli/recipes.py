@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import EXIT_OK, EXIT_PARTIAL
 from .args import check_zstd, checked
-from .convert import add_zstd_arguments, extras_choice, write_settings
+from .convert_options import add_zstd_arguments, extras_choice, write_settings
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)

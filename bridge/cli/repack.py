@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..core.errors import BadInput
 from .args import check_zstd, checked, given
-from .convert import add_conversion_arguments, add_zstd_arguments, options_from, write_settings
+from .convert_options import add_conversion_arguments, add_zstd_arguments, options_from, write_settings
 from .output import Output, exit_code_for
 
 #: What happens to drift unless ``--strict``: printed, then packed as found.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import BridgeError
 from .args import checked, gather
-from .convert import non_negative
+from .convert_options import non_negative
 from .output import Output, exit_code_for, human_size
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)

@@ -14,7 +14,7 @@ from .args import checked, gather
 from .output import Output, human_size
 
 if TYPE_CHECKING:  # the implementation (and py-rattler) loads only when a command uses it
-    from ..check.verify import PackageReport, VerifyOptions
+    from ..check.verify import VerifyReport, VerifyOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -103,7 +103,7 @@ _NO_CANDIDATES = re.compile(r"([^\s│├└─][^,\n]*), for which no candidate
 PYTHON_HINT = "python is in none of the channels: add --standin-python (offline: this interpreter stands in) or -c conda-forge"
 
 
-def failures(report: PackageReport) -> list[str]:
+def failures(report: VerifyReport) -> list[str]:
     """Each failure of ``report`` once; a solver's tree is said as what nothing in the channels provides."""
     lines = []
     for line in report.problems():
@@ -124,11 +124,11 @@ def _missing_phrase(missing: list[str]) -> str:
     return "; ".join(parts)
 
 
-def needs_python(report: PackageReport) -> bool:
+def needs_python(report: VerifyReport) -> bool:
     return any(spec.split()[0] == "python" for spec in _NO_CANDIDATES.findall(report.error or ""))
 
 
-def report_all(out: Output, reports: Sequence[PackageReport], key: str | None = None) -> int:
+def report_all(out: Output, reports: Sequence[VerifyReport], key: str | None = None) -> int:
     """Print every report (and a JSON item each, in ``items`` or the list ``key``); EXIT_PARTIAL when any failed.
 
     Each failure is said once: in the report's block, then one summary error line (with ``-q``
@@ -150,7 +150,7 @@ def report_all(out: Output, reports: Sequence[PackageReport], key: str | None = 
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def _print_report(out: Output, report: PackageReport) -> None:
+def _print_report(out: Output, report: VerifyReport) -> None:
     word = {"pass": "PASS", "fail": "FAIL", "not-installable": "WARN"}[report.status]
     out.info(f"{word} {report.package}" + (f" (for {report.platform})" if report.platform != report.subdir else ""))
     if report.not_installable:

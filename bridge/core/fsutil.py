@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BadInput
-from ..model.paths import UnsafePath, contained_join
 
 TEMP_MARK = ".w2c-tmp-"
 #: Prefix of the staging folders ``convert --channel`` and ``recipes build`` convert into
@@ -136,10 +134,3 @@ def remove_abandoned(path: Path) -> None:
     else:
         path.unlink(missing_ok=True)
 
-
-def contained_output(root: Path, rel: str, where: str | None) -> Path:
-    """``root/rel`` through :func:`bridge.model.paths.contained_join`; a :class:`BadInput` naming ``where`` otherwise."""
-    try:
-        return contained_join(root, rel)
-    except UnsafePath as exc:
-        raise BadInput(where, f"refusing to write outside the output folder: {exc}", hint="never install this input; report it to its publisher") from None

@@ -42,7 +42,7 @@ from ..core.data import load
 from ..core.errors import BadInput
 from ..translate.multiarch import per_target_extras
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..model.plan import NO_EXTRAS, ConversionOptions
+from ..plan.types import NO_EXTRAS, ConversionOptions
 from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 

@@ -5,7 +5,7 @@ package's tar stream or ``info/paths.json``, an installed RECORD, a round-trip r
 tarball, ``--name``).  Readers refuse a name with :func:`check_relative_path` (and a package's
 set of names with :func:`check_package_paths`); writers check again and open files only through
 :func:`contained_join`, which refuses whatever would resolve outside their root, symlinks
-included.  This module imports nothing from the rest of the package.
+included (:func:`contained_output` turns a refusal into a :class:`~bridge.core.errors.BadInput`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from ..core.errors import BadInput
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 #: Device names Windows opens whatever the extension (``NUL.txt`` is the null device);
@@ -167,3 +169,11 @@ def zip_overlap(infos: list[zipfile.ZipInfo], end: int) -> str | None:
         if stop > next_start:
             return f"zip entries {name!r} and {next_name!r} overlap"
     return None
+
+
+def contained_output(root: Path, rel: str, where: str | None) -> Path:
+    """``root/rel`` through :func:`contained_join`; a :class:`BadInput` naming ``where`` otherwise."""
+    try:
+        return contained_join(root, rel)
+    except UnsafePath as exc:
+        raise BadInput(where, f"refusing to write outside the output folder: {exc}", hint="never install this input; report it to its publisher") from None

@@ -25,7 +25,7 @@ from packaging.version import Version
 from ..core.digest import VerifyingReader
 from .conda import CondaRecord
 from .scheme import Scheme
-from ..translate.wheelvariant import WheelVariant
+from .variant import WheelVariant
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,14 @@ class Provenance:
     sha256: str | None = None
     size: int | None = None
     timestamp: int = 0  # seconds since the epoch; newest member time, for reproducible output
+
+
+@dataclass(frozen=True)
+class NestedRef:
+    """A file inside a tar member of the distribution (rocm-sdk-devel's ``_devel.tar``): entry ``index``, named ``name``."""
+
+    name: str
+    index: int
 
 
 class MemberOpener(Protocol):

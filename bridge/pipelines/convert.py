@@ -22,9 +22,10 @@ from typing import Any
 from ..sinks.compression import default_threads
 from ..core.limits import special_kind
 from ..core.errors import BadInput, BridgeError
-from ..core.fsutil import contained_output, staging_dir
+from ..core.fsutil import staging_dir
+from ..model.paths import contained_output
 from ..model import Distribution
-from ..model.plan import CondaPackage, ConversionOptions
+from ..plan.types import CondaPackage, ConversionOptions
 from ..plan.wheel_to_conda import plan_packages
 from ..core.progress import Progress
 from ..sinks.settings import ProgressFn, WriteSettings
@@ -313,7 +314,7 @@ def convert_rocm_meta(
     extras: Sequence[str] = (),
     settings: WriteSettings | None = None,
 ) -> Converted:
-    """Write the ``rocm`` meta package of every requested family; all of them or none."""
+    """Write the ``rocm`` meta package of every requested family (``gpu/rocm.py``); all of them or none."""
     result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
     try:
         for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):

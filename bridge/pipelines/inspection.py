@@ -25,7 +25,7 @@ from typing import Any, Literal
 from ..core.errors import BadInput, BridgeError
 from ..gpu.rocm import is_rocm_sdist, meta_options, rocm_meta_distributions
 from ..model import Distribution
-from ..model.plan import CondaPackage, ConversionOptions, PackageFormat
+from ..plan.types import CondaPackage, ConversionOptions, PackageFormat
 from ..plan.wheel_to_conda import plan_packages
 from .inputs import open_distribution
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES

@@ -10,7 +10,7 @@ from typing import Literal
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution
 from .convert import Converted, discard, write_planned
-from ..model.plan import ConversionOptions
+from ..plan.types import ConversionOptions
 from ..plan.wheel_to_conda import plan_packages
 from ..sinks.wheel import write_wheel
 from ..sinks.settings import WriteSettings

@@ -29,7 +29,8 @@ from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
-from ..translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
+from ..model.variant import VariantError, VariantProperty, WheelVariant, check_label, split_variant_filename, variant_hash
+from ..translate.wheelvariant import properties_from_build, providers_for
 
 
 
@@ -201,7 +202,7 @@ def _recorded_filename(dist: Distribution, source: WheelPlan) -> str | None:
 def _variant(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> tuple[str, bytes]:
     """PEP 825 (draft) label and ``variant.json`` from the build string and the user's properties.
 
-    The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.translate.wheelvariant`):
+    The file is what variantlib 0.2.2 writes for the same variant (:mod:`bridge.model.variant`):
     providers for every namespace used, the GPU family expanded to its chips.  The label is
     ``--variant-label``, else the build string's variant parts (``rocm7.11_gfx103x``), else —
     when only ``--variant-property`` names the variant — variantlib's default, the properties' hash.

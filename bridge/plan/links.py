@@ -35,7 +35,8 @@ from ..binary.elf import is_elf, soname
 from ..core.errors import BadInput, Unsupported
 from ..model import Distribution, Member
 from ..model.paths import check_link_target, check_relative_path
-from ..model.plan import LinkOptions, NestedRef, PlannedFile
+from .types import LinkOptions, PlannedFile
+from ..model.wheel import NestedRef
 from ..translate.layout import CondaLayout
 from ..translate.tags import Target
 

@@ -17,7 +17,7 @@ from ..core.digest import CHUNK, HeadReplaced, sha256_bytes
 from ..core.errors import BadInput
 from ..model import Distribution, Scheme
 from ..model.conda import AboutJson, CondaRecord
-from ..model.plan import CondaPackage, ConversionOptions, PlannedFile
+from .types import CondaPackage, ConversionOptions, PlannedFile
 from ..model.roundtrip import CONDA_RECORD, resolve_links
 from ..translate.layout import PLACEHOLDER
 from ..translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions

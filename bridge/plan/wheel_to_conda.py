@@ -27,7 +27,7 @@ from .launchers import windows_launcher
 from .links import apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
 from ..model.conda import ProvenanceRecord
-from ..model.plan import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
+from .types import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
 from ..model.scheme import entry_point_problem
 from .roundtrip import finish_plan
 from ..translate.buildstring import build_string, sanitize

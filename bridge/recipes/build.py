@@ -25,11 +25,12 @@ from typing import Any, Literal
 
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
+from ..channel.repodata import iter_records
 from ..sinks.settings import WriteSettings
 from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write
-from ..model.plan import ExtrasChoice
+from ..plan.types import ExtrasChoice
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
 from .model import Recipe, SourceFile, content_hash
@@ -103,15 +104,7 @@ def _record_state(channel: Path, recipe_id: str, entry: dict[str, Any]) -> None:
 
 def _indexed(channel: Path) -> set[str]:
     """``<subdir>/<file>`` of every package listed in the channel's repodata."""
-    found: set[str] = set()
-    for repodata in channel.glob("*/repodata.json"):
-        try:
-            data = json.loads(repodata.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        for key in ("packages", "packages.conda"):
-            found.update(f"{repodata.parent.name}/{name}" for name in data.get(key) or {})
-    return found
+    return {f"{p.subdir}/{p.filename}" for p in iter_records(channel, skip_broken=True)}
 
 
 def build(

@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..core.limits import read_small_file
 from ..core.errors import BadInput
-from ..model.plan import ExtrasChoice
+from ..plan.types import ExtrasChoice
 
 Policy = Literal["nightly", "release", "any"]
 POLICIES: tuple[str, ...] = ("nightly", "release", "any")

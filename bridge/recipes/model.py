@@ -18,7 +18,7 @@ import yaml
 
 from ..core.limits import read_small_file
 from ..core.errors import BadInput
-from ..model.plan import ALL_EXTRAS, ConversionOptions, ExtrasChoice
+from ..plan.types import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 
 RECIPE_FILE = "wheel2conda.yaml"

@@ -27,7 +27,7 @@ from packaging.version import Version
 from packaging.tags import Tag
 from packaging.utils import BuildTag
 
-from ..model.plan import ConversionOptions, PackageDecisions
+from ..plan.types import ConversionOptions, PackageDecisions
 from ..plan.wheel_to_conda import PYTHON_NAMES, plan_requirements, split_by_python
 from ..translate.names import NameMap
 from ..translate.regions import PythonRegion

@@ -2,5 +2,5 @@
 
 Every writer checks the member paths again before it writes anything (the readers checked them
 once) and joins untrusted names to its output root only through
-:func:`bridge.model.paths.contained_join` (via :func:`bridge.core.fsutil.contained_output`).
+:func:`bridge.model.paths.contained_join` (via :func:`bridge.model.paths.contained_output`).
 """

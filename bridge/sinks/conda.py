@@ -21,11 +21,12 @@ from pathlib import Path
 
 from .compression import ZstdSettings, choose_window_log
 from ..core.errors import BadInput
-from ..core.fsutil import atomic_path, contained_output
+from ..core.fsutil import atomic_path
+from ..model.paths import contained_output
 from ..sources.payload import open_payload
 from ..model import Distribution
 from ..model.conda import IndexJson, LinkJson
-from ..model.plan import CondaPackage, PackageFormat, PlannedFile
+from ..plan.types import CondaPackage, PackageFormat, PlannedFile
 from .members import check_members
 from .settings import ProgressFn, WriteSettings
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..model.plan import PackageFormat
+from ..plan.types import PackageFormat
 from .compression import ZstdSettings
 
 ProgressFn = Callable[[int, int], object]  # called with (bytes, files) newly written from the source

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..core.errors import BadInput
-from ..core.fsutil import contained_output, make_parents, remove_empty, temp_name
+from ..core.fsutil import make_parents, remove_empty, temp_name
+from ..model.paths import contained_output
 from ..sources.payload import open_payload
 from ..model import Distribution
-from ..model.plan import CondaPackage, PlannedFile
+from ..plan.types import CondaPackage, PlannedFile
 from .conda import output_path
 from .settings import WriteSettings
 

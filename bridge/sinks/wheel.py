@@ -27,12 +27,12 @@ from .compression import DEFAULT_LEVEL, ZstdSettings
 from .settings import ProgressFn, WriteSettings
 from ..core.digest import record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
-from ..core.fsutil import atomic_path, contained_output
-from ..model.paths import check_file_name
+from ..core.fsutil import atomic_path
+from ..model.paths import check_file_name, contained_output
 from ..model import Distribution, Member
 from ..model.roundtrip import LINKS, directories_of, format_links, resolve_links
 from .members import check_members
-from .zipwriter import DEFLATED, ZSTANDARD, Entry, ZipWriter
+from .zipwriter import DEFLATED, ZSTANDARD, ZipMember, ZipWriter
 
 DEFLATE_LEVEL = 6  # zlib's default, what wheel builders use
 
@@ -133,7 +133,7 @@ class _Writer:
         self.progress = progress
         self.data_dir = dist.dist_info[: -len(".dist-info")] + ".data"
         self.rows: list[tuple[str, str, str]] = []
-        self.written: dict[str, tuple[Entry, str, int]] = {}  # origin → (entry, sha256, size)
+        self.written: dict[str, tuple[ZipMember, str, int]] = {}  # origin → (entry, sha256, size)
         self.waiting: dict[str, list[Member]] = {}
         self.link_rows: list[tuple[str, str]] = []
         self.directories = directories_of(files)

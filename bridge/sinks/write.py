@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ..core.errors import BadInput
 from ..model import Distribution
-from ..model.plan import CondaPackage
+from ..plan.types import CondaPackage
 from .conda import write_package
 from .settings import WriteSettings
 from .tree import write_tree

@@ -47,7 +47,7 @@ _LOCATOR64 = struct.Struct("<IIQI")
 
 
 @dataclass
-class Entry:
+class ZipMember:
     """One written member."""
 
     name: str
@@ -104,12 +104,12 @@ class ZipWriter:
         self._max_pending = 2 * workers + 2
         self._queue: deque[tuple[str, object]] = deque()
         self._pending = 0
-        self._current: Entry | None = None
-        self.entries: list[Entry] = []
+        self._current: ZipMember | None = None
+        self.entries: list[ZipMember] = []
         self._names: set[str] = set()
 
     # -- public -------------------------------------------------------------------------
-    def write_stream(self, name: str, read: Callable[[int], bytes], size: int, mode: int, method: int = DEFLATED) -> Entry:
+    def write_stream(self, name: str, read: Callable[[int], bytes], size: int, mode: int, method: int = DEFLATED) -> ZipMember:
         """Compress a stream of (about) ``size`` bytes as ``name``; returns its entry once queued."""
         entry = self._new_entry(name, method, mode, size)
         if method == ZSTANDARD:
@@ -132,7 +132,7 @@ class ZipWriter:
         self._push("end", (entry, crc, total))
         return entry
 
-    def write_bytes(self, name: str, data: bytes, mode: int = 0o644, method: int = DEFLATED) -> Entry:
+    def write_bytes(self, name: str, data: bytes, mode: int = 0o644, method: int = DEFLATED) -> ZipMember:
         view = memoryview(data)
         offset = 0
 
@@ -144,7 +144,7 @@ class ZipWriter:
 
         return self.write_stream(name, read, len(data), mode, method)
 
-    def duplicate(self, name: str, source: Entry, mode: int | None = None) -> Entry:
+    def duplicate(self, name: str, source: ZipMember, mode: int | None = None) -> ZipMember:
         """A new entry holding ``source``'s compressed bytes (no recompression)."""
         self._drain(0)
         entry = self._new_entry(name, source.method, source.mode if mode is None else mode, source.usize)
@@ -201,19 +201,19 @@ class ZipWriter:
                 self._finish(entry)
 
     # -- entries --------------------------------------------------------------------------
-    def _new_entry(self, name: str, method: int, mode: int, size: int) -> Entry:
+    def _new_entry(self, name: str, method: int, mode: int, size: int) -> ZipMember:
         if name in self._names:
             raise ValueError(f"duplicate zip member {name!r}")
         self._names.add(name)
-        return Entry(name, method, mode, zip64_local=size * 1.05 + 1024 >= ZIP64_LIMIT)
+        return ZipMember(name, method, mode, zip64_local=size * 1.05 + 1024 >= ZIP64_LIMIT)
 
     def _flags(self, name: str) -> int:
         return 0 if name.isascii() else 0x800
 
-    def _version(self, entry: Entry, zip64: bool) -> int:
+    def _version(self, entry: ZipMember, zip64: bool) -> int:
         return max(_VERSION[entry.method], 45 if zip64 else 0)
 
-    def _start(self, entry: Entry) -> None:
+    def _start(self, entry: ZipMember) -> None:
         self._fh.seek(0, 2)
         entry.offset = self._fh.tell()
         name = entry.name.encode("utf-8")
@@ -226,7 +226,7 @@ class ZipWriter:
         entry.data_offset = self._fh.tell()
         self._current = entry
 
-    def _finish(self, entry: Entry) -> None:
+    def _finish(self, entry: ZipMember) -> None:
         if not entry.zip64_local and max(entry.csize, entry.usize) >= ZIP64_LIMIT:
             raise ValueError(f"{entry.name}: grew past 4 GiB after compression; cannot patch its header")
         self._fh.seek(entry.offset + 14)
@@ -240,7 +240,7 @@ class ZipWriter:
         self.entries.append(entry)
         self._current = None
 
-    def _write_zstd(self, entry: Entry, read: Callable[[int], bytes], size: int) -> None:
+    def _write_zstd(self, entry: ZipMember, read: Callable[[int], bytes], size: int) -> None:
         self._drain(0)
         self._start(entry)
         crc = total = 0

@@ -20,7 +20,7 @@ from typing import BinaryIO, Protocol, TypeVar
 from ..core.digest import CHUNK, HeadReplaced, VerifyingReader
 from ..core.errors import BadInput
 from ..model import Distribution, Member
-from ..model.plan import NestedRef
+from ..model.wheel import NestedRef
 
 
 class PayloadFile(Protocol):

@@ -30,7 +30,7 @@ from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs
 from ..model.conda import CondaRecord
 from ..model.paths import check_link_target, check_package_paths, check_relative_path, zip_overlap
 from ..model.roundtrip import CONDA_RECORD, CONSUMED, LINKS, parse_links
-from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
+from ..model.variant import VariantError, WheelVariant, split_variant_filename
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"

@@ -1,4 +1,4 @@
-"""``verify``: is a channel's repodata true to its files?
+"""``channel verify``: is a channel's repodata true to its files?  (:func:`audit_channel`)
 
 Independent of the index cache: every listed file is opened and hashed again.  Checks:
 
@@ -14,7 +14,7 @@ Independent of the index cache: every listed file is opened and hashed again.  C
   that conda would read instead of it (shards, ``current_repodata.json``) is present.
 
 Files shipped at the same installed path by packages of different names are reported as
-``clashes`` (:func:`bridge.check.libreport.file_clashes`): not a broken channel, but packages that
+``clashes`` (:func:`.libreport.file_clashes`): not a broken channel, but packages that
 overwrite each other when installed together.
 
 Leftover temporary files of a killed publisher are reported as notes, not problems (the next
@@ -36,12 +36,12 @@ from ..core.errors import BridgeError
 from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage
 from ..core.limits import special_kind
 from ..model.conda import RepodataRecord
-from ..check.libreport import FileClash, file_clashes
-from .index import READ_THREADS
-from .gate import check_package
-from .lock import channel_lock
-from .records import SUBDIR_RE, file_digests, is_package, package_stem
-from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
+from ..channel.gate import check_package
+from ..channel.index import READ_THREADS
+from ..channel.lock import channel_lock
+from ..channel.records import SUBDIR_RE, file_digests, is_package, package_stem
+from ..channel.repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
+from .libreport import FileClash, file_clashes
 
 
 ProblemKind = Literal["not-a-channel", "no-repodata", "bad-repodata", "stale", "unlisted", "misfiled", "missing-file", "changed-file", "temporary", "unsafe-package", "unreadable"]
@@ -55,7 +55,7 @@ class Problem:
 
 
 @dataclass
-class VerifyReport:
+class AuditReport:
     channel: Path
     subdirs: list[str] = field(default_factory=list)
     checked: int = 0  #: listed package files checked
@@ -68,11 +68,11 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> VerifyReport:
+def audit_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> AuditReport:
     """Check ``channel`` (module docstring).  ``hashes=False`` checks sizes only.  With ``lock``
     (default) a concurrent publish cannot show up as a half-done state."""
     channel = Path(channel)
-    report = VerifyReport(channel)
+    report = AuditReport(channel)
     if not channel.is_dir():
         report.problems.append(Problem(channel, "no such directory", "not-a-channel"))
         return report
@@ -82,11 +82,11 @@ def verify_channel(channel: Path, *, hashes: bool = True, lock: bool = True) -> 
                 stack.enter_context(channel_lock(channel))
             except OSError:  # a read-only channel: nobody can be publishing into it
                 pass
-        _verify(channel, report, hashes)
+        _audit(channel, report, hashes)
     return report
 
 
-def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
+def _audit(channel: Path, report: AuditReport, hashes: bool) -> None:
     if not (channel / "noarch" / REPODATA).is_file():
         report.problems.append(Problem(channel / "noarch" / REPODATA, "missing (every conda channel needs it)", "no-repodata"))
     report.notes += [Problem(p, "temporary file left by an interrupted publish", "temporary") for p in channel.iterdir() if TEMP_MARK in p.name]
@@ -98,7 +98,7 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
     folders = sorted(p for p in channel.iterdir() if p.is_dir() and SUBDIR_RE.match(p.name))
     to_hash: list[tuple[Path, dict[str, Any]]] = []
     for folder in folders:
-        to_hash += _verify_subdir(folder, report)
+        to_hash += _audit_subdir(folder, report)
     report.checked = len(to_hash)
     with ThreadPoolExecutor(READ_THREADS) as pool:
         for problem in pool.map(lambda item: _check_file(item[0], item[1], hashes), to_hash):
@@ -111,7 +111,7 @@ def _verify(channel: Path, report: VerifyReport, hashes: bool) -> None:
             report.problems.append(Problem(Path(exc.path or channel), exc.reason, "unreadable"))
 
 
-def _verify_subdir(folder: Path, report: VerifyReport) -> list[tuple[Path, dict[str, Any]]]:
+def _audit_subdir(folder: Path, report: AuditReport) -> list[tuple[Path, dict[str, Any]]]:
     """Structural checks of one subdir; returns the listed files still to be checked on disk."""
     on_disk = {p.name for p in folder.iterdir() if is_package(p)}
     report.notes += [Problem(p, "temporary file left by an interrupted publish", "temporary") for p in _temps(folder)]
@@ -177,7 +177,7 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
     return None
 
 
-def _check_zst(folder: Path, report: VerifyReport) -> None:
+def _check_zst(folder: Path, report: AuditReport) -> None:
     zst = folder / REPODATA_ZST
     if not zst.exists():
         return

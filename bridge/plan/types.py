@@ -1,7 +1,8 @@
 """The plan of a conda package: what the wheel → conda planner decides and every writer reads.
 
-Below both :mod:`bridge.plan` (which makes plans) and :mod:`bridge.sinks` (which write them), so
-neither imports the other.  A plan is immutable: a step that changes it returns a new one
+Data only: the planners next to it (:mod:`bridge.plan.wheel_to_conda`, ...) make plans, the
+writers (:mod:`bridge.sinks`) read them and import nothing else from :mod:`bridge.plan`.  Its
+fields are :mod:`bridge.translate` values, so it sits above ``translate`` (not in ``model``).  A plan is immutable: a step that changes it returns a new one
 (:func:`dataclasses.replace`).  Every dependency, constraint and build-string part carries its
 :class:`~bridge.translate.specs.Origin`, recorded where it was decided, so ``inspect`` renders
 the plan instead of re-deriving it.
@@ -26,20 +27,12 @@ from ..translate.specs import Decision, Origin
 from ..translate.tags import Target
 from ..translate.variants import Variant
 from ..translate.wheelvariant import WheelVariant
-from .conda import AboutJson, ProvenanceRecord, package_filename
-from .wheel import Member
+from ..model.conda import AboutJson, ProvenanceRecord, package_filename
+from ..model.wheel import Member, NestedRef
 
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}
-
-
-@dataclass(frozen=True)
-class NestedRef:
-    """Where a planned file's bytes are: entry ``index`` (named ``name``) of the tar in ``member``."""
-
-    name: str
-    index: int
 
 
 @dataclass(frozen=True)
