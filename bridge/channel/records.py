@@ -171,11 +171,6 @@ def make_record(index: dict[str, Any], digests: Digests) -> dict[str, Any]:
     return record
 
 
-def record_for(path: Path) -> dict[str, Any]:
-    """The repodata record of one package file."""
-    return read_package(path)[0]
-
-
 def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(record, about subset)`` of a package file; its name must match its index.json."""
     info = read_package_info(path)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattle
     from ..core.progress import Mode
 
 
-
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "convert",

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import os
 from typing import BinaryIO
-from collections.abc import Callable
 
 from .errors import BadInput
 
@@ -103,19 +102,6 @@ class VerifyingReader:
             if got != want:
                 raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD", hint="the file is damaged or was modified: download (or reinstall) it again")
         return self.sha256
-
-
-def copy_stream(src: Callable[[int], bytes], write: Callable[[bytes], object], size: int | None = None) -> int:
-    """Copy in fixed chunks (``size`` bytes exactly when given); returns bytes copied."""
-    done = 0
-    while size is None or done < size:
-        want = CHUNK if size is None else min(CHUNK, size - done)
-        chunk = src(want)
-        if not chunk:
-            break
-        write(chunk)
-        done += len(chunk)
-    return done
 
 
 #: Most bytes looked at to find a script's first line (a longer shebang line is left as it is).

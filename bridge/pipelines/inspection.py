@@ -39,7 +39,6 @@ from ..translate.versions import nightly_build_offset
 
 ReportKind = Literal["plan", "package"]
 PYTHON_NAMES = frozenset({"python", "python_abi", "cpython", "_python_abi3_support"})
-INPUT_SUFFIXES = (".whl", *CONDA_SUFFIXES, ".tar.gz")
 
 
 @dataclass
@@ -149,11 +148,6 @@ class PackageReport:
 
 
 # -- entry points ------------------------------------------------------------------------------
-
-
-def is_inspectable(path: Path) -> bool:
-    """Whether ``inspect`` reads this file (wheel, conda package or ROCm's meta sdist)."""
-    return path.name.endswith((".whl", *CONDA_SUFFIXES)) or is_rocm_sdist(path)
 
 
 def inspect_path(

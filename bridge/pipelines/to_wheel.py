@@ -15,7 +15,6 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from ..sources.conda import CondaSource, open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
 from ..translate.wheelvariant import VariantError, VariantProperty, WheelVariant, check_label, properties_from_build, providers_for, split_variant_filename, variant_hash
-
 
 
 @dataclass(frozen=True)
@@ -121,12 +119,6 @@ def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOpti
         return to_wheel(path, out_dir, options, progress)
     except BridgeError as exc:
         return WheelResult(Path(path), error=exc)
-
-
-def convert_all_to_wheels(paths: Iterable[Path], out_dir: Path, options: ToWheelOptions = ToWheelOptions()) -> list[WheelResult]:
-    results = [convert_to_wheel(p, out_dir, options) for p in paths]
-    fold_extras(results)
-    return results
 
 
 def package_stem(path: Path) -> str:

@@ -100,7 +100,7 @@ def apply_links(
             files = dereference_links(files, layout, where)
         return files, warnings
     if options.expand_devel:
-        files = expand_devel_tarballs(dist, layout, files, where, warnings)
+        files = expand_devel_tarballs(dist, layout, files, warnings)
     if options.dedup:
         files = dedup_alias_chains(files)
     if options.soname_links and layout.target.subdir.startswith("linux-"):
@@ -115,7 +115,7 @@ def _is_devel_tarball(f: PlannedFile, layout: CondaLayout) -> bool:
 
 
 def expand_devel_tarballs(
-    dist: Distribution, layout: CondaLayout, files: list[PlannedFile], where: str, warnings: list[str]
+    dist: Distribution, layout: CondaLayout, files: list[PlannedFile], warnings: list[str]
 ) -> list[PlannedFile]:
     """Replace ``rocm_sdk_devel/_devel.tar[.xz]`` by its entries (files, relative links).
 

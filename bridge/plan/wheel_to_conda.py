@@ -241,10 +241,10 @@ def plan_targets(dist: Distribution, options: ConversionOptions) -> list[Target]
     if not targets:
         choices = ", ".join(sorted({t.subdir + (f" (Python {t.python.xy})" if t.python.kind == "exact" else "") for t in offered}))
         raise Unsupported(dist.provenance.path, "no target left after --subdir/--python selection", hint=f"the wheel offers {choices}")
-    return [split for t in targets for region in _split_by_python(dist, t, options) for split in _split_by_os(dist, region, options)]
+    return [split for t in targets for region in _split_by_python(dist, t) for split in _split_by_os(dist, region, options)]
 
 
-def _split_by_python(dist: Distribution, target: Target, options: ConversionOptions) -> list[Target]:
+def _split_by_python(dist: Distribution, target: Target) -> list[Target]:
     """One target per Python region when markers give different Pythons different dependencies."""
     regions = python_split(dist.requires_dist, target, dist.requires_python)
     return [replace(target, region=r) for r in regions]
@@ -316,7 +316,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     files.append(_installer_file(dist, layout))
     files.append(_record_file(dist, layout, files))
     files.sort(key=write_order)  # by path; files inside a nested archive in archive order
-    licenses = _license_files(dist, layout)
+    licenses = _license_files(dist)
 
     link = None
     if target.noarch_python:
@@ -575,7 +575,7 @@ def _record_file(dist: Distribution, layout: CondaLayout, files: list[PlannedFil
     return PlannedFile(record_path, len(data), sha256_bytes(data), content=data)
 
 
-def _license_files(dist: Distribution, layout: CondaLayout) -> list[PlannedFile]:
+def _license_files(dist: Distribution) -> list[PlannedFile]:
     by_path = {m.path: m for m in dist.dist_info_members()}
     result: list[PlannedFile] = []
     for rel in dist.license_files:

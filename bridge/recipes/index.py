@@ -34,7 +34,6 @@ from .http import FetchError, Http, file_url_path
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 @dataclass(frozen=True)

@@ -476,10 +476,6 @@ def _choose_dist_info(where: str, site: str | None, payload: _Payload, pypi_name
     return found[0]
 
 
-
-
-
-
 def _build_tag(text: object) -> BuildTag:
     if not text:
         return ()

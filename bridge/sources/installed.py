@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -112,11 +111,6 @@ class Drift:
         out += [f"missing: {p}" for p in self.missing]
         out += [f"added after install: {p}" for p in self.added]
         return out
-
-
-@contextmanager
-def open_installed(dist_info: Path, layout: EnvironmentLayout) -> Iterator[Distribution]:
-    yield read_installed(Path(dist_info), layout)
 
 
 def read_installed(dist_info: Path, layout: EnvironmentLayout) -> Distribution:
@@ -381,8 +375,6 @@ def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[froz
     if not platlib_hint:
         return frozenset(parse_tag("py3-none-any")), (), True, ()
     return frozenset({next(iter(sys_tags()))}), (), False, ()
-
-
 
 
 def _file_digests(path: Path, algo: str) -> tuple[str, str]:

@@ -83,7 +83,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
     record = _read_record(where, zf, by_name, dist_info)
     variant = _read_variant(where, zf, by_name, dist_info, variant_label)
 
-    data_dir = _data_dir(by_name, dist_info)
+    data_dir = _data_dir(dist_info)
     members: list[Member] = []
     newest = 0
     license_files: list[str] = []
@@ -195,10 +195,6 @@ def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipI
         raise BadInput(where, f"{name}: cannot be read ({exc})", hint=DAMAGED) from None
 
 
-
-
-
-
 def _read_variant(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str, label: str | None) -> WheelVariant | None:
     """The PEP 825 variant of a wheel whose file name carries a variant label (else None)."""
     if label is None:
@@ -228,7 +224,7 @@ def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zip
     return record
 
 
-def _data_dir(by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> str:
+def _data_dir(dist_info: str) -> str:
     return dist_info[: -len(".dist-info")] + ".data"
 
 
@@ -243,8 +239,6 @@ def _classify(where: str, rel: str, data_dir: str, purelib: bool) -> tuple[Schem
             raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}", hint=MALFORMED)
         return scheme, inner
     return (Scheme.PURELIB if purelib else Scheme.PLATLIB), rel
-
-
 
 
 def _mode(info: zipfile.ZipInfo) -> int:
@@ -264,10 +258,6 @@ def _entry_points(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zi
     if name not in by_name:
         return ()
     return parse_entry_points(where, _read_small(where, zf, by_name, name), hint=MALFORMED)
-
-
-
-
 
 
 class _MemberStream(io.RawIOBase):

@@ -265,17 +265,6 @@ def wheel_tags(pins: PythonPins, platform: str) -> frozenset[Tag]:
     return frozenset({Tag("py3", "none", platform)})
 
 
-def python_xy_of_tags(tags: Iterable[Tag]) -> tuple[int, int] | None:
-    """Lowest CPython X.Y a tag set admits (``py3``/``cp3`` → None: any Python 3)."""
-    floors = []
-    for tag in tags:
-        m = re.fullmatch(r"(?:cp|py|pp)(\d)(\d+)", tag.interpreter)
-        if not m:
-            return None
-        floors.append((int(m.group(1)), int(m.group(2))))
-    return min(floors) if floors else None
-
-
 # --------------------------------------------------------------------------- versions
 
 
