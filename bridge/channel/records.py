@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from conda_package_streaming.package_streaming import stream_conda_info
 
-from ..core.digest import CHUNK
+from ..core.digest import Digests, hash_stream
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..core.errors import BadInput
 from ..model.conda import AboutJson, IndexJson, parse_json
@@ -122,52 +121,10 @@ def check_identity(path: Path, index: dict[str, Any]) -> None:
         )
 
 
-class Digests:
-    """md5, sha256 and size of a byte stream, updated as it is read or copied."""
-
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5()
-        self._sha256 = hashlib.sha256()
-        self.size = 0
-
-    def update(self, chunk: bytes) -> None:
-        self._md5.update(chunk)
-        self._sha256.update(chunk)
-        self.size += len(chunk)
-
-    @property
-    def md5(self) -> str:
-        return self._md5.hexdigest()
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256.hexdigest()
-
-    def fields(self) -> dict[str, Any]:
-        return {"md5": self.md5, "sha256": self.sha256, "size": self.size}
-
-
-def hash_stream(fh: BinaryIO, copy_to: BinaryIO | None = None) -> Digests:
-    """Digest ``fh`` to its end, writing every chunk to ``copy_to`` as well when given."""
-    digests = Digests()
-    while chunk := fh.read(CHUNK):
-        digests.update(chunk)
-        if copy_to is not None:
-            copy_to.write(chunk)
-    return digests
-
-
-def file_digests(path: Path) -> tuple[str, str, int]:
-    """``(md5, sha256, size)`` of a file, in one pass."""
-    with path.open("rb") as fh:
-        d = hash_stream(fh)
-    return d.md5, d.sha256, d.size
-
-
 def make_record(index: dict[str, Any], digests: Digests) -> dict[str, Any]:
     """A repodata record: ``index.json`` without the deprecated keys, plus md5, sha256 and size."""
     record = {k: v for k, v in index.items() if k not in DROPPED_KEYS}
-    record.update(digests.fields())
+    record.update(md5=digests.md5, sha256=digests.sha256, size=digests.size)
     return record
 
 
@@ -176,5 +133,5 @@ def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     info = read_package_info(path)
     check_identity(path, info.index)
     with path.open("rb") as fh:
-        digests = hash_stream(fh)
+        digests = hash_stream(fh, None, "md5")
     return make_record(info.index, digests), info.about

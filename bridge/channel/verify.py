@@ -40,7 +40,8 @@ from ..check.libreport import FileClash, file_clashes
 from .index import READ_THREADS
 from .gate import check_package
 from .lock import channel_lock
-from .records import SUBDIR_RE, file_digests, is_package, package_stem
+from ..core.digest import file_digests
+from .records import SUBDIR_RE, is_package, package_stem
 from .repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
 
 
@@ -165,7 +166,8 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
     if size != record.get("size"):
         return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}", "changed-file")
     if hashes:
-        md5, sha256, _ = file_digests(path)
+        digests = file_digests(path, "md5")
+        md5, sha256 = digests.md5, digests.sha256
         if sha256 != record.get("sha256"):
             return Problem(path, "sha256 differs from repodata.json", "changed-file")
         if "md5" in record and md5 != record["md5"]:

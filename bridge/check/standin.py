@@ -12,7 +12,6 @@ The packages are built with conda-package-streaming, independently of our own wr
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,7 @@ from typing import Any
 from conda_package_streaming.create import anonymize, conda_builder
 
 from ..channel.index import index_channel
+from ..core.digest import sha256_bytes
 from .client import HOST_SUBDIR
 
 #: ``X.Y`` of the interpreter running wheel2conda.
@@ -38,10 +38,6 @@ _MTIME = TIMESTAMP_MS // 1000
 STUB_EXIT = 97
 #: ``track_features`` of stub pythons on the host subdir (the solver avoids them unless asked).
 STUB_FEATURE = "stub_python"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _to_bytes(content: bytes | str) -> bytes:
@@ -113,7 +109,7 @@ def build_conda_package(
         if path in placeholders:
             entry |= {"file_mode": "text", "prefix_placeholder": placeholders[path]}
         if data is not None:
-            entry |= {"sha256": _sha256(data), "size_in_bytes": len(data)}
+            entry |= {"sha256": sha256_bytes(data), "size_in_bytes": len(data)}
         entries.append(entry)
 
     info_files: dict[str, bytes] = {

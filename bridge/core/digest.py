@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from .errors import BadInput
 
@@ -31,17 +31,68 @@ def parse_record_digest(value: str) -> tuple[str, str]:
     return algo, raw.hex()
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+class Digests:
+    """sha256 and size of a byte stream, plus any other algorithms named (``md5``, RECORD's), updated chunk by chunk."""
+
+    def __init__(self, *others: str) -> None:
+        self._sha256 = hashlib.sha256()
+        self._others = {algo: hashlib.new(algo) for algo in others if algo != "sha256"}
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._sha256.update(chunk)
+        for other in self._others.values():
+            other.update(chunk)
+        self.size += len(chunk)
+
+    def consume(self, stream: Readable, copy_to: Writable | None = None) -> Digests:
+        """Digest ``stream`` to its end (writing every chunk to ``copy_to`` as well when given); returns self."""
+        while chunk := stream.read(CHUNK):
+            self.update(chunk)
+            if copy_to is not None:
+                copy_to.write(chunk)
+        return self
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return self.hexdigest("md5")
+
+    def hexdigest(self, algo: str) -> str:
+        """The hex digest of ``algo`` (sha256 or one named at construction)."""
+        return self.sha256 if algo == "sha256" else self._others[algo].hexdigest()
+
+
+def hash_stream(stream: Readable, copy_to: Writable | None = None, *others: str) -> Digests:
+    """:class:`Digests` of ``stream`` to its end, copied to ``copy_to`` when given."""
+    return Digests(*others).consume(stream, copy_to)
+
+
+def file_digests(path: str | os.PathLike[str], *others: str) -> Digests:
+    """:class:`Digests` of a file, read once in chunks."""
+    with open(path, "rb") as fh:
+        return hash_stream(fh, None, *others)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digests(path).sha256
 
 
 class VerifyingReader:
@@ -65,22 +116,22 @@ class VerifyingReader:
         self._where = where
         self._size = size
         self._expected = expected
-        self._sha256 = hashlib.sha256()
-        self._other = hashlib.new(expected[0]) if expected and expected[0] != "sha256" else None
-        self.count = 0
+        self._digests = Digests(*expected[:1]) if expected else Digests()
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         if data:
-            self._sha256.update(data)
-            if self._other is not None:
-                self._other.update(data)
-            self.count += len(data)
+            self._digests.update(data)
         return data
 
     @property
+    def count(self) -> int:
+        """Bytes read so far."""
+        return self._digests.size
+
+    @property
     def sha256(self) -> str:
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
     def drain(self) -> None:
         """Read whatever the consumer left, so size and digest cover the whole member."""
@@ -98,8 +149,7 @@ class VerifyingReader:
             )
         if self._expected is not None:
             algo, want = self._expected
-            got = self.sha256 if algo == "sha256" else self._other.hexdigest()  # type: ignore[union-attr]
-            if got != want:
+            if self._digests.hexdigest(algo) != want:
                 raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD", hint="the file is damaged or was modified: download (or reinstall) it again")
         return self.sha256
 
@@ -133,7 +183,7 @@ class HeadReplaced:
     def __init__(self, raw: BinaryIO, head: bytes, skip: int, *, where: str = "", label: str = "", expected: str | None = None):
         self._raw, self._pending, self._skip = raw, head, skip
         self._where, self._label, self._expected = where, label, expected
-        self._sha256 = hashlib.sha256()
+        self._digests = Digests()
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all that is left when ``n`` < 0); fewer only at the end."""
@@ -152,12 +202,12 @@ class HeadReplaced:
                 if not more:
                     break
                 data += more
-        self._sha256.update(data)
+        self._digests.update(data)
         return data
 
     @property
     def sha256(self) -> str:
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
     def close(self) -> None:
         self._raw.close()
@@ -166,5 +216,5 @@ class HeadReplaced:
         """Drain, then compare what was served with ``expected``."""
         while self.read(CHUNK):
             pass
-        if self._expected is not None and self._sha256.hexdigest() != self._expected:
+        if self._expected is not None and self._digests.sha256 != self._expected:
             raise BadInput(self._where, f"{self._label}: content changed since it was planned", hint="the file is damaged or was modified: read it again")

@@ -23,7 +23,6 @@ import configparser
 import email.generator
 import email.parser
 import email.policy
-import hashlib
 import io
 import re
 import tarfile
@@ -41,6 +40,7 @@ from packaging.version import InvalidVersion, Version
 from ..sinks.compression import ZstdSettings
 from ..pipelines.convert import Converted, discard, write_planned
 from ..core.data import load
+from ..core.digest import sha256_bytes
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from ..plan.wheel_to_conda import NO_EXTRAS, ConversionOptions, PackageFormat, plan_packages
@@ -339,7 +339,7 @@ def read_rocm_sdist(path: str | Path) -> RocmSdist:
         dist_info=info,
         entry_points=_egg_info_entry_points(raw, root),
         timestamp=newest,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_bytes(data),
         size=len(data),
         dist_info_path=dist_info_path,
     )
@@ -463,7 +463,7 @@ def meta_distribution(sdist: RocmSdist | None, version: str, family: GpuFamily, 
         if entry_points:
             contents[f"{dist_info}/entry_points.txt"] = _entry_points_txt(entry_points)
     members = tuple(
-        Member(Scheme.PURELIB, p, len(c), hashlib.sha256(c).hexdigest(), 0o755 if modes.get(p, 0) & 0o111 else 0o644, origin=p)
+        Member(Scheme.PURELIB, p, len(c), sha256_bytes(c), 0o755 if modes.get(p, 0) & 0o111 else 0o644, origin=p)
         for p, c in sorted(contents.items())
     )
 

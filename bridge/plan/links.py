@@ -22,7 +22,6 @@ is read once per write, with every entry verified against the digest taken while
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections import defaultdict
@@ -30,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..core.digest import CHUNK
+from ..core.digest import hash_stream
 from ..sources.payload import NestedRef, SeekableMember, iter_tar
 from ..binary.elf import is_elf, soname
 from ..core.errors import BadInput, Unsupported
@@ -167,11 +166,9 @@ def _scan_tarball(dist: Distribution, tar_file: PlannedFile, site_packages: str)
             yield replace(tar_file, path=path, size=0, sha256=None, mode=0o777, target=target, nested=ref)
         elif info.isreg():
             assert stream is not None
-            digest = hashlib.sha256()
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
+            digest = hash_stream(stream)
             mode = 0o755 if info.mode & 0o111 else 0o644
-            yield replace(tar_file, path=path, size=info.size, sha256=digest.hexdigest(), mode=mode, target=None, nested=ref)
+            yield replace(tar_file, path=path, size=info.size, sha256=digest.sha256, mode=mode, target=None, nested=ref)
         else:
             raise Unsupported(dist.provenance.path, f"{label}: entry {name!r} is a device, FIFO or other special file")
 

@@ -9,7 +9,6 @@ content, and every file with its archive path, mode, size and sha256) and everyt
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 import io
 import json
@@ -21,7 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from .. import __version__
-from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
+from ..core.digest import Digests, read_first_line, record_digest, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from ..sources.payload import NestedRef
@@ -507,14 +506,14 @@ def _script(dist: Distribution, member: Member, path: str, layout: CondaLayout) 
     with dist.open(member) as stream:
         line, after = read_first_line(stream)
         rewritten = rewrite_shebang(line, layout.python_executable)
-        digest = hashlib.sha256(rewritten if rewritten is not None else line)
+        digest = Digests()
+        digest.update(rewritten if rewritten is not None else line)
         digest.update(after)
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
+        digest.consume(stream)
     if rewritten is None:
-        return PlannedFile(path, member.size, digest.hexdigest(), 0o755, member=member)
+        return PlannedFile(path, member.size, digest.sha256, 0o755, member=member)
     size = member.size - len(line) + len(rewritten)
-    return PlannedFile(path, size, digest.hexdigest(), 0o755, member=member, head=rewritten, skip=len(line), placeholder=PLACEHOLDER)
+    return PlannedFile(path, size, digest.sha256, 0o755, member=member, head=rewritten, skip=len(line), placeholder=PLACEHOLDER)
 
 
 def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:

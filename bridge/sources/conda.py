@@ -15,7 +15,6 @@ everything a converter needs beyond the :class:`Distribution` is in ``dist.extra
 from __future__ import annotations
 
 import configparser
-import hashlib
 import io
 import re
 import tarfile
@@ -33,7 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..plan import roundtrip
 from ..sinks.compression import zstd_errors
-from ..core.digest import sha256_file
+from ..core.digest import sha256_bytes, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, Member, Provenance
@@ -391,7 +390,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
     for inner, data in generated.items():
         origin_name = f"<generated>/{dist_info}/{inner}"
         cached[origin_name] = data
-        members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), hashlib.sha256(data).hexdigest(), origin=origin_name))
+        members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), sha256_bytes(data), origin=origin_name))
     if payload.links:
         try:  # a link to a directory or to another package's path becomes a LINKS row without a copy
             resolved = roundtrip.resolve_links(payload.links, set(payload.sizes), directories=True, outside=True)

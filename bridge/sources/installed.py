@@ -15,7 +15,6 @@ Writers then stream the files again and verify them against those hashes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import BuildTag, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ..core.digest import CHUNK, HeadReplaced, read_first_line
+from ..core.digest import CHUNK, Digests, HeadReplaced, file_digests, read_first_line
 from ..core.errors import BadInput, Unsupported
 from ..core.limits import read_small_file, special_kind
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
@@ -318,8 +317,7 @@ def _member(
         raise BadInput(where, f"RECORD lists {rel}, which is {kind}, not a regular file", hint=REINSTALL)
     mode = 0o755 if st.st_mode & 0o111 else 0o644
     if scheme is Scheme.SCRIPTS:
-        sha = hashlib.sha256()
-        installed = hashlib.new(algo)
+        sha, installed = Digests(), Digests(algo)
         with path.open("rb") as fh:
             line, after = read_first_line(fh)
             restored = _restore_shebang(line)
@@ -332,9 +330,10 @@ def _member(
                 installed.update(chunk)
         if restored is not None:
             size = st.st_size - len(line) + len(restored)
-            return Member(scheme, scheme_path, size, sha.hexdigest(), 0o755, origin=str(path)), (restored, len(line)), installed.hexdigest()
-        return Member(scheme, scheme_path, st.st_size, sha.hexdigest(), mode, origin=str(path)), None, installed.hexdigest()
-    sha256, installed_digest = _file_digests(path, algo)
+            return Member(scheme, scheme_path, size, sha.sha256, 0o755, origin=str(path)), (restored, len(line)), installed.hexdigest(algo)
+        return Member(scheme, scheme_path, st.st_size, sha.sha256, mode, origin=str(path)), None, installed.hexdigest(algo)
+    digests = file_digests(path, algo)
+    sha256, installed_digest = digests.sha256, digests.hexdigest(algo)
     return Member(scheme, scheme_path, st.st_size, sha256, mode, origin=str(path)), None, installed_digest
 
 
@@ -375,18 +374,6 @@ def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[froz
     if not platlib_hint:
         return frozenset(parse_tag("py3-none-any")), (), True, ()
     return frozenset({next(iter(sys_tags()))}), (), False, ()
-
-
-def _file_digests(path: Path, algo: str) -> tuple[str, str]:
-    """sha256 and RECORD's digest of a file, in one read."""
-    sha = hashlib.sha256()
-    other = hashlib.new(algo) if algo != "sha256" else None
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            sha.update(chunk)
-            if other is not None:
-                other.update(chunk)
-    return sha.hexdigest(), (other or sha).hexdigest()
 
 
 def default_python() -> str:

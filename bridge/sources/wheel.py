@@ -7,7 +7,6 @@ RECORD while they are read.  Everything that can be checked without reading file
 
 from __future__ import annotations
 
-import hashlib
 import io
 import stat
 import zipfile
@@ -22,7 +21,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion
 
 from ..plan import roundtrip  # module import: roundtrip imports this package too
-from ..core.digest import sha256_file
+from ..core.digest import Digests, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
@@ -271,7 +270,7 @@ class _MemberStream(io.RawIOBase):
         super().__init__()
         self._raw, self._where, self._label = raw, where, label
         self._other = other
-        self._hash = hashlib.new(other[0]) if other else None
+        self._hash = Digests(other[0]) if other else None
 
     def readable(self) -> bool:
         return True
@@ -284,7 +283,7 @@ class _MemberStream(io.RawIOBase):
         if self._hash is not None:
             if data:
                 self._hash.update(data)
-            elif self._other and self._hash.hexdigest() != self._other[1]:
+            elif self._other and self._hash.hexdigest(self._other[0]) != self._other[1]:
                 raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD", hint=DAMAGED)
         return data
 
