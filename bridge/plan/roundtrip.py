@@ -43,7 +43,8 @@ from ..model import Distribution, Member, Scheme
 from ..model.conda import RECORD_FORMAT, AboutJson, CondaRecord  # noqa: F401  (RECORD_FORMAT: the format the record declares)
 from ..model.paths import check_link_target, check_relative_path
 from ..translate.layout import PLACEHOLDER
-from ..translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
+from ..translate.reverse import ReverseLayout, scheme_exceptions
+from ..translate.shebang import restore_shebang
 
 if TYPE_CHECKING:
     from .wheel_to_conda import CondaPackage, ConversionOptions, PlannedFile

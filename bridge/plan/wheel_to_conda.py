@@ -30,7 +30,8 @@ from ..model.conda import AboutJson, ProvenanceRecord, package_filename
 from ..model.wheel import entry_point_problem
 from .roundtrip import finish_plan
 from ..translate.buildstring import build_string
-from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
+from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, unix_launcher, windows_launcher_script
+from ..translate.shebang import rewrite_shebang
 from ..translate.names import NameMap, extras_package
 from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags

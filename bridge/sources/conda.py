@@ -46,12 +46,12 @@ from ..translate.reverse import (
     platform_tag,
     pypi_version,
     python_pins,
-    restore_shebang,
     site_packages_dirs,
     site_python,
     synthesize_metadata,
     wheel_tags,
 )
+from ..translate.shebang import restore_shebang
 from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
 from ..model.paths import zip_overlap
 from ..model.paths import check_relative_path

@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from ..core.digest import CHUNK, Digests, HeadReplaced, file_digests, read_first_line
 from ..core.errors import BadInput, Unsupported
 from ..core.limits import read_small_file, special_kind
+from ..translate.shebang import restore_installed_shebang
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
 
@@ -38,9 +39,6 @@ from ..model.paths import check_link_target, check_relative_path
 
 #: The fix for a damaged installed distribution.
 REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"
-
-_PY_SHEBANG = re.compile(rb"^#!(\S*[/\\])?python[0-9.]*(w)?(\.exe)?(?=\s|$)")
-
 
 @dataclass(frozen=True)
 class EnvironmentLayout:
@@ -320,7 +318,7 @@ def _member(
         sha, installed = Digests(), Digests(algo)
         with path.open("rb") as fh:
             line, after = read_first_line(fh)
-            restored = _restore_shebang(line)
+            restored = restore_installed_shebang(line)
             installed.update(line)
             sha.update(restored if restored is not None else line)
             sha.update(after)
@@ -344,15 +342,6 @@ def _open_regular(where: str, origin: str) -> BinaryIO:
     if kind is not None:
         raise BadInput(where, f"{origin} is {kind}, not a regular file", hint=REINSTALL)
     return open(path, "rb")
-
-
-def _restore_shebang(data: bytes) -> bytes | None:
-    """``#!/env/bin/python3`` (what pip wrote for ``#!python``) → ``#!python``."""
-    first, sep, rest = data.partition(b"\n")
-    m = _PY_SHEBANG.match(first)
-    if not m or not m.group(1):
-        return None
-    return (b"#!pythonw" if m.group(2) else b"#!python") + first[m.end() :].rstrip(b"\r") + sep + rest
 
 
 def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
