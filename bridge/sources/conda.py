@@ -14,12 +14,11 @@ everything a converter needs beyond the :class:`Distribution` is in ``dist.extra
 
 from __future__ import annotations
 
-import configparser
 import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from ..sinks.compression import zstd_errors
 from ..core.digest import sha256_bytes, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
-from ..model import Distribution, Member, Provenance
+from ..model import Distribution, EntryPoint, Member, Provenance
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
@@ -52,10 +51,11 @@ from ..translate.reverse import (
     wheel_tags,
 )
 from ..translate.shebang import restore_shebang
-from ..model.conda import AboutJson, EntryPointSpec, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
+from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
 from ..model.paths import zip_overlap
 from ..model.paths import check_relative_path
-from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
+from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_metadata, parse_wheel_file
+from ..translate.entry_points import entry_points_txt, parse_entry_points
 
 SUFFIXES = (".conda", ".tar.bz2")
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, LookupError, EOFError, OSError, ValueError, RuntimeError, *zstd_errors())
@@ -338,7 +338,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
         metadata = synthesized.text
         generated["METADATA"] = metadata
         if link_model is not None and link_model.entry_points:
-            generated["entry_points.txt"] = _entry_points_txt(link_model.entry_points)
+            generated["entry_points.txt"] = entry_points_txt(EntryPoint(ep.name, ep.module, ep.attr) for ep in link_model.entry_points)
         fields = parse_metadata(where, metadata, label=f"{dist_info}/METADATA", hint=MALFORMED)
     keep_wheel = wheel_meta is not None and wheel_meta.tags == tags and wheel_meta.build_tag == build_tag
     dist_info_dir = f"{site}/{dist_info}/" if site else "\0"
@@ -480,17 +480,6 @@ def _build_tag(text: object) -> BuildTag:
         return ()
     m = re.fullmatch(r"(\d+)(.*)", str(text).strip())
     return (int(m.group(1)), m.group(2)) if m else ()
-
-
-def _entry_points_txt(entries: Iterable[EntryPointSpec]) -> bytes:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser["console_scripts"] = {}
-    for ep in entries:  # checked by LinkJson: safe names, dotted identifiers
-        parser["console_scripts"][ep.name] = f"{ep.module}:{ep.attr}"
-    buf = io.StringIO()
-    parser.write(buf)
-    return buf.getvalue().encode("utf-8")
 
 
 class _Cursor:

@@ -33,7 +33,8 @@ from ..core.errors import BadInput, Unsupported
 from ..core.limits import read_small_file, special_kind
 from ..translate.shebang import restore_installed_shebang
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
+from ..translate.entry_points import parse_entry_points
 
 from ..model.paths import check_link_target, check_relative_path
 

@@ -25,7 +25,8 @@ from ..core.digest import Digests, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
+from ..translate.entry_points import parse_entry_points
 from ..model.paths import zip_overlap
 from ..model.paths import check_package_paths, check_relative_path
 from ..translate.wheelvariant import VariantError, WheelVariant, split_variant_filename
