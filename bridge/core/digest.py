@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import os
+from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
 from .errors import BadInput
@@ -16,6 +19,19 @@ def record_digest(sha256_hex: str) -> str:
     """``sha256=<urlsafe base64 without padding>`` as written in a wheel RECORD."""
     raw = bytes.fromhex(sha256_hex)
     return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+#: A RECORD entry to write: path, sha256 hex digest and size, or None and None (RECORD itself, links, files changed at install).
+RecordEntry = tuple[str, "str | None", "int | None"]
+
+
+def format_record(entries: Iterable[RecordEntry]) -> bytes:
+    """A RECORD file (PEP 376/627: CSV, "\\n" line ends) of ``entries`` in the order given."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(
+        (path, record_digest(sha256) if sha256 is not None else "", str(size) if size is not None else "") for path, sha256, size in entries
+    )
+    return buf.getvalue().encode()
 
 
 def parse_record_digest(value: str) -> tuple[str, str]:

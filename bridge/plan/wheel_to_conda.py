@@ -8,9 +8,7 @@ content, and every file with its archive path, mode, size and sha256) and everyt
 
 from __future__ import annotations
 
-import csv
 import re
-import io
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -20,7 +18,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from .. import __version__
-from ..core.digest import Digests, read_first_line, record_digest, sha256_bytes
+from ..core.digest import Digests, RecordEntry, format_record, read_first_line, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from .launchers import windows_launcher
 from ..sources.payload import NestedRef
@@ -560,18 +558,15 @@ def _installer_file(dist: Distribution, layout: CondaLayout) -> PlannedFile:
 def _record_file(dist: Distribution, layout: CondaLayout, files: list[PlannedFile]) -> PlannedFile:
     """RECORD listing what conda installs, relative to site-packages (PEP 376/627)."""
     record_path = f"{layout.site_packages}/{dist.dist_info}/RECORD"
-    rows: list[tuple[str, str, str]] = []
+    rows: list[RecordEntry] = []
     for f in files:
         rel = layout.record_path(f.path)
         if f.placeholder or f.sha256 is None or f.is_link:
-            rows.append((rel, "", ""))  # content changes at install (prefix) or is a link
+            rows.append((rel, None, None))  # content changes at install (prefix) or is a link
         else:
-            rows.append((rel, record_digest(f.sha256), str(f.size)))
-    rows.append((layout.record_path(record_path), "", ""))
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows(sorted(rows))
-    data = buf.getvalue().encode()
+            rows.append((rel, f.sha256, f.size))
+    rows.append((layout.record_path(record_path), None, None))
+    data = format_record(sorted(rows, key=lambda row: row[0]))
     return PlannedFile(record_path, len(data), sha256_bytes(data), content=data)
 
 

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_component
 from packaging.tags import parse_tag
-from packaging.utils import BuildTag, canonicalize_name
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..plan import roundtrip
@@ -54,7 +54,7 @@ from ..translate.shebang import restore_shebang
 from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, ProvenanceRecord, parse_json
 from ..model.paths import zip_overlap
 from ..model.paths import check_relative_path
-from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_metadata, parse_wheel_file
+from .distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_build_tag, parse_metadata, parse_wheel_file
 from ..translate.entry_points import entry_points_txt, parse_entry_points
 
 SUFFIXES = (".conda", ".tar.bz2")
@@ -306,7 +306,7 @@ def _read(archive: _Archive, names: NameMap, glibc: tuple[int, int] | None, hash
             version = Version(origin.pypi_version or str(version))
         except (ValueError, InvalidVersion) as exc:
             raise BadInput(where, f"about.json extra.wheel2conda is inconsistent ({exc})", hint=MALFORMED) from None
-        build_tag = _build_tag(origin.build_tag)
+        build_tag = parse_build_tag(origin.build_tag or "")
         source.wheel_filename = origin.source
     else:
         pins = python_pins(index, site_python(site) if site else None)
@@ -473,13 +473,6 @@ def _choose_dist_info(where: str, site: str | None, payload: _Payload, pypi_name
     if f"{site}/{found[0]}/METADATA" not in payload.contents:
         raise BadInput(where, f"{site}/{found[0]} has no METADATA", hint=MALFORMED)
     return found[0]
-
-
-def _build_tag(text: object) -> BuildTag:
-    if not text:
-        return ()
-    m = re.fullmatch(r"(\d+)(.*)", str(text).strip())
-    return (int(m.group(1)), m.group(2)) if m else ()
 
 
 class _Cursor:

@@ -147,10 +147,14 @@ def parse_wheel_file(where: str, data: bytes, *, label: str = "WHEEL", strict: b
         except ValueError:
             if strict:
                 raise BadInput(where, f"{label}: invalid Tag {value!r}", hint=hint) from None
-    build = str(msg.get("Build") or "").strip()
-    m = re.match(r"^(\d+)(.*)$", build)
-    build_tag: BuildTag = (int(m.group(1)), m.group(2)) if m else ()
+    build_tag = parse_build_tag(str(msg.get("Build") or ""))
     return WheelFile(purelib, frozenset(tags), build_tag, str(msg.get("Generator", "")).strip(), tuple(lines))
+
+
+def parse_build_tag(text: str) -> BuildTag:
+    """A wheel build tag (``1``, ``2gpu``) → ``(number, rest)`` as :func:`packaging.utils.parse_wheel_filename` gives it; ``()`` when absent or not led by digits."""
+    m = re.fullmatch(r"(\d+)(.*)", text.strip())
+    return (int(m.group(1)), m.group(2)) if m else ()
 
 
 #: A RECORD row: path, ``(algorithm, hex digest)`` or None, size or None.
