@@ -26,6 +26,7 @@ from conda_package_streaming.create import anonymize, conda_builder
 
 from ..channel.index import index_channel
 from ..core.digest import sha256_bytes
+from ..model.paths import resolve_link_path
 from .client import HOST_SUBDIR
 
 #: ``X.Y`` of the interpreter running wheel2conda.
@@ -88,10 +89,7 @@ def build_conda_package(
         """The target's content; None for a link to a directory (no digest to record)."""
         if os.path.isabs(target):
             return Path(target).read_bytes()
-        resolved = os.path.normpath(os.path.join(os.path.dirname(path), target)).replace(os.sep, "/")
-        parent = next((p for p in symlinks if resolved.startswith(p + "/")), None)
-        if parent is not None:  # through a directory link
-            return target_bytes(resolved, os.path.relpath(os.path.join(os.path.dirname(parent), symlinks[parent], resolved[len(parent) + 1 :]), os.path.dirname(resolved) or "."))
+        resolved = resolve_link_path(path, target, symlinks)
         if resolved in symlinks:
             return target_bytes(resolved, symlinks[resolved])
         if resolved not in contents and any(p.startswith(resolved + "/") for p in contents):
