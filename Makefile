@@ -50,7 +50,8 @@ test: install lint
 # Every bench/bench_*.py (python -m bench [NAME...]): conversion against whl2conda, cph and the
 # unzip|zstd floor (docs/performance.md; BENCH_SET=small, the default, takes ~20 min on 2 cores,
 # BENCH_SET=full adds cuBLAS and torch: over an hour; wheels are downloaded once into
-# .work/bench-wheels or taken from BENCH_WHEELS=DIR), and channel indexing (bench_index.py).
+# .work/bench-wheels or taken from BENCH_WHEELS=DIR), channel indexing (bench_index.py) and
+# conda → wheel throughput on 1 thread vs all cores (bench_towheel.py).
 BENCH_SET ?= small
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -344,7 +344,6 @@ def run_checks(entry: Entry, wheel: Path, prefix: Path, row: Row) -> None:
         row.notes.append(f"not run (needs an extra): {', '.join(skipped)}")
 
 
-
 def round_trip(wheel: Path, record: Converted, scratch: Path, row: Row) -> None:
     """to-wheel the conda package, compare with the original wheel, pip install the result."""
     out = scratch / "to-wheel"

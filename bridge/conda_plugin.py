@@ -86,7 +86,6 @@ def _subcommands() -> list[object]:
     return [CondaSubcommand(name=NAME, summary=SUMMARY, action=run)]
 
 
-
 @hookimpl
 def conda_subcommands() -> Iterator[object]:
     yield from _guarded(_subcommands)

@@ -7,7 +7,8 @@ from packaging.tags import parse_tag
 
 from bridge.model import EntryPoint, Scheme
 from bridge.translate.buildstring import build_string, sanitize
-from bridge.translate.layout import PLACEHOLDER, CondaLayout, launcher_script, rewrite_shebang, windows_launcher_script
+from bridge.translate.layout import PLACEHOLDER, CondaLayout, launcher_script, windows_launcher_script
+from bridge.translate.shebang import rewrite_shebang
 from bridge.translate.tags import TagError, marker_environment, targets_for_tags
 
 

@@ -12,7 +12,8 @@ from bridge.model import EntryPoint, Scheme
 from bridge.model.conda import CondaRecord
 from bridge.model.roundtrip import format_links, parse_links, resolve_links
 from bridge.sinks.wheel import zstd_refusal
-from bridge.translate.layout import CondaLayout, rewrite_shebang
+from bridge.translate.layout import CondaLayout
+from bridge.translate.shebang import restore_installed_shebang, restore_shebang, rewrite_shebang
 from bridge.translate.names import CondaName, NameMap
 from bridge.translate.reverse import (
     PythonPins,
@@ -24,7 +25,6 @@ from bridge.translate.reverse import (
     platform_tag,
     pypi_version,
     python_pins,
-    restore_shebang,
     scheme_exceptions,
     synthesize_metadata,
     translate_depends,
@@ -240,6 +240,20 @@ def test_restore_shebang_inverts_rewrite() -> None:
         for wheel in (b"#!python\nimport x\n", b"#!python -u\n"):
             rewritten = rewrite_shebang(wheel, python)
             assert rewritten is not None and restore_shebang(rewritten, P)[0] == wheel  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("installed", "wheel"),
+    [
+        (b"#!/env/bin/python3\nx\n", b"#!python\nx\n"),
+        (b"#!/env/bin/python3.12 -E\r\nx", b"#!python -E\nx"),
+        (b"#!C:\\env\\pythonw.exe\nx", b"#!pythonw\nx"),
+        (b"#!python\nx", None),  # not rewritten by an installer: left as it is
+        (b"#!/bin/sh\nx", None),
+    ],
+)
+def test_restore_installed_shebang(installed: bytes, wheel: bytes | None) -> None:
+    assert restore_installed_shebang(installed) == wheel
 
 
 def test_launcher_paths() -> None:

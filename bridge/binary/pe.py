@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pefile
 
-#: ``IMAGE_FILE_HEADER.Machine`` per conda subdir.
-MACHINES = {"win-64": 0x8664, "win-arm64": 0xAA64, "win-32": 0x14C}
-
 
 class BadPE(ValueError):
     """Not a readable PE file."""

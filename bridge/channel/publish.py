@@ -41,7 +41,8 @@ from .cache import Entry, SubdirCache, stat_key
 from .index import index_channel
 from .results import IndexResult
 from .lock import DEFAULT_TIMEOUT, channel_lock
-from .records import SUBDIR_RE, Digests, PackageInfo, check_identity, file_digests, hash_stream, is_package, make_record, read_package_info
+from ..core.digest import Digests, file_digests, hash_stream
+from .records import SUBDIR_RE, PackageInfo, check_identity, is_package, make_record, read_package_info
 from .repodata import load_patch_instructions, write_patch_instructions
 
 Status = Literal["added", "unchanged", "replaced"]
@@ -124,7 +125,7 @@ def _decide(inputs: list[_Input], force: bool, made_from: Mapping[Path, Path]) -
         folder = path.parent
         cache = caches.setdefault(folder, SubdirCache.load(folder))
         hit = cache.lookup(path.name, stat_key(path.stat()))
-        return hit.record["sha256"] if hit and "sha256" in hit.record else file_digests(path)[1]
+        return hit.record["sha256"] if hit and "sha256" in hit.record else file_digests(path).sha256
 
     def same_bytes(a: Path, b: Path) -> bool:
         return a.stat().st_size == b.stat().st_size and sha256_of(a) == sha256_of(b)
@@ -176,7 +177,7 @@ def _place(inputs: list[_Input], move: bool) -> dict[str, dict[str, Entry]]:
 
 def _copy_hashed(source: Path, target: Path) -> Digests:
     with source.open("rb") as src, target.open("wb") as dst:
-        return hash_stream(src, dst)
+        return hash_stream(src, dst, "md5")
 
 
 def _move_hashed(source: Path, target: Path) -> Digests:
@@ -188,7 +189,7 @@ def _move_hashed(source: Path, target: Path) -> Digests:
         shutil.copyfile(source, target)  # another file system: copy, then drop the source
         source.unlink()
     with target.open("rb") as fh:
-        return hash_stream(fh)
+        return hash_stream(fh, None, "md5")
 
 
 def _unyank_added(channel: Path, added: list[_Input]) -> None:

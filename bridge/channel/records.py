@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -14,7 +13,7 @@ from typing import Any, BinaryIO
 
 from conda_package_streaming.package_streaming import stream_conda_info
 
-from ..core.digest import CHUNK
+from ..core.digest import Digests, hash_stream
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..core.errors import BadInput
 from ..model.conda import AboutJson, IndexJson, parse_json
@@ -129,58 +128,11 @@ def check_identity(path: Path, index: dict[str, Any]) -> None:
         )
 
 
-class Digests:
-    """md5, sha256 and size of a byte stream, updated as it is read or copied."""
-
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5()
-        self._sha256 = hashlib.sha256()
-        self.size = 0
-
-    def update(self, chunk: bytes) -> None:
-        self._md5.update(chunk)
-        self._sha256.update(chunk)
-        self.size += len(chunk)
-
-    @property
-    def md5(self) -> str:
-        return self._md5.hexdigest()
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256.hexdigest()
-
-    def fields(self) -> dict[str, Any]:
-        return {"md5": self.md5, "sha256": self.sha256, "size": self.size}
-
-
-def hash_stream(fh: BinaryIO, copy_to: BinaryIO | None = None) -> Digests:
-    """Digest ``fh`` to its end, writing every chunk to ``copy_to`` as well when given."""
-    digests = Digests()
-    while chunk := fh.read(CHUNK):
-        digests.update(chunk)
-        if copy_to is not None:
-            copy_to.write(chunk)
-    return digests
-
-
-def file_digests(path: Path) -> tuple[str, str, int]:
-    """``(md5, sha256, size)`` of a file, in one pass."""
-    with path.open("rb") as fh:
-        d = hash_stream(fh)
-    return d.md5, d.sha256, d.size
-
-
 def make_record(index: dict[str, Any], digests: Digests) -> dict[str, Any]:
     """A repodata record: ``index.json`` without the deprecated keys, plus md5, sha256 and size."""
     record = {k: v for k, v in index.items() if k not in DROPPED_KEYS}
-    record.update(digests.fields())
+    record.update(md5=digests.md5, sha256=digests.sha256, size=digests.size)
     return record
-
-
-def record_for(path: Path) -> dict[str, Any]:
-    """The repodata record of one package file."""
-    return read_package(path)[0]
 
 
 def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -193,7 +145,7 @@ def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         if os.fstat(fh.fileno()).st_size <= WHOLE_READ:
             data = fh.read(WHOLE_READ + 1)
             if len(data) <= WHOLE_READ:  # else it grew since fstat: stream it like a large one
-                digests = Digests()
+                digests = Digests("md5")
                 digests.update(data)
                 info = read_package_info(path, io.BytesIO(data))
                 check_identity(path, info.index)
@@ -202,5 +154,5 @@ def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         info = read_package_info(path, fh)
         check_identity(path, info.index)
         fh.seek(0)
-        digests = hash_stream(fh)
+        digests = hash_stream(fh, None, "md5")
     return make_record(info.index, digests), info.about

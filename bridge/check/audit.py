@@ -39,8 +39,9 @@ from ..model.conda import RepodataRecord
 from ..channel.gate import check_package
 from ..channel.index import READ_THREADS
 from ..channel.lock import channel_lock
-from ..channel.records import SUBDIR_RE, file_digests, is_package, package_stem
+from ..channel.records import SUBDIR_RE, is_package, package_stem
 from ..channel.repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
+from ..core.digest import file_digests
 from .libreport import FileClash, file_clashes
 
 
@@ -165,7 +166,8 @@ def _check_file(path: Path, record: dict[str, Any], hashes: bool) -> Problem | N
     if size != record.get("size"):
         return Problem(path, f"size is {size} bytes, repodata says {record.get('size')}", "changed-file")
     if hashes:
-        md5, sha256, _ = file_digests(path)
+        digests = file_digests(path, "md5")
+        md5, sha256 = digests.md5, digests.sha256
         if sha256 != record.get("sha256"):
             return Problem(path, "sha256 differs from repodata.json", "changed-file")
         if "md5" in record and md5 != record["md5"]:

@@ -23,7 +23,6 @@ and ``Lib/site-packages/…`` of the platform packages beside it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections import defaultdict
@@ -38,7 +37,7 @@ from conda_package_streaming.package_streaming import CondaComponent, stream_con
 
 from ..channel.records import is_package, read_package_info
 from ..channel.repodata import iter_records
-from ..core.digest import CHUNK
+from ..core.digest import Digests
 from ..binary.elf import BadElf, is_elf, read_dynamic
 from ..core.errors import BadInput
 
@@ -106,17 +105,16 @@ def shared_libraries(package: Path, label: str | None = None, name: str | None =
             if not is_elf(head):
                 continue
             with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, prefix="w2c-libs-") as copy:
-                digest = hashlib.sha256(head)
+                digest = Digests()
+                digest.update(head)
                 copy.write(head)
-                while chunk := fh.read(CHUNK):
-                    digest.update(chunk)
-                    copy.write(chunk)
+                digest.consume(fh, copy)
                 try:
                     info = read_dynamic(copy)  # type: ignore[arg-type]
                 except BadElf:
                     continue
             if info is not None and info.shared and info.soname:
-                yield SharedLibrary(label, name, member.name, info.soname, member.size, digest.hexdigest())
+                yield SharedLibrary(label, name, member.name, info.soname, member.size, digest.sha256)
     except BadInput:
         raise
     except Exception as exc:  # cps raises assorted zip/tar/zstd errors

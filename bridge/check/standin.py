@@ -12,7 +12,6 @@ The packages are built with conda-package-streaming, independently of our own wr
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,8 @@ from typing import Any
 from conda_package_streaming.create import anonymize, conda_builder
 
 from ..channel.index import index_channel
+from ..core.digest import sha256_bytes
+from ..model.paths import resolve_link_path
 from .client import HOST_SUBDIR
 
 #: ``X.Y`` of the interpreter running wheel2conda.
@@ -38,10 +39,6 @@ _MTIME = TIMESTAMP_MS // 1000
 STUB_EXIT = 97
 #: ``track_features`` of stub pythons on the host subdir (the solver avoids them unless asked).
 STUB_FEATURE = "stub_python"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _to_bytes(content: bytes | str) -> bytes:
@@ -92,10 +89,7 @@ def build_conda_package(
         """The target's content; None for a link to a directory (no digest to record)."""
         if os.path.isabs(target):
             return Path(target).read_bytes()
-        resolved = os.path.normpath(os.path.join(os.path.dirname(path), target)).replace(os.sep, "/")
-        parent = next((p for p in symlinks if resolved.startswith(p + "/")), None)
-        if parent is not None:  # through a directory link
-            return target_bytes(resolved, os.path.relpath(os.path.join(os.path.dirname(parent), symlinks[parent], resolved[len(parent) + 1 :]), os.path.dirname(resolved) or "."))
+        resolved = resolve_link_path(path, target, symlinks)
         if resolved in symlinks:
             return target_bytes(resolved, symlinks[resolved])
         if resolved not in contents and any(p.startswith(resolved + "/") for p in contents):
@@ -113,7 +107,7 @@ def build_conda_package(
         if path in placeholders:
             entry |= {"file_mode": "text", "prefix_placeholder": placeholders[path]}
         if data is not None:
-            entry |= {"sha256": _sha256(data), "size_in_bytes": len(data)}
+            entry |= {"sha256": sha256_bytes(data), "size_in_bytes": len(data)}
         entries.append(entry)
 
     info_files: dict[str, bytes] = {

@@ -61,7 +61,7 @@ from ..core.errors import BadInput, BridgeError
 from ..binary.macho import BadMachO, MachOInfo, is_macho, read_load_commands
 from ..model import EntryPoint
 from ..binary.pe import BadPE, PEInfo, is_pe, read_imports
-from ..sources.distinfo import parse_entry_points
+from ..translate.entry_points import parse_entry_points
 from .standin import build_base_channel
 
 NeededStatus = Literal["found", "system", "soname-only", "missing"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import os
-from typing import BinaryIO
-from collections.abc import Callable
+from collections.abc import Iterable
+from typing import BinaryIO, Protocol
 
 from .errors import BadInput
 
@@ -17,6 +19,19 @@ def record_digest(sha256_hex: str) -> str:
     """``sha256=<urlsafe base64 without padding>`` as written in a wheel RECORD."""
     raw = bytes.fromhex(sha256_hex)
     return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+#: A RECORD entry to write: path, sha256 hex digest and size, or None and None (RECORD itself, links, files changed at install).
+RecordEntry = tuple[str, "str | None", "int | None"]
+
+
+def format_record(entries: Iterable[RecordEntry]) -> bytes:
+    """A RECORD file (PEP 376/627: CSV, "\\n" line ends) of ``entries`` in the order given."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(
+        (path, record_digest(sha256) if sha256 is not None else "", str(size) if size is not None else "") for path, sha256, size in entries
+    )
+    return buf.getvalue().encode()
 
 
 def parse_record_digest(value: str) -> tuple[str, str]:
@@ -32,17 +47,68 @@ def parse_record_digest(value: str) -> tuple[str, str]:
     return algo, raw.hex()
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+class Digests:
+    """sha256 and size of a byte stream, plus any other algorithms named (``md5``, RECORD's), updated chunk by chunk."""
+
+    def __init__(self, *others: str) -> None:
+        self._sha256 = hashlib.sha256()
+        self._others = {algo: hashlib.new(algo) for algo in others if algo != "sha256"}
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._sha256.update(chunk)
+        for other in self._others.values():
+            other.update(chunk)
+        self.size += len(chunk)
+
+    def consume(self, stream: Readable, copy_to: Writable | None = None) -> Digests:
+        """Digest ``stream`` to its end (writing every chunk to ``copy_to`` as well when given); returns self."""
+        while chunk := stream.read(CHUNK):
+            self.update(chunk)
+            if copy_to is not None:
+                copy_to.write(chunk)
+        return self
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return self.hexdigest("md5")
+
+    def hexdigest(self, algo: str) -> str:
+        """The hex digest of ``algo`` (sha256 or one named at construction)."""
+        return self.sha256 if algo == "sha256" else self._others[algo].hexdigest()
+
+
+def hash_stream(stream: Readable, copy_to: Writable | None = None, *others: str) -> Digests:
+    """:class:`Digests` of ``stream`` to its end, copied to ``copy_to`` when given."""
+    return Digests(*others).consume(stream, copy_to)
+
+
+def file_digests(path: str | os.PathLike[str], *others: str) -> Digests:
+    """:class:`Digests` of a file, read once in chunks."""
+    with open(path, "rb") as fh:
+        return hash_stream(fh, None, *others)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digests(path).sha256
 
 
 class VerifyingReader:
@@ -66,22 +132,22 @@ class VerifyingReader:
         self._where = where
         self._size = size
         self._expected = expected
-        self._sha256 = hashlib.sha256()
-        self._other = hashlib.new(expected[0]) if expected and expected[0] != "sha256" else None
-        self.count = 0
+        self._digests = Digests(*expected[:1]) if expected else Digests()
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         if data:
-            self._sha256.update(data)
-            if self._other is not None:
-                self._other.update(data)
-            self.count += len(data)
+            self._digests.update(data)
         return data
 
     @property
+    def count(self) -> int:
+        """Bytes read so far."""
+        return self._digests.size
+
+    @property
     def sha256(self) -> str:
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
     def drain(self) -> None:
         """Read whatever the consumer left, so size and digest cover the whole member."""
@@ -99,23 +165,9 @@ class VerifyingReader:
             )
         if self._expected is not None:
             algo, want = self._expected
-            got = self.sha256 if algo == "sha256" else self._other.hexdigest()  # type: ignore[union-attr]
-            if got != want:
+            if self._digests.hexdigest(algo) != want:
                 raise BadInput(self._where, f"{self._label}: {algo} does not match RECORD", hint="the file is damaged or was modified: download (or reinstall) it again")
         return self.sha256
-
-
-def copy_stream(src: Callable[[int], bytes], write: Callable[[bytes], object], size: int | None = None) -> int:
-    """Copy in fixed chunks (``size`` bytes exactly when given); returns bytes copied."""
-    done = 0
-    while size is None or done < size:
-        want = CHUNK if size is None else min(CHUNK, size - done)
-        chunk = src(want)
-        if not chunk:
-            break
-        write(chunk)
-        done += len(chunk)
-    return done
 
 
 #: Most bytes looked at to find a script's first line (a longer shebang line is left as it is).
@@ -147,7 +199,7 @@ class HeadReplaced:
     def __init__(self, raw: BinaryIO, head: bytes, skip: int, *, where: str = "", label: str = "", expected: str | None = None):
         self._raw, self._pending, self._skip = raw, head, skip
         self._where, self._label, self._expected = where, label, expected
-        self._sha256 = hashlib.sha256()
+        self._digests = Digests()
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all that is left when ``n`` < 0); fewer only at the end."""
@@ -166,12 +218,12 @@ class HeadReplaced:
                 if not more:
                     break
                 data += more
-        self._sha256.update(data)
+        self._digests.update(data)
         return data
 
     @property
     def sha256(self) -> str:
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
     def close(self) -> None:
         self._raw.close()
@@ -180,5 +232,5 @@ class HeadReplaced:
         """Drain, then compare what was served with ``expected``."""
         while self.read(CHUNK):
             pass
-        if self._expected is not None and self._sha256.hexdigest() != self._expected:
+        if self._expected is not None and self._digests.sha256 != self._expected:
             raise BadInput(self._where, f"{self._label}: content changed since it was planned", hint="the file is damaged or was modified: read it again")

@@ -72,10 +72,6 @@ def atomic_write(final: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def is_temp(path: Path) -> bool:
-    return TEMP_MARK in path.name
-
-
 @contextmanager
 def staging_dir(parent: Path) -> Iterator[Path]:
     """A fresh ``.w2c-stage-<pid>-<random>`` folder in ``parent``, removed on exit.

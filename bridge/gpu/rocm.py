@@ -19,11 +19,9 @@ The sdist is read without running any of its code.
 from __future__ import annotations
 
 import ast
-import configparser
 import email.generator
 import email.parser
 import email.policy
-import hashlib
 import io
 import re
 import tarfile
@@ -39,7 +37,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..core.data import load
+from ..core.digest import sha256_bytes
 from ..core.errors import BadInput
+from ..translate.entry_points import entry_points_txt, parse_entry_points
 from ..translate.multiarch import per_target_extras
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
 from ..plan.types import NO_EXTRAS, ConversionOptions
@@ -346,28 +346,19 @@ def read_rocm_sdist(path: str | Path) -> RocmSdist:
         files=files,
         modes=file_modes,
         dist_info=info,
-        entry_points=_egg_info_entry_points(raw, root),
+        entry_points=_egg_info_entry_points(raw, root, where),
         timestamp=newest,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_bytes(data),
         size=len(data),
         dist_info_path=dist_info_path,
     )
 
 
-def _egg_info_entry_points(raw: dict[str, bytes], root: str) -> tuple[EntryPoint, ...]:
+def _egg_info_entry_points(raw: dict[str, bytes], root: str, where: str) -> tuple[EntryPoint, ...]:
     found = sorted(n for n in raw if n.startswith(root + "/") and n.endswith(".egg-info/entry_points.txt"))
     if not found:
         return ()
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read_string(raw[found[0]].decode("utf-8"))
-    result = []
-    for section, gui in (("console_scripts", False), ("gui_scripts", True)):
-        if parser.has_section(section):
-            for name, value in parser.items(section):
-                module, _, attr = value.strip().partition(":")
-                result.append(EntryPoint(name.strip(), module.strip(), attr.strip(), gui))
-    return tuple(sorted(result, key=lambda e: e.name))
+    return tuple(sorted(parse_entry_points(where, raw[found[0]]), key=lambda e: e.name))
 
 
 # -- families ----------------------------------------------------------------------------------
@@ -495,9 +486,9 @@ def meta_distribution(
             contents[sdist.dist_info_path] = pin_family(sdist.files[sdist.dist_info_path].decode("utf-8"), family.name).encode("utf-8")
         entry_points = sdist.entry_points
         if entry_points:
-            contents[f"{dist_info}/entry_points.txt"] = _entry_points_txt(entry_points)
+            contents[f"{dist_info}/entry_points.txt"] = entry_points_txt(entry_points)
     members = tuple(
-        Member(Scheme.PURELIB, p, len(c), hashlib.sha256(c).hexdigest(), 0o755 if modes.get(p, 0) & 0o111 else 0o644, origin=p)
+        Member(Scheme.PURELIB, p, len(c), sha256_bytes(c), 0o755 if modes.get(p, 0) & 0o111 else 0o644, origin=p)
         for p, c in sorted(contents.items())
     )
 
@@ -555,15 +546,6 @@ def _metadata(
     out = io.BytesIO()
     email.generator.BytesGenerator(out, mangle_from_=False, maxheaderlen=0).flatten(msg)
     return out.getvalue()
-
-
-def _entry_points_txt(entry_points: Sequence[EntryPoint]) -> bytes:
-    lines: list[str] = []
-    for section, gui in (("console_scripts", False), ("gui_scripts", True)):
-        chosen = [e for e in entry_points if e.gui == gui]
-        if chosen:
-            lines += [f"[{section}]", *(f"{e.name} = {e.value}" for e in chosen), ""]
-    return "\n".join(lines).encode("utf-8")
 
 
 def rocm_meta_distributions(

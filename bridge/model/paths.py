@@ -14,7 +14,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..core.errors import BadInput
@@ -118,6 +118,50 @@ def check_link_target(link_path: str, target: str) -> str | None:
         elif part not in ("", "."):
             depth += 1
     return None
+
+
+#: Most links followed while resolving one path, as the kernel's ELOOP limit.
+MAX_LINK_HOPS = 40
+
+
+class LinkError(ValueError):
+    """A link that cannot be resolved inside its package (the message names it)."""
+
+
+def resolve_link_path(link_path: str, target: str, links: Mapping[str, str]) -> str:
+    """Where ``link_path -> target`` points, package-relative, as the kernel walks it.
+
+    ``links`` maps every link of the package to its target.  Components are taken left to
+    right from the link's directory; a parent directory that is a link is replaced by what it
+    points to (so ``..`` after it climbs from the real directory), so the result never goes
+    through a link.  The last component is kept as named (a link to a link is fine).  Raises
+    :class:`LinkError` for a path that leaves the package, is the package root, meets an
+    absolute link or loops.
+    """
+    parts = [p for p in (link_path.split("/")[:-1]) if p]
+    pending = [p for p in target.split("/") if p not in ("", ".")]
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            if not parts:
+                raise LinkError(f"symlink {link_path} -> {target}: points outside the package")
+            parts.pop()
+            continue
+        parts.append(part)
+        current = "/".join(parts)
+        if pending and current in links:  # a parent directory that is a link: go where it goes
+            hops += 1
+            if hops > MAX_LINK_HOPS:
+                raise LinkError(f"symlink {link_path} -> {target}: too many levels of links (a loop?)")
+            inner = links[current]
+            if inner.startswith("/"):
+                raise LinkError(f"symlink {current}: absolute link target {inner!r}")
+            parts.pop()
+            pending = [p for p in inner.split("/") if p not in ("", ".")] + pending
+    if not parts:
+        raise LinkError(f"symlink {link_path} -> {target}: points at the package root")
+    return "/".join(parts)
 
 
 def check_file_name(name: str, what: str = "file name") -> str | None:

@@ -18,7 +18,6 @@ Which properties a conda build string means is translation: :mod:`bridge.transla
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -27,6 +26,8 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from ..core.digest import sha256_bytes
 
 
 #: ``variantlib.constants.VARIANT_INFO_SCHEMA_URL`` (0.2.2).
@@ -192,10 +193,7 @@ def check_label(label: str, *, has_properties: bool = True) -> None:
 
 def variant_hash(properties: Iterable[VariantProperty]) -> str:
     """variantlib's default label: sha256 over the sorted properties, one per line; 8 hex digits."""
-    digest = hashlib.sha256()
-    for prop in sorted(set(properties)):
-        digest.update(f"{prop}\n".encode())
-    return digest.hexdigest()[:HASH_LENGTH]
+    return sha256_bytes("".join(f"{prop}\n" for prop in sorted(set(properties))).encode())[:HASH_LENGTH]
 
 
 # --------------------------------------------------------------------------- file names

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..sinks.compression import default_threads
 from ..core.limits import special_kind
-from ..core.errors import BadInput, BridgeError
+from ..core.errors import BridgeError
 from ..core.fsutil import staging_dir
 from ..model.paths import contained_output
 from ..model import Distribution
@@ -46,22 +46,6 @@ class Converted:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def expand_inputs(paths: Iterable[str | Path], suffixes: tuple[str, ...] = (".whl",)) -> list[Path]:
-    """Files as given; directories contribute their files with ``suffixes`` (sorted, not recursive)."""
-    result: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            # special files (FIFOs, sockets) are kept, so that opening refuses them by name
-            found = sorted(p for p in path.iterdir() if p.name.endswith(suffixes) and not p.is_dir())
-            if not found:
-                raise BadInput(path, f"directory holds no {' or '.join(suffixes)} files", hint="give the files themselves, or the directory that holds them")
-            result.extend(found)
-        else:
-            result.append(path)
-    return result
 
 
 def convert_wheel(

@@ -36,7 +36,6 @@ from ..translate.names import NameMap
 from ..translate.specs import Origin
 
 ReportKind = Literal["plan", "package"]
-INPUT_SUFFIXES = (".whl", *CONDA_SUFFIXES, ".tar.gz")
 
 
 @dataclass
@@ -138,11 +137,6 @@ class PackageReport:
 
 
 # -- entry points ------------------------------------------------------------------------------
-
-
-def is_inspectable(path: Path) -> bool:
-    """Whether ``inspect`` reads this file (wheel, conda package or ROCm's meta sdist)."""
-    return path.name.endswith((".whl", *CONDA_SUFFIXES)) or is_rocm_sdist(path)
 
 
 def inspect_path(

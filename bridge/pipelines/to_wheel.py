@@ -33,7 +33,6 @@ from ..model.variant import VariantError, VariantProperty, WheelVariant, check_l
 from ..translate.wheelvariant import properties_from_build, providers_for
 
 
-
 @dataclass(frozen=True)
 class ToWheelOptions:
     """What the user chose for conda → wheel."""

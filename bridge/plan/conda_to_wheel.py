@@ -9,24 +9,24 @@ Translation decisions (tags, version, schemes, synthesized METADATA) come from
 
 from __future__ import annotations
 
-import configparser
-import hashlib
 import io
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from packaging.tags import parse_tag
-from packaging.utils import BuildTag, canonicalize_name
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..core.digest import sha256_bytes
 from ..core.errors import BadInput
-from ..model import Distribution, Member
-from ..model.conda import CondaRecord, EntryPointSpec, ProvenanceRecord
+from ..model import Distribution, EntryPoint, Member
+from ..model.conda import CondaRecord, ProvenanceRecord
 from ..model.roundtrip import CONSUMED, directories_of, resolve_links
 from ..sources.conda import MALFORMED, CondaArchive, Payload
-from ..sources.distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_entry_points, parse_metadata, parse_wheel_file
+from ..sources.distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_build_tag, parse_metadata, parse_wheel_file
+from ..translate.entry_points import entry_points_txt, parse_entry_points
+from ..translate.shebang import restore_shebang
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
@@ -37,7 +37,6 @@ from ..translate.reverse import (
     platform_tag,
     pypi_version,
     python_pins,
-    restore_shebang,
     site_python,
     synthesize_metadata,
     wheel_tags,
@@ -137,7 +136,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
             version = Version(origin.pypi_version or str(version))
         except (ValueError, InvalidVersion) as exc:
             raise BadInput(where, f"about.json extra.wheel2conda is inconsistent ({exc})", hint=MALFORMED) from None
-        build_tag = _build_tag(origin.build_tag)
+        build_tag = parse_build_tag(origin.build_tag or "")
         source.wheel_filename = origin.source
     else:
         pins = python_pins(index, site_python(site) if site else None)
@@ -169,7 +168,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
         metadata = synthesized.text
         generated["METADATA"] = metadata
         if link_model is not None and link_model.entry_points:
-            generated["entry_points.txt"] = _entry_points_txt(link_model.entry_points)
+            generated["entry_points.txt"] = entry_points_txt(EntryPoint(ep.name, ep.module, ep.attr) for ep in link_model.entry_points)
         fields = parse_metadata(where, metadata, label=f"{dist_info}/METADATA", hint=MALFORMED)
     keep_wheel = wheel_meta is not None and wheel_meta.tags == tags and wheel_meta.build_tag == build_tag
     dist_info_dir = f"{site}/{dist_info}/" if site else "\0"
@@ -221,7 +220,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
     for inner, data in generated.items():
         origin_name = f"<generated>/{dist_info}/{inner}"
         cached[origin_name] = data
-        members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), hashlib.sha256(data).hexdigest(), origin=origin_name))
+        members.append(Member(layout.root_scheme, f"{dist_info}/{inner}", len(data), sha256_bytes(data), origin=origin_name))
     if payload.links:
         try:  # a link to a directory or to another package's path becomes a LINKS row without a copy
             resolved = resolve_links(payload.links, set(payload.sizes), directories=True, outside=True)
@@ -278,28 +277,6 @@ def _choose_dist_info(where: str, site: str | None, payload: Payload, pypi_name:
     if f"{site}/{found[0]}/METADATA" not in payload.contents:
         raise BadInput(where, f"{site}/{found[0]} has no METADATA", hint=MALFORMED)
     return found[0]
-
-
-
-
-
-
-def _build_tag(text: object) -> BuildTag:
-    if not text:
-        return ()
-    m = re.fullmatch(r"(\d+)(.*)", str(text).strip())
-    return (int(m.group(1)), m.group(2)) if m else ()
-
-
-def _entry_points_txt(entries: Iterable[EntryPointSpec]) -> bytes:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser["console_scripts"] = {}
-    for ep in entries:  # checked by LinkJson: safe names, dotted identifiers
-        parser["console_scripts"][ep.name] = f"{ep.module}:{ep.attr}"
-    buf = io.StringIO()
-    parser.write(buf)
-    return buf.getvalue().encode("utf-8")
 
 
 class _Replaced(io.RawIOBase):

@@ -22,19 +22,18 @@ is read once per write, with every entry verified against the digest taken while
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from ..core.digest import CHUNK
+from ..core.digest import hash_stream
 from ..sources.payload import SeekableMember, iter_tar
 from ..binary.elf import is_elf, soname
 from ..core.errors import BadInput, Unsupported
 from ..model import Distribution, Member
-from ..model.paths import check_link_target, check_relative_path
+from ..model.paths import MAX_LINK_HOPS, LinkError, check_link_target, check_relative_path, resolve_link_path
 from .types import LinkOptions, PlannedFile
 from ..model.wheel import NestedRef
 from ..translate.layout import CondaLayout
@@ -48,7 +47,6 @@ _SO_ALIAS = re.compile(r"^(?P<stem>.+\.so)(?:\.[0-9][0-9A-Za-z_]*)*$")
 _DYLIB_ALIAS = re.compile(r"^(?P<stem>.+?)(?:\.[0-9]+)*\.dylib$")
 #: A versioned shared library name that may lack its ``libX.so`` development link.
 _VERSIONED_SO = re.compile(r"^(?P<stem>lib.+\.so)\.[0-9][0-9A-Za-z_.]*$")
-_MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
 
 
 def links_allowed(target: Target) -> bool:
@@ -89,7 +87,7 @@ def apply_links(
             files = dereference_links(files, layout, where)
         return files, warnings
     if options.expand_devel:
-        files = expand_devel_tarballs(dist, layout, files, where, warnings)
+        files = expand_devel_tarballs(dist, layout, files, warnings)
     if options.dedup:
         files = dedup_alias_chains(files)
     if options.soname_links and layout.target.subdir.startswith("linux-"):
@@ -104,7 +102,7 @@ def _is_devel_tarball(f: PlannedFile, layout: CondaLayout) -> bool:
 
 
 def expand_devel_tarballs(
-    dist: Distribution, layout: CondaLayout, files: list[PlannedFile], where: str, warnings: list[str]
+    dist: Distribution, layout: CondaLayout, files: list[PlannedFile], warnings: list[str]
 ) -> list[PlannedFile]:
     """Replace ``rocm_sdk_devel/_devel.tar[.xz]`` by its entries (files, relative links).
 
@@ -156,11 +154,9 @@ def _scan_tarball(dist: Distribution, tar_file: PlannedFile, site_packages: str)
             yield replace(tar_file, path=path, size=0, sha256=None, mode=0o777, target=target, nested=ref)
         elif info.isreg():
             assert stream is not None
-            digest = hashlib.sha256()
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
+            digest = hash_stream(stream)
             mode = 0o755 if info.mode & 0o111 else 0o644
-            yield replace(tar_file, path=path, size=info.size, sha256=digest.hexdigest(), mode=mode, target=None, nested=ref)
+            yield replace(tar_file, path=path, size=info.size, sha256=digest.sha256, mode=mode, target=None, nested=ref)
         else:
             raise Unsupported(dist.provenance.path, f"{label}: entry {name!r} is a device, FIFO or other special file")
 
@@ -269,13 +265,16 @@ def check_links(files: list[PlannedFile], layout: CondaLayout, where: str, warni
         problem = check_link_target(f.path, f.target)
         if problem:
             raise BadInput(where, f"symlink {f.path}: {problem}", hint="links must stay inside the environment")
-        resolved = _resolve_parents(f.path, f.target, links, where)
+        try:
+            resolved = resolve_link_path(f.path, f.target, links)
+        except LinkError as exc:
+            raise BadInput(where, str(exc)) from None
         region = _region(f.path, layout)
         if region and not (resolved + "/").startswith(region + "/"):
             raise BadInput(where, f"symlink {f.path} -> {f.target}: leaves {region}/, which the client relocates")
         lexical = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target))
         target = f.target if resolved == lexical else _relative(resolved, posixpath.dirname(f.path))  # rewritten only to avoid a link parent
-        final = _final_target(resolved, by_path, where, f.path)
+        final = _final_target(resolved, by_path, links, where, f.path)
         if final is not None:
             result.append(replace(f, target=target, sha256=final.sha256, size=final.size))
             continue
@@ -305,47 +304,16 @@ def _parents(path: str) -> Iterator[str]:
         yield "/".join(parts[:i])
 
 
-def _resolve_parents(link_path: str, target: str, links: dict[str, str], where: str) -> str:
-    """Lexical resolution of ``target`` from ``link_path``'s directory, following links met on the way.
-
-    The last component is kept as named (a link to a link is fine); a parent that is a link of
-    the package is replaced by what it points to, so the result never goes through a link.
-    """
-    parts = [p for p in (posixpath.dirname(link_path).split("/") if "/" in link_path else []) if p]
-    pending = [p for p in target.split("/") if p not in ("", ".")]
-    hops = 0
-    while pending:
-        part = pending.pop(0)
-        if part == "..":
-            if not parts:
-                raise BadInput(where, f"symlink {link_path} -> {target}: points outside the package")
-            parts.pop()
-            continue
-        parts.append(part)
-        current = "/".join(parts)
-        if pending and current in links:  # a parent directory that is a link: go where it goes
-            hops += 1
-            if hops > _MAX_LINK_HOPS:
-                raise BadInput(where, f"symlink {link_path} -> {target}: too many levels of links (a loop?)")
-            inner = links[current]
-            if inner.startswith("/"):
-                raise BadInput(where, f"symlink {current}: absolute link target {inner!r}")
-            parts.pop()
-            pending = [p for p in inner.split("/") if p not in ("", ".")] + pending
-    if not parts:
-        raise BadInput(where, f"symlink {link_path} -> {target}: points at the package root")
-    return "/".join(parts)
-
-
 def dereference_links(files: list[PlannedFile], layout: CondaLayout, where: str) -> list[PlannedFile]:
     """Replace every (checked) link by a copy of the file it ends at, for targets without links."""
     by_path = {f.path: f for f in files}
+    links = {f.path: f.target for f in files if f.target is not None}
     result: list[PlannedFile] = []
     for f in files:
         if f.target is None:
             result.append(f)
             continue
-        final = _final_target(posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target)), by_path, where, f.path)
+        final = _final_target(posixpath.normpath(posixpath.join(posixpath.dirname(f.path), f.target)), by_path, links, where, f.path)
         if final is None:
             raise BadInput(
                 where,
@@ -356,9 +324,9 @@ def dereference_links(files: list[PlannedFile], layout: CondaLayout, where: str)
     return result
 
 
-def _final_target(path: str, by_path: dict[str, PlannedFile], where: str, origin: str) -> PlannedFile | None:
+def _final_target(path: str, by_path: dict[str, PlannedFile], links: dict[str, str], where: str, origin: str) -> PlannedFile | None:
     """The file a chain of links inside the package ends at, or None if it leaves our files."""
-    for _ in range(_MAX_LINK_HOPS):
+    for _ in range(MAX_LINK_HOPS):
         f = by_path.get(path)
         if f is None:
             return None
@@ -366,8 +334,9 @@ def _final_target(path: str, by_path: dict[str, PlannedFile], where: str, origin
             return f
         if f.target.startswith("/"):
             return None
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), f.target))
-        if path.startswith("../") or path == "..":
+        try:
+            path = resolve_link_path(path, f.target, links)
+        except LinkError:
             return None
     raise BadInput(where, f"symlink {origin}: too many levels of links (a loop?)")
 

@@ -20,7 +20,8 @@ from ..model.conda import AboutJson, CondaRecord
 from .types import CondaPackage, ConversionOptions, PlannedFile
 from ..model.roundtrip import CONDA_RECORD, resolve_links
 from ..translate.layout import PLACEHOLDER
-from ..translate.reverse import ReverseLayout, restore_shebang, scheme_exceptions
+from ..translate.reverse import ReverseLayout, scheme_exceptions
+from ..translate.shebang import restore_shebang
 from ..translate.specs import Origin
 
 

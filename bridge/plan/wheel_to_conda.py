@@ -8,9 +8,6 @@ content, and every file with its archive path, mode, size and sha256) and everyt
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -20,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from .. import __version__
-from ..core.digest import CHUNK, read_first_line, record_digest, sha256_bytes
+from ..core.digest import Digests, RecordEntry, format_record, read_first_line, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
 from .launchers import windows_launcher
@@ -31,7 +28,8 @@ from .types import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisio
 from ..model.scheme import entry_point_problem
 from .roundtrip import finish_plan
 from ..translate.buildstring import build_string, sanitize
-from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, rewrite_shebang, unix_launcher, windows_launcher_script
+from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, unix_launcher, windows_launcher_script
+from ..translate.shebang import rewrite_shebang
 from ..translate.names import extras_package
 from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, Origin, merge_specs, os_split, python_split, requirement_specs, translate_requirement
 from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
@@ -105,7 +103,7 @@ def plan_package(dist: Distribution, target: Target, options: ConversionOptions)
     files.append(_installer_file(dist, layout))
     files.append(_record_file(dist, layout, files))
     files.sort(key=write_order)  # by path; files inside a nested archive in archive order
-    licenses = _license_files(dist, layout)
+    licenses = _license_files(dist)
 
     link = None
     if target.noarch_python:
@@ -542,14 +540,14 @@ def _script(dist: Distribution, member: Member, path: str, layout: CondaLayout) 
     with dist.open(member) as stream:
         line, after = read_first_line(stream)
         rewritten = rewrite_shebang(line, layout.python_executable)
-        digest = hashlib.sha256(rewritten if rewritten is not None else line)
+        digest = Digests()
+        digest.update(rewritten if rewritten is not None else line)
         digest.update(after)
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
+        digest.consume(stream)
     if rewritten is None:
-        return PlannedFile(path, member.size, digest.hexdigest(), 0o755, member=member)
+        return PlannedFile(path, member.size, digest.sha256, 0o755, member=member)
     size = member.size - len(line) + len(rewritten)
-    return PlannedFile(path, size, digest.hexdigest(), 0o755, member=member, head=rewritten, skip=len(line), placeholder=PLACEHOLDER)
+    return PlannedFile(path, size, digest.sha256, 0o755, member=member, head=rewritten, skip=len(line), placeholder=PLACEHOLDER)
 
 
 def _launchers(dist: Distribution, layout: CondaLayout, where: str) -> list[PlannedFile]:
@@ -595,22 +593,19 @@ def _installer_file(dist: Distribution, layout: CondaLayout) -> PlannedFile:
 def _record_file(dist: Distribution, layout: CondaLayout, files: list[PlannedFile]) -> PlannedFile:
     """RECORD listing what conda installs, relative to site-packages (PEP 376/627)."""
     record_path = f"{layout.site_packages}/{dist.dist_info}/RECORD"
-    rows: list[tuple[str, str, str]] = []
+    rows: list[RecordEntry] = []
     for f in files:
         rel = layout.record_path(f.path)
         if f.placeholder or f.sha256 is None or f.is_link:
-            rows.append((rel, "", ""))  # content changes at install (prefix) or is a link
+            rows.append((rel, None, None))  # content changes at install (prefix) or is a link
         else:
-            rows.append((rel, record_digest(f.sha256), str(f.size)))
-    rows.append((layout.record_path(record_path), "", ""))
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows(sorted(rows))
-    data = buf.getvalue().encode()
+            rows.append((rel, f.sha256, f.size))
+    rows.append((layout.record_path(record_path), None, None))
+    data = format_record(sorted(rows, key=lambda row: row[0]))
     return PlannedFile(record_path, len(data), sha256_bytes(data), content=data)
 
 
-def _license_files(dist: Distribution, layout: CondaLayout) -> list[PlannedFile]:
+def _license_files(dist: Distribution) -> list[PlannedFile]:
     by_path = {m.path: m for m in dist.dist_info_members()}
     result: list[PlannedFile] = []
     for rel in dist.license_files:

@@ -33,7 +33,8 @@ from ..core.fsutil import atomic_write
 from ..plan.types import ExtrasChoice
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
-from .model import Recipe, SourceFile, content_hash
+from ..core.digest import sha256_bytes
+from .model import Recipe, SourceFile
 from .regenerate import load_recipes
 
 STATE_FILE = Path(".wheel2conda") / "recipes-state.json"
@@ -137,7 +138,7 @@ def build(
     cache = DownloadCache(cache_dir or default_cache_dir(), http)
     for recipe_id in sorted(recipes):
         path = recipes[recipe_id].path
-        digest = content_hash(path.read_text(encoding="utf-8") + (f"\n# --extras {extras}\n" if extras is not None else ""))
+        digest = sha256_bytes((path.read_text(encoding="utf-8") + (f"\n# --extras {extras}\n" if extras is not None else "")).encode("utf-8"))
         entry = state.get(recipe_id) or {}
         if not force and entry.get("hash") == digest and entry.get("packages") and all(p in indexed for p in entry["packages"]):
             report.items.append(BuildItem(recipe_id, "unchanged", list(entry["packages"])))

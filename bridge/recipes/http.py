@@ -8,7 +8,6 @@ same code, so a local index behaves like a remote one.
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import time
 import urllib.error
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import __version__
-from ..core.digest import CHUNK
+from ..core.digest import Digests
 from ..core.errors import EXIT_PARTIAL, BridgeError
 from ..core.fsutil import atomic_path
 
@@ -111,29 +110,24 @@ class Http:
 
     def hash(self, url: str) -> tuple[str, int]:
         """``(sha256, size)`` of ``url``, streamed and not kept (for indexes that give no hash)."""
-        digest = hashlib.sha256()
-        size = 0
+        digest = Digests()
         with self.open(url) as (resp, _):
             try:
-                while chunk := resp.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
+                digest.consume(resp)
             except (TimeoutError, OSError) as exc:
                 raise FetchError(url, f"download interrupted ({_describe(exc)})", hint="run again to retry") from None
-        return digest.hexdigest(), size
+        return digest.sha256, digest.size
 
     def _download_once(self, url: str, dest: Path, sha256: str) -> Path:
-        digest = hashlib.sha256()
+        digest = Digests()
         with atomic_path(dest) as tmp:
             with self.open(url) as (resp, _), tmp.open("wb") as out:
                 try:
-                    while chunk := resp.read(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
+                    digest.consume(resp, out)
                 except (TimeoutError, OSError) as exc:
                     raise FetchError(url, f"download interrupted ({_describe(exc)})", hint="run again to retry") from None
-            if digest.hexdigest() != sha256:
-                raise FetchError(url, f"sha256 mismatch: expected {sha256}, got {digest.hexdigest()}", hint="the file changed upstream; run `wheel2conda recipes regenerate`")
+            if digest.sha256 != sha256:
+                raise FetchError(url, f"sha256 mismatch: expected {sha256}, got {digest.sha256}", hint="the file changed upstream; run `wheel2conda recipes regenerate`")
         return dest
 
 

@@ -8,7 +8,6 @@ HTML is read with :class:`html.parser.HTMLParser`, names with :mod:`packaging.ut
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 import urllib.parse
@@ -28,13 +27,12 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from ..channel.records import file_digests
+from ..core.digest import sha256_bytes, sha256_file
 from ..core.errors import BadInput
 from .http import FetchError, Http, file_url_path
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,7 @@ class Index:
             for path in sorted(self.local.iterdir()):
                 ident = dist_identity(path.name)
                 if ident and ident[0] == name and path.is_file():
-                    found.append(IndexFile(path.name, path.resolve().as_uri(), {"sha256": file_digests(path)[1]}, size=path.stat().st_size))
+                    found.append(IndexFile(path.name, path.resolve().as_uri(), {"sha256": sha256_file(path)}, size=path.stat().st_size))
             if not found:
                 raise FetchError(f"{self.local}/{name}", "no files for this project", status=404)
             return found
@@ -273,7 +271,7 @@ class Index:
             body = self.http.get(url).body
         expected = (file.metadata_hashes or {}).get("sha256")
         if expected:
-            actual = hashlib.sha256(body).hexdigest()
+            actual = sha256_bytes(body)
             if actual != expected:
                 raise FetchError(url, f"metadata sha256 mismatch: expected {expected}, got {actual}")
         try:

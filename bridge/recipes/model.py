@@ -8,7 +8,6 @@ upstream gives byte-identical files and a change gives a minimal diff.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -211,10 +210,6 @@ class Recipe:
             # so the rocm meta package must too; build strings carry the family tag either way
             gpu_family=self.index_family or self.gpu_family,
         )
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class _Dumper(yaml.SafeDumper):

@@ -13,8 +13,6 @@ later, the first CPython whose :mod:`zipfile` reads them; ``.dist-info`` stays d
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -25,7 +23,7 @@ from packaging.tags import Tag
 from .. import __version__
 from .compression import DEFAULT_LEVEL, ZstdSettings
 from .settings import ProgressFn, WriteSettings
-from ..core.digest import record_digest, sha256_bytes
+from ..core.digest import RecordEntry, format_record, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from ..core.fsutil import atomic_path
 from ..model.paths import check_file_name, contained_output
@@ -132,7 +130,7 @@ class _Writer:
         self.method = ZSTANDARD if zstd else DEFLATED
         self.progress = progress
         self.data_dir = dist.dist_info[: -len(".dist-info")] + ".data"
-        self.rows: list[tuple[str, str, str]] = []
+        self.rows: list[RecordEntry] = []
         self.written: dict[str, tuple[ZipMember, str, int]] = {}  # origin → (entry, sha256, size)
         self.waiting: dict[str, list[Member]] = {}
         self.link_rows: list[tuple[str, str]] = []
@@ -157,9 +155,7 @@ class _Writer:
         for name in sorted(generated):
             self._bytes(prefix + name, generated[name])
         record = prefix + "RECORD"
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows([*self.rows, (record, "", "")])
-        self.zw.write_bytes(record, buf.getvalue().encode())
+        self.zw.write_bytes(record, format_record([*self.rows, (record, None, None)]))
 
     def _arcname(self, member: Member) -> str:
         if member.scheme == self.dist.site_scheme:
@@ -181,7 +177,7 @@ class _Writer:
         with self.dist.open(member) as stream:
             entry = self.zw.write_stream(name, stream.read, member.size, member.mode, method)
         self.written[member.origin] = (entry, stream.sha256, stream.count)
-        self.rows.append((name, record_digest(stream.sha256), str(stream.count)))
+        self.rows.append((name, stream.sha256, stream.count))
         if self.progress is not None:
             self.progress(stream.count, 1)
         for link in self.waiting.pop(member.origin, []):
@@ -191,9 +187,9 @@ class _Writer:
         entry, sha, size = self.written[target]
         name = self._arcname(link)
         self.zw.duplicate(name, entry, self.files[target].mode)
-        self.rows.append((name, record_digest(sha), str(size)))
+        self.rows.append((name, sha, size))
         self.link_rows.append((name, str(link.target)))
 
     def _bytes(self, name: str, data: bytes) -> None:
         self.zw.write_bytes(name, data)
-        self.rows.append((name, record_digest(sha256_bytes(data)), str(len(data))))
+        self.rows.append((name, sha256_bytes(data), len(data)))

@@ -7,7 +7,6 @@ this module only validates what conversion relies on and turns failures into one
 
 from __future__ import annotations
 
-import configparser
 import csv
 import email.parser
 import io
@@ -26,7 +25,6 @@ from packaging.version import InvalidVersion, Version
 
 from ..core.digest import parse_record_digest
 from ..core.errors import BadInput
-from ..model import EntryPoint
 
 #: dist-info files an installer writes itself; never copied from a source.
 REGENERATED = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
@@ -149,31 +147,14 @@ def parse_wheel_file(where: str, data: bytes, *, label: str = "WHEEL", strict: b
         except ValueError:
             if strict:
                 raise BadInput(where, f"{label}: invalid Tag {value!r}", hint=hint) from None
-    build = str(msg.get("Build") or "").strip()
-    m = re.match(r"^(\d+)(.*)$", build)
-    build_tag: BuildTag = (int(m.group(1)), m.group(2)) if m else ()
+    build_tag = parse_build_tag(str(msg.get("Build") or ""))
     return WheelFile(purelib, frozenset(tags), build_tag, str(msg.get("Generator", "")).strip(), tuple(lines))
 
 
-def parse_entry_points(where: str, text: bytes, hint: str | None = None) -> tuple[EntryPoint, ...]:
-    """Console and gui scripts from an ``entry_points.txt`` (other groups are kept as a file only)."""
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    try:
-        parser.read_string(text.decode("utf-8"))
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        raise BadInput(where, f"entry_points.txt cannot be parsed ({exc})", hint=hint) from None
-    result: list[EntryPoint] = []
-    for group, gui in (("console_scripts", False), ("gui_scripts", True)):
-        if not parser.has_section(group):
-            continue
-        for script, value in parser.items(group):
-            target = value.split("[", 1)[0].strip()  # drop deprecated [extras]
-            module, _, attr = target.partition(":")
-            if not module.strip() or not script.strip():
-                raise BadInput(where, f"entry_points.txt: invalid entry point {script} = {value}", hint=hint)
-            result.append(EntryPoint(script.strip(), module.strip(), attr.strip(), gui))
-    return tuple(result)
+def parse_build_tag(text: str) -> BuildTag:
+    """A wheel build tag (``1``, ``2gpu``) → ``(number, rest)`` as :func:`packaging.utils.parse_wheel_filename` gives it; ``()`` when absent or not led by digits."""
+    m = re.fullmatch(r"(\d+)(.*)", text.strip())
+    return (int(m.group(1)), m.group(2)) if m else ()
 
 
 #: A RECORD row: path, ``(algorithm, hex digest)`` or None, size or None.

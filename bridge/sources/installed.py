@@ -15,7 +15,6 @@ Writers then stream the files again and verify them against those hashes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,19 +28,18 @@ from packaging.tags import Tag, parse_tag, sys_tags
 from packaging.utils import BuildTag, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ..core.digest import CHUNK, HeadReplaced, read_first_line
+from ..core.digest import CHUNK, Digests, HeadReplaced, file_digests, read_first_line
 from ..core.errors import BadInput, Unsupported
 from ..core.limits import read_small_file, special_kind
+from ..translate.shebang import restore_installed_shebang
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
+from ..translate.entry_points import parse_entry_points
 
 from ..model.paths import check_link_target, check_relative_path
 
 #: The fix for a damaged installed distribution.
 REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"
-
-_PY_SHEBANG = re.compile(rb"^#!(\S*[/\\])?python[0-9.]*(w)?(\.exe)?(?=\s|$)")
-
 
 @dataclass(frozen=True)
 class EnvironmentLayout:
@@ -323,11 +321,10 @@ def _member(
         raise BadInput(where, f"RECORD lists {rel}, which is {kind}, not a regular file", hint=REINSTALL)
     mode = 0o755 if st.st_mode & 0o111 else 0o644
     if scheme is Scheme.SCRIPTS:
-        sha = hashlib.sha256()
-        installed = hashlib.new(algo)
+        sha, installed = Digests(), Digests(algo)
         with path.open("rb") as fh:
             line, after = read_first_line(fh)
-            restored = _restore_shebang(line)
+            restored = restore_installed_shebang(line)
             installed.update(line)
             sha.update(restored if restored is not None else line)
             sha.update(after)
@@ -337,9 +334,10 @@ def _member(
                 installed.update(chunk)
         if restored is not None:
             size = st.st_size - len(line) + len(restored)
-            return Member(scheme, scheme_path, size, sha.hexdigest(), 0o755, origin=str(path)), (restored, len(line)), installed.hexdigest()
-        return Member(scheme, scheme_path, st.st_size, sha.hexdigest(), mode, origin=str(path)), None, installed.hexdigest()
-    sha256, installed_digest = _file_digests(path, algo)
+            return Member(scheme, scheme_path, size, sha.sha256, 0o755, origin=str(path)), (restored, len(line)), installed.hexdigest(algo)
+        return Member(scheme, scheme_path, st.st_size, sha.sha256, mode, origin=str(path)), None, installed.hexdigest(algo)
+    digests = file_digests(path, algo)
+    sha256, installed_digest = digests.sha256, digests.hexdigest(algo)
     return Member(scheme, scheme_path, st.st_size, sha256, mode, origin=str(path)), None, installed_digest
 
 
@@ -350,15 +348,6 @@ def _open_regular(where: str, origin: str) -> BinaryIO:
     if kind is not None:
         raise BadInput(where, f"{origin} is {kind}, not a regular file", hint=REINSTALL)
     return open(path, "rb")
-
-
-def _restore_shebang(data: bytes) -> bytes | None:
-    """``#!/env/bin/python3`` (what pip wrote for ``#!python``) → ``#!python``."""
-    first, sep, rest = data.partition(b"\n")
-    m = _PY_SHEBANG.match(first)
-    if not m or not m.group(1):
-        return None
-    return (b"#!pythonw" if m.group(2) else b"#!python") + first[m.end() :].rstrip(b"\r") + sep + rest
 
 
 def _wrapper_names(entry_points: tuple[EntryPoint, ...]) -> set[str]:
@@ -380,20 +369,6 @@ def _wheel_facts(wheel_file: Path, where: str, platlib_hint: bool) -> tuple[froz
     if not platlib_hint:
         return frozenset(parse_tag("py3-none-any")), (), True, ()
     return frozenset({next(iter(sys_tags()))}), (), False, ()
-
-
-
-
-def _file_digests(path: Path, algo: str) -> tuple[str, str]:
-    """sha256 and RECORD's digest of a file, in one read."""
-    sha = hashlib.sha256()
-    other = hashlib.new(algo) if algo != "sha256" else None
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            sha.update(chunk)
-            if other is not None:
-                other.update(chunk)
-    return sha.hexdigest(), (other or sha).hexdigest()
 
 
 def default_python() -> str:

@@ -8,7 +8,6 @@ RECORD while they are read.  Everything that can be checked without reading file
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import stat
 import zipfile
@@ -22,11 +21,12 @@ from typing import BinaryIO
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from ..core.digest import sha256_file
+from ..core.digest import Digests, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_entry_points, parse_metadata, parse_record, parse_wheel_file
+from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
+from ..translate.entry_points import parse_entry_points
 from ..model.conda import CondaRecord
 from ..model.paths import check_link_target, check_package_paths, check_relative_path, zip_overlap
 from ..model.roundtrip import CONDA_RECORD, CONSUMED, LINKS, parse_links
@@ -84,7 +84,7 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
     record = _read_record(where, zf, by_name, dist_info)
     variant = _read_variant(where, zf, by_name, dist_info, variant_label)
 
-    data_dir = _data_dir(by_name, dist_info)
+    data_dir = _data_dir(dist_info)
     members: list[Member] = []
     newest = 0
     license_files: list[str] = []
@@ -254,10 +254,6 @@ def _read_small(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipI
         raise BadInput(where, f"{name}: cannot be read ({exc})", hint=DAMAGED) from None
 
 
-
-
-
-
 def _read_variant(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], dist_info: str, label: str | None) -> WheelVariant | None:
     """The PEP 825 variant of a wheel whose file name carries a variant label (else None)."""
     if label is None:
@@ -287,7 +283,7 @@ def _read_record(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zip
     return record
 
 
-def _data_dir(by_name: dict[str, zipfile.ZipInfo], dist_info: str) -> str:
+def _data_dir(dist_info: str) -> str:
     return dist_info[: -len(".dist-info")] + ".data"
 
 
@@ -302,8 +298,6 @@ def _classify(where: str, rel: str, data_dir: str, purelib: bool) -> tuple[Schem
             raise BadInput(where, f"{rel}: empty path in .data/{scheme_name}", hint=MALFORMED)
         return scheme, inner
     return (Scheme.PURELIB if purelib else Scheme.PLATLIB), rel
-
-
 
 
 def _mode(info: zipfile.ZipInfo) -> int:
@@ -325,10 +319,6 @@ def _entry_points(where: str, zf: zipfile.ZipFile, by_name: dict[str, zipfile.Zi
     return parse_entry_points(where, _read_small(where, zf, by_name, name), hint=MALFORMED)
 
 
-
-
-
-
 class _MemberStream(io.RawIOBase):
     """A zip member stream whose corruption surfaces as :class:`BadInput`.
 
@@ -340,7 +330,7 @@ class _MemberStream(io.RawIOBase):
         super().__init__()
         self._raw, self._where, self._label = raw, where, label
         self._other = other
-        self._hash = hashlib.new(other[0]) if other else None
+        self._hash = Digests(other[0]) if other else None
 
     def readable(self) -> bool:
         return True
@@ -353,7 +343,7 @@ class _MemberStream(io.RawIOBase):
         if self._hash is not None:
             if data:
                 self._hash.update(data)
-            elif self._other and self._hash.hexdigest() != self._other[1]:
+            elif self._other and self._hash.hexdigest(self._other[0]) != self._other[1]:
                 raise BadInput(self._where, f"{self._label}: {self._other[0]} does not match RECORD", hint=DAMAGED)
         return data
 

@@ -17,7 +17,6 @@ their own launchers (see :func:`unix_launcher` and :mod:`bridge.plan.launchers`)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..model import EntryPoint, Scheme
@@ -28,9 +27,6 @@ PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 
 #: Top-level names a package must not write into (client-owned).
 RESERVED_ROOTS = ("info", "conda-meta")
-
-_SHEBANG = re.compile(rb"^#!python(w)?(?=\s|$)")
-
 
 @dataclass(frozen=True)
 class CondaLayout:
@@ -97,17 +93,6 @@ class CondaLayout:
     def python_executable(self) -> str:
         """The environment's interpreter, written with the placeholder prefix."""
         return f"{PLACEHOLDER}/python.exe" if self.target.windows else f"{PLACEHOLDER}/bin/python"
-
-
-def rewrite_shebang(content: bytes, python: str) -> bytes | None:
-    """Replace a wheel script's ``#!python`` (or ``#!pythonw``) line; None when there is none."""
-    m = _SHEBANG.match(content)
-    if not m:
-        return None
-    exe = python
-    if m.group(1) and exe.endswith("python.exe"):
-        exe = exe[: -len("python.exe")] + "pythonw.exe"
-    return b"#!" + exe.encode() + content[m.end() :]
 
 
 def launcher_script(ep: EntryPoint) -> str:

@@ -48,9 +48,6 @@ IMPLEMENTATIONS: dict[str, tuple[str, str, str]] = {
     "cpython": ("CPython", "cp", "python_abi * *_cp*"),
     "pypy": ("PyPy", "pp", "python_abi * *_pypy*"),
 }
-#: Marker variables that differ between Pythons of one multi-Python package.
-PYTHON_VARIABLES = ("python_version", "python_full_version", "implementation_version")
-IMPLEMENTATION_VARIABLES = ("implementation_name", "platform_python_implementation")
 
 _OPS = r"(?:===|==|!=|~=|<=|>=|<|>|not\s+in|in)"
 _VAR = r"(?:python_version|python_full_version|implementation_version)"

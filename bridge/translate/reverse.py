@@ -265,17 +265,6 @@ def wheel_tags(pins: PythonPins, platform: str) -> frozenset[Tag]:
     return frozenset({Tag("py3", "none", platform)})
 
 
-def python_xy_of_tags(tags: Iterable[Tag]) -> tuple[int, int] | None:
-    """Lowest CPython X.Y a tag set admits (``py3``/``cp3`` → None: any Python 3)."""
-    floors = []
-    for tag in tags:
-        m = re.fullmatch(r"(?:cp|py|pp)(\d)(\d+)", tag.interpreter)
-        if not m:
-            return None
-        floors.append((int(m.group(1)), int(m.group(2))))
-    return min(floors) if floors else None
-
-
 # --------------------------------------------------------------------------- versions
 
 
@@ -410,25 +399,6 @@ def scheme_exceptions(layout: ReverseLayout, files: Iterable[tuple[str, Scheme, 
 
 
 # --------------------------------------------------------------------------- scripts
-
-
-_PYTHON_EXE = re.compile(rb"[/\\](?:bin[/\\])?python(\d+(?:\.\d+)?)?(t)?(w)?(\.exe)?(?=[ \t\r\n]|$)")
-
-
-def restore_shebang(content: bytes, placeholder: str) -> tuple[bytes, bytes] | None:
-    """``#!<placeholder>/bin/python3.12 …`` → ``(b"#!python …", original interpreter token)``.
-
-    The inverse of :func:`bridge.translate.layout.rewrite_shebang`; None when the first line is
-    not the placeholder prefix's Python.
-    """
-    head = b"#!" + placeholder.encode()
-    if not content.startswith(head):
-        return None
-    m = _PYTHON_EXE.match(content, len(head))
-    if not m:
-        return None
-    token = content[: m.end()]
-    return (b"#!pythonw" if m.group(3) else b"#!python") + content[m.end() :], token
 
 
 def launcher_paths(entry_points: Iterable[EntryPoint], scripts_dir: str | None, windows: bool) -> set[str]:

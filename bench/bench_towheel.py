@@ -2,14 +2,14 @@
 
 Builds a linux-64 package with a semi-compressible payload (random blocks interleaved with
 repeated text, like shared libraries), converts it with ``--threads 1`` and ``--threads 0``,
-and prints seconds, MB/s, output size and peak RSS.  Usage::
+and prints seconds, MB/s, output size and peak RSS.  Each conversion runs in a fresh process
+(``python -m bench.bench_towheel PACKAGE OUT THREADS MIB``), so peak RSS is the converter's own.
 
-    python benchmarks/bench_towheel.py [--mib 256]
+Settings (environment): ``BENCH_TOWHEEL_MIB``, payload size in MiB (default 256).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bridge.check.standin import build_conda_package
+from bridge.pipelines.to_wheel import ToWheelOptions, to_wheel
+from bridge.sinks.wheel import WheelCompression
 
-from bridge.sinks.wheel import WheelCompression  # noqa: E402
-from bridge.check.standin import build_conda_package  # noqa: E402
-from bridge.pipelines.to_wheel import ToWheelOptions, to_wheel  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def payload(mib: int) -> bytes:
@@ -30,17 +30,11 @@ def payload(mib: int) -> bytes:
     return (block * (mib * 8))[: mib << 20]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mib", type=int, default=256)
-    parser.add_argument("--convert", nargs=4, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.convert:
-        pkg, out, threads, mib = args.convert
-        return convert(pkg, out, int(threads), int(mib))
+def main() -> int:
+    mib = int(os.environ.get("BENCH_TOWHEEL_MIB", "256"))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        data = payload(args.mib)
+        data = payload(mib)
         pkg = build_conda_package(
             root / "linux-64",
             {"name": "bench", "version": "1.0", "build": "py312_rocm7.11_0", "depends": ["python_abi 3.12.* *_cp312", "__glibc >=2.28"]},
@@ -50,10 +44,11 @@ def main() -> None:
         del data
         for threads in (1, 0):
             proc = subprocess.run(
-                [sys.executable, __file__, "--convert", str(pkg), str(root / f"t{threads}"), str(threads), str(args.mib)],
-                capture_output=True, text=True, check=True,
+                [sys.executable, "-m", "bench.bench_towheel", str(pkg), str(root / f"t{threads}"), str(threads), str(mib)],
+                capture_output=True, text=True, check=True, cwd=REPO,
             )
             print(proc.stdout, end="")
+    return 0
 
 
 def peak_rss_mib() -> float:
@@ -78,5 +73,7 @@ def convert(pkg: str, out: str, threads: int, mib: int) -> None:
         f"wheel {Path(wheel).stat().st_size / 2**20:.1f} MiB, peak RSS {rss:.0f} MiB"
     )
 
+
 if __name__ == "__main__":
-    main()
+    package, out, threads, mib = sys.argv[1:]
+    convert(package, out, int(threads), int(mib))
