@@ -36,9 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name, parse_wheel_filename
-
 from conda_package_streaming.package_streaming import stream_conda_component
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from bridge.check.client import HOST_SUBDIR, install, run_in_prefix
 from bridge.check.standin import HOST_PY, build_base_channel

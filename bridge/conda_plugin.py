@@ -102,7 +102,8 @@ def _virtual_packages() -> list[object]:
 
     from conda.plugins.types import CondaVirtualPackage
 
-    from .gpu.amdgpu import NAME as AMDGPU, VERSION, detected_build
+    from .gpu.amdgpu import NAME as AMDGPU
+    from .gpu.amdgpu import VERSION, detected_build
 
     # conda's NULL ("do not export") is the default of CondaVirtualPackage.empty_override
     # (conda/plugins/types.py, 26.7.1): taken from there, so only plugin-API names are imported

@@ -129,8 +129,8 @@ def test_quiet_and_verbose_are_refused_by_every_command(argv: list[str], capsys:
 
 def test_help_constants_match_the_library() -> None:
     """``--help`` texts repeat a few library constants so that help imports nothing heavy."""
-    from bridge.sinks import compression
     from bridge.cli import convert_options as cli_convert
+    from bridge.sinks import compression
 
     names = ("DEFAULT_LEVEL", "RELEASE_LEVEL", "MIN_WINDOW_LOG", "SHORT_WINDOW_LOG", "MAX_WINDOW_LOG")
     assert [getattr(cli_convert, n) for n in names] == [getattr(compression, n) for n in names]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.pipelines.convert import convert_wheel
-from bridge.plan.types import ConversionOptions
 from bridge.pipelines.to_wheel import convert_to_wheel, to_wheel
+from bridge.plan.types import ConversionOptions
 from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import raw_package
 

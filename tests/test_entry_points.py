@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
-import importlib.metadata
 import pytest
 
 from bridge.core.errors import BadInput

@@ -19,11 +19,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.sinks.settings import WriteSettings
-from bridge.pipelines.convert import convert_wheel
 from bridge.core.errors import BridgeError
-from bridge.plan.types import ConversionOptions
+from bridge.pipelines.convert import convert_wheel
 from bridge.pipelines.to_wheel import convert_to_wheel
+from bridge.plan.types import ConversionOptions
+from bridge.sinks.settings import WriteSettings
 from tests.support.hostile_inputs import Guard, TarMember, assert_outputs_safe, craft_conda, default_info, record_doc, roundtrip_wheel
 from tests.support.wheels import build_wheel
 

@@ -15,8 +15,8 @@ import pytest
 from rattler import MatchSpec
 
 from bridge.channel.index import index_channel
-from bridge.cli import main
 from bridge.check.standin import build_conda_package
+from bridge.cli import main
 from tests.support import gpu_wheels as gw
 from tests.support.conda_env import HOST_SUBDIR, SolveError, install, run_in_prefix, solve
 

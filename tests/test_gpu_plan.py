@@ -12,9 +12,9 @@ import pytest
 import zstandard
 
 from bridge.cli import main
-from bridge.pipelines.convert import convert_rocm_meta, convert_wheel, plan_wheel
 from bridge.core.errors import BadInput
 from bridge.gpu.rocm import parse_dist_info, pin_family, rocm_meta_distributions
+from bridge.pipelines.convert import convert_rocm_meta, convert_wheel, plan_wheel
 from bridge.plan.types import NO_EXTRAS, ConversionOptions
 from bridge.plan.wheel_to_conda import plan_packages
 from bridge.translate.names import NameMap

@@ -14,11 +14,11 @@ from rattler import MatchSpec
 
 import tests.support.gpu_wheels as gw
 from bridge.channel.index import index_channel
+from bridge.check.standin import build_conda_package
 from bridge.cli import main
+from bridge.pipelines.inputs import open_distribution
 from bridge.plan.types import ConversionOptions
 from bridge.plan.wheel_to_conda import plan_packages
-from bridge.pipelines.inputs import open_distribution
-from bridge.check.standin import build_conda_package
 from bridge.translate.names import NameMap
 from tests.support.conda_env import HOST_SUBDIR, SolveError, install, run_in_prefix, solve
 from tests.support.wheels import build_wheel

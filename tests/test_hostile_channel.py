@@ -28,9 +28,9 @@ import pytest
 
 from bridge.channel.index import index_channel
 from bridge.channel.publish import publish
-from bridge.cli import main
 from bridge.check.audit import audit_channel
 from bridge.check.standin import build_conda_package
+from bridge.cli import main
 from tests.support.hostile import ROOT, Sandbox
 from tests.support.wheels import build_wheel
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.core.limits import METADATA_CAP
 from bridge.check.standin import build_conda_package
+from bridge.core.limits import METADATA_CAP
 from tests.support.bigfiles import conda_with_big_licence, peak_rss_mib, wheel_with_big_script
 from tests.support.hostile import Sandbox
 from tests.support.wheels import build_wheel, record_hash

@@ -13,8 +13,8 @@ import tests.support.gpu_wheels as gw
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.pipelines.inspection import inspect_conda, inspect_path
-from bridge.plan.types import ConversionOptions
 from bridge.pipelines.to_wheel import to_wheel
+from bridge.plan.types import ConversionOptions
 from tests.support.conda_env import HOST_PY, build_conda_package
 from tests.support.jsondoc import run_json
 from tests.support.wheels import build_wheel

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bridge.channel.index import index_channel
-from bridge.cli import main
-from bridge.core.errors import BadInput
 from bridge.check.libreport import SPOOL_MEMORY, duplicate_libraries, shared_libraries
 from bridge.check.standin import build_conda_package
+from bridge.cli import main
+from bridge.core.errors import BadInput
 from tests.support.elfbuild import HAVE_CC, compile_shared
 
 pytestmark = pytest.mark.skipif(not HAVE_CC, reason="needs a C compiler on Linux")

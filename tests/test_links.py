@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from conda_package_streaming.package_streaming import stream_conda_component
 
+from bridge.binary.elf import is_elf, soname
 from bridge.channel.publish import publish
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel, plan_wheel
-from bridge.binary.elf import is_elf, soname
-from bridge.plan.types import LinkOptions
-from bridge.plan.types import ConversionOptions
+from bridge.plan.types import ConversionOptions, LinkOptions
 from tests.links_support import CORE_FILES, DEVEL_ENTRIES, PLATFORM_TAG, core_wheel, devel_wheel, expected_devel_tree, minimal_elf
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, install, run_in_prefix
 
@@ -295,9 +294,9 @@ def test_link_rules(links: dict[str, str], expected) -> None:
 
 
 def test_no_links_made_where_links_are_impossible() -> None:
-    from bridge.plan.links import apply_links
-
     from types import SimpleNamespace
+
+    from bridge.plan.links import apply_links
 
     win = _layout("py3-none-win_amd64")
     plain = SimpleNamespace(conda_record=None)

@@ -132,9 +132,9 @@ def test_extras_packages_follow_the_regions(tmp_path: Path) -> None:
 
 
 def test_an_extra_with_its_own_python_markers_gets_finer_regions(tmp_path: Path) -> None:
+    from bridge.pipelines.inputs import open_distribution
     from bridge.plan.types import ConversionOptions
     from bridge.plan.wheel_to_conda import plan_packages
-    from bridge.pipelines.inputs import open_distribution
 
     wheel = build_wheel(tmp_path, "fancy", "1.0", requires_dist=['tomli; python_version < "3.11"', 'rich; extra == "color" and python_version >= "3.12"'],
                         requires_python=">=3.8", metadata_fields=[("Provides-Extra", "color")])
@@ -190,10 +190,10 @@ RECIPES = [
 def test_recipe_yaml_renders_the_converters_regions(tmp_path: Path, name: str, version: str, filename: str, requires: list[str], requires_python: str, subdir: str) -> None:
     import yaml
 
+    from bridge.pipelines.inputs import open_distribution
     from bridge.plan.types import ConversionOptions
     from bridge.plan.wheel_to_conda import plan_packages
     from bridge.recipes.rattler import emit
-    from bridge.pipelines.inputs import open_distribution
     from bridge.translate.names import NameMap
 
     tag = filename.removesuffix(".whl").split("-", 2)[2]

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from bridge.check.standin import HOST_PY
 from bridge.cli import main
 from bridge.recipes.build import build, read_state
 from bridge.recipes.config import load_config
 from bridge.recipes.http import Http
 from bridge.recipes.regenerate import regenerate
-from bridge.check.standin import HOST_PY
 from tests.support import gpu_wheels as gw
 from tests.support.conda_env import HOST_SUBDIR, install, run_in_prefix
 from tests.support.index_server import IndexServer, write_simple_index

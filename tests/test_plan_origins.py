@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bridge.pipelines.inputs import open_distribution
 from bridge.plan.types import ConversionOptions, PlannedFile
 from bridge.plan.wheel_to_conda import plan_packages
-from bridge.pipelines.inputs import open_distribution
 from bridge.translate.specs import Origin
-
 from tests.support.wheels import build_wheel
 
 

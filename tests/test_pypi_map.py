@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from bridge.channel.publish import publish
-from bridge.pipelines.convert import convert_wheel
-from bridge.core.errors import BadInput
-from bridge.plan.types import ConversionOptions
 from bridge.channel.pypi_map import CONDA_LOCK_MAP, PIXI_MAP, MappedPackage, conda_lock_map, pixi_map, read_conda_lock_map, read_pixi_map
 from bridge.check.standin import build_conda_package
+from bridge.core.errors import BadInput
+from bridge.pipelines.convert import convert_wheel
+from bridge.plan.types import ConversionOptions
 
 
 def _convert(wheel: Path, out: Path, **options) -> list[Path]:

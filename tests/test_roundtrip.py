@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.channel.index import index_channel
-from bridge.pipelines.convert import convert_wheel
-from bridge.plan.types import ConversionOptions
 from bridge.model.roundtrip import CONDA_RECORD
+from bridge.pipelines.convert import convert_wheel
 from bridge.pipelines.to_wheel import to_wheel
+from bridge.plan.types import ConversionOptions
 from tests.support.conda_env import HOST_PY, build_conda_package, install, run_in_prefix
 from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import CP, LINUX_HOST, gpulib

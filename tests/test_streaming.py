@@ -13,11 +13,11 @@ import zstandard
 from conda_package_streaming.package_streaming import stream_conda_component
 
 from bridge.cli import main
-from bridge.sinks.settings import WriteSettings
-from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
+from bridge.core.progress import Progress
 from bridge.pipelines.convert import convert_all, convert_wheel
 from bridge.plan.types import ConversionOptions
-from bridge.core.progress import Progress
+from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings
+from bridge.sinks.settings import WriteSettings
 from tests.links_support import DEVEL_ENTRIES, core_wheel, devel_wheel, expected_devel_tree, tar_bytes
 from tests.support.wheels import build_wheel
 

@@ -27,7 +27,6 @@ from tests.support.conda_env import (
     prefix_python,
     run_in_prefix,
     solve,
-
 )
 from tests.support.wheels import build_wheel, corrupt_crc, rewrite_wheel, truncate, wheel_members
 

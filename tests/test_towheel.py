@@ -21,13 +21,13 @@ from conda_package_streaming.create import anonymize, conda_builder
 
 import bridge.sinks.zipwriter as zipwriter
 from bridge.cli import main
-from bridge.pipelines.convert import convert_wheel
 from bridge.core.errors import BadInput, Unsupported
+from bridge.pipelines.convert import convert_wheel
+from bridge.pipelines.inputs import open_distribution
+from bridge.pipelines.to_wheel import ToWheelOptions, convert_to_wheel, to_wheel
 from bridge.plan.types import ConversionOptions
 from bridge.sinks.settings import WheelCompression, WriteSettings
-from bridge.pipelines.inputs import open_distribution
 from bridge.sources.wheel import open_wheel
-from bridge.pipelines.to_wheel import ToWheelOptions, convert_to_wheel, to_wheel
 from tests.support.conda_env import HOST_PY, HOST_SUBDIR, build_conda_package
 from tests.support.jsondoc import validate
 from tests.support.wheels import build_wheel, wheel_members

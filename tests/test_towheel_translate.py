@@ -13,7 +13,6 @@ from bridge.model.conda import CondaRecord
 from bridge.model.roundtrip import format_links, parse_links, resolve_links
 from bridge.sinks.wheel import zstd_refusal
 from bridge.translate.layout import CondaLayout
-from bridge.translate.shebang import restore_installed_shebang, restore_shebang, rewrite_shebang
 from bridge.translate.names import CondaName, NameMap
 from bridge.translate.reverse import (
     PythonPins,
@@ -32,6 +31,7 @@ from bridge.translate.reverse import (
     variant_parts,
     wheel_tags,
 )
+from bridge.translate.shebang import restore_installed_shebang, restore_shebang, rewrite_shebang
 from bridge.translate.tags import targets_for_tags
 from bridge.translate.wheelvariant import properties_from_build
 

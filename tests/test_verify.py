@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from bridge.check.client import HOST_SUBDIR
-from bridge.pipelines.convert import convert_wheel
 from bridge.binary.elf import BadElf, expand_origin, is_elf, read_dynamic, read_dynamic_file, soname
-from bridge.plan.types import ConversionOptions
+from bridge.check.client import HOST_SUBDIR
 from bridge.check.verify import VerifyOptions, check_libraries, system_libraries, top_level_modules, verify_packages
+from bridge.cli import main
+from bridge.pipelines.convert import convert_wheel
+from bridge.plan.types import ConversionOptions
 from tests.support.elfbuild import HAVE_CC, MANYLINUX_TAG, OTHER_MANYLINUX_TAG, compile_shared
 from tests.support.wheels import build_wheel
 

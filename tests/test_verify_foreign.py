@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from bridge.pipelines.convert import convert_wheel
 from bridge.binary.macho import read_load_commands
 from bridge.binary.pe import read_imports
+from bridge.check.verify import VerifyOptions, VerifyReport, verify_packages
+from bridge.cli import main
+from bridge.pipelines.convert import convert_wheel
 from bridge.plan.types import ConversionOptions
-from bridge.check.verify import VerifyReport, VerifyOptions, verify_packages
 from tests.support.wheels import build_wheel
 
 BINARIES = Path(__file__).parent / "data" / "binaries"

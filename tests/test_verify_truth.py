@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bridge.check.standin import build_conda_package
+from bridge.check.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
 from bridge.cli import main
 from bridge.pipelines.convert import convert_wheel
 from bridge.plan.types import ConversionOptions
-from bridge.check.standin import build_conda_package
-from bridge.check.verify import VerifyOptions, extras_base, normalize_specs, verify_packages
 from tests.support.jsondoc import validate
 from tests.support.wheels import build_wheel
 

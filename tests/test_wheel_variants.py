@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.cli import main
-from bridge.pipelines.convert import ConversionOptions, convert_wheel
 from bridge.core.errors import BadInput
+from bridge.model.variant import VariantError, VariantProperty, WheelVariant, split_variant_filename, variant_hash
+from bridge.pipelines.convert import ConversionOptions, convert_wheel
 from bridge.pipelines.to_wheel import ToWheelOptions, convert_to_wheel, to_wheel
 from bridge.translate.variants import family_for_targets, family_targets, known_families, resolve_family
-from bridge.model.variant import VariantError, VariantProperty, WheelVariant, split_variant_filename, variant_hash
 from bridge.translate.wheelvariant import properties_from_build
 from tests.support.wheels import build_wheel, wheel_members
 from tests.test_towheel import CP, gpulib

@@ -24,10 +24,10 @@ from typing import Any
 from ..core.errors import BadInput, BridgeError
 from .cache import SubdirCache
 from .index import index_channel, subdirs_present
-from .results import IndexResult
 from .lock import channel_lock
 from .records import is_package, read_package, version_key
 from .repodata import iter_repodata, listed_files, load_patch_instructions, write_patch_instructions
+from .results import IndexResult
 
 
 @dataclass(frozen=True)

@@ -34,16 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..core.digest import Digests, file_digests, hash_stream
 from ..core.errors import BadInput, Conflict
 from ..core.fsutil import atomic_path
-from .gate import check_package
 from .cache import Entry, SubdirCache, stat_key
+from .gate import check_package
 from .index import index_channel
-from .results import IndexResult
 from .lock import DEFAULT_TIMEOUT, channel_lock
-from ..core.digest import Digests, file_digests, hash_stream
 from .records import SUBDIR_RE, PackageInfo, check_identity, is_package, make_record, read_package_info
 from .repodata import load_patch_instructions, write_patch_instructions
+from .results import IndexResult
 
 Status = Literal["added", "unchanged", "replaced"]
 

@@ -14,8 +14,8 @@ from typing import Any, BinaryIO
 from conda_package_streaming.package_streaming import stream_conda_info
 
 from ..core.digest import Digests, hash_stream
-from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..core.errors import BadInput
+from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model.conda import AboutJson, IndexJson, parse_json
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")

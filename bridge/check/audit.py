@@ -32,18 +32,17 @@ from typing import Any, Literal
 
 import zstandard
 
-from ..core.errors import BridgeError
-from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage
-from ..core.limits import special_kind
-from ..model.conda import RepodataRecord
 from ..channel.gate import check_package
 from ..channel.index import READ_THREADS
 from ..channel.lock import channel_lock
 from ..channel.records import SUBDIR_RE, is_package, package_stem
 from ..channel.repodata import REPODATA, REPODATA_ZST, SHADOWING_DIRS, SHADOWING_FILES, listed_files, read_repodata
 from ..core.digest import file_digests
+from ..core.errors import BridgeError
+from ..core.fsutil import TEMP_MARK, is_abandoned, is_stage
+from ..core.limits import special_kind
+from ..model.conda import RepodataRecord
 from .libreport import FileClash, file_clashes
-
 
 ProblemKind = Literal["not-a-channel", "no-repodata", "bad-repodata", "stale", "unlisted", "misfiled", "missing-file", "changed-file", "temporary", "unsafe-package", "unreadable"]
 

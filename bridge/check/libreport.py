@@ -24,6 +24,7 @@ and ``Lib/site-packages/…`` of the platform packages beside it.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,14 +32,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import re
-
 from conda_package_streaming.package_streaming import CondaComponent, stream_conda_component, stream_conda_info
 
+from ..binary.elf import BadElf, is_elf, read_dynamic
 from ..channel.records import is_package, read_package_info
 from ..channel.repodata import iter_records
 from ..core.digest import Digests
-from ..binary.elf import BadElf, is_elf, read_dynamic
 from ..core.errors import BadInput
 
 #: Bytes of one member kept in memory while reading its ELF headers; beyond, a temp file.

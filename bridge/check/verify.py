@@ -50,18 +50,18 @@ from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 from rattler import MatchSpec, Version
 
+from ..binary.elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
+from ..binary.macho import BadMachO, MachOInfo, is_macho, read_load_commands
+from ..binary.pe import BadPE, PEInfo, is_pe, read_imports
 from ..channel.gate import check_package
 from ..channel.index import index_channel
 from ..channel.records import is_package, read_index_json
 from ..channel.repodata import iter_records
-from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from ..core.data import load
-from ..binary.elf import BadElf, DynamicInfo, expand_origin, is_elf, machine_compatible, read_dynamic_file
 from ..core.errors import BadInput, BridgeError
-from ..binary.macho import BadMachO, MachOInfo, is_macho, read_load_commands
 from ..model import EntryPoint
-from ..binary.pe import BadPE, PEInfo, is_pe, read_imports
 from ..translate.entry_points import parse_entry_points
+from .client import HOST_SUBDIR, InstallFailed, SolveError, install_isolated, prefix_python, run_in_prefix, solve
 from .standin import build_base_channel
 
 NeededStatus = Literal["found", "system", "soname-only", "missing"]

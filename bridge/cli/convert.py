@@ -15,10 +15,10 @@ from .output import Output, exit_code_for, human_size
 from .verify import add_verify_options
 
 if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
-    from ..sinks.settings import WriteSettings
+    from ..core.progress import Mode
     from ..pipelines.convert import Converted
     from ..plan.types import ConversionOptions
-    from ..core.progress import Mode
+    from ..sinks.settings import WriteSettings
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -139,9 +139,9 @@ def convert_inputs(
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
     """
+    from ..core.progress import Progress
     from ..gpu.rocm import is_rocm_sdist
     from ..pipelines.convert import convert_all, convert_rocm_meta
-    from ..core.progress import Progress
 
     finished: dict[int, tuple[Converted, float]] = {}
     reported: list[Converted] = []

@@ -105,9 +105,8 @@ def checked_specs(specs: list[str]) -> tuple[str, ...]:
 
 
 def options_from(args: argparse.Namespace) -> ConversionOptions:
-    from ..plan.types import LinkOptions
     from ..model.conda import conda_name_problem
-    from ..plan.types import ALL_EXTRAS, ConversionOptions
+    from ..plan.types import ALL_EXTRAS, ConversionOptions, LinkOptions
     from ..translate.names import NameMap, NameMapError
     from ..translate.variants import FamilyError, choose_family
 

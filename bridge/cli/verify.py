@@ -14,7 +14,7 @@ from .args import checked, gather
 from .output import Output, human_size
 
 if TYPE_CHECKING:  # the implementation (and py-rattler) loads only when a command uses it
-    from ..check.verify import VerifyReport, VerifyOptions
+    from ..check.verify import VerifyOptions, VerifyReport
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 TEMP_MARK = ".w2c-tmp-"
 #: Prefix of the staging folders ``convert --channel`` and ``recipes build`` convert into
 #: (``.w2c-stage-<pid>-<random>``, inside the channel so that publishing is a rename).

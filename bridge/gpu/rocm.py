@@ -39,11 +39,11 @@ from packaging.version import InvalidVersion, Version
 from ..core.data import load
 from ..core.digest import sha256_bytes
 from ..core.errors import BadInput
+from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
+from ..model.paths import check_relative_path
+from ..plan.types import NO_EXTRAS, ConversionOptions
 from ..translate.entry_points import entry_points_txt, parse_entry_points
 from ..translate.multiarch import per_target_extras
-from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from ..plan.types import NO_EXTRAS, ConversionOptions
-from ..model.paths import check_relative_path
 from ..translate.variants import FamilyError, GpuFamily, family_mutex, known_families, resolve_family, same_family
 
 SDIST_NAME = re.compile(r"^rocm-(?P<version>[^-/\\]+)\.tar\.gz$", re.IGNORECASE)

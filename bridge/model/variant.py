@@ -29,7 +29,6 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..core.digest import sha256_bytes
 
-
 #: ``variantlib.constants.VARIANT_INFO_SCHEMA_URL`` (0.2.2).
 SCHEMA_URL = "https://variants-schema.wheelnext.dev/v0.2.0.json"
 NULL_LABEL = "null"

@@ -10,11 +10,10 @@ opened through :meth:`Distribution.open`, which streams and verifies it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ContextManager, Protocol  # noqa: UP035  (ContextManager: the alias OpenFn documents)
-from collections.abc import Callable
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet

@@ -13,24 +13,24 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..sinks.compression import default_threads
-from ..core.limits import special_kind
 from ..core.errors import BridgeError
 from ..core.fsutil import staging_dir
-from ..model.paths import contained_output
+from ..core.limits import special_kind
+from ..core.progress import Progress
+from ..gpu.rocm import meta_options, rocm_meta_distributions
 from ..model import Distribution
+from ..model.paths import contained_output
 from ..plan.types import CondaPackage, ConversionOptions
 from ..plan.wheel_to_conda import plan_packages
-from ..core.progress import Progress
+from ..sinks.compression import default_threads
 from ..sinks.settings import ProgressFn, WriteSettings
 from ..sinks.write import sink_for
-from ..gpu.rocm import meta_options, rocm_meta_distributions
 from .inputs import open_distribution
 
 

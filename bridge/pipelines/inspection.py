@@ -25,15 +25,15 @@ from typing import Any, Literal
 from ..core.errors import BadInput, BridgeError
 from ..gpu.rocm import is_rocm_sdist, meta_options, rocm_meta_distributions
 from ..model import Distribution
+from ..plan.conda_to_wheel import plan_wheel_from_conda
 from ..plan.types import CondaPackage, ConversionOptions, PackageFormat
 from ..plan.wheel_to_conda import plan_packages
-from .inputs import open_distribution
 from ..sources.conda import SUFFIXES as CONDA_SUFFIXES
-from ..plan.conda_to_wheel import plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.multiarch import device_extra_target
 from ..translate.names import NameMap
 from ..translate.specs import Origin
+from .inputs import open_distribution
 
 ReportKind = Literal["plan", "package"]
 

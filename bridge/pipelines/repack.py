@@ -9,12 +9,12 @@ from typing import Literal
 
 from ..core.errors import BadInput, BridgeError
 from ..model import Distribution
-from .convert import Converted, discard, write_planned
 from ..plan.types import ConversionOptions
 from ..plan.wheel_to_conda import plan_packages
-from ..sinks.wheel import write_wheel
 from ..sinks.settings import WriteSettings
+from ..sinks.wheel import write_wheel
 from ..sources.installed import Drift, EnvironmentLayout, read_installed
+from .convert import Converted, discard, write_planned
 
 RepackTarget = Literal["wheel", "conda"]
 

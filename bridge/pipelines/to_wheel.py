@@ -23,13 +23,13 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from ..core.errors import BridgeError, Unsupported
 from ..model import Distribution
 from ..model.roundtrip import CONDA_RECORD
+from ..model.variant import VariantError, VariantProperty, WheelVariant, check_label, split_variant_filename, variant_hash
+from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
 from ..sinks.settings import WriteSettings
 from ..sinks.wheel import wheel_filename, write_wheel
-from ..plan.conda_to_wheel import WheelPlan, plan_wheel_from_conda
 from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
-from ..model.variant import VariantError, VariantProperty, WheelVariant, check_label, split_variant_filename, variant_hash
 from ..translate.wheelvariant import properties_from_build, providers_for
 
 

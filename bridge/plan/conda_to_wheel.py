@@ -26,7 +26,6 @@ from ..model.roundtrip import CONSUMED, directories_of, resolve_links
 from ..sources.conda import MALFORMED, CondaArchive, Payload
 from ..sources.distinfo import REGENERATED, WheelFile, is_bytecode, metadata_kwargs, parse_build_tag, parse_metadata, parse_wheel_file
 from ..translate.entry_points import entry_points_txt, parse_entry_points
-from ..translate.shebang import restore_shebang
 from ..translate.names import NameMap
 from ..translate.reverse import (
     ReverseDecision,
@@ -41,6 +40,7 @@ from ..translate.reverse import (
     synthesize_metadata,
     wheel_tags,
 )
+from ..translate.shebang import restore_shebang
 
 
 @dataclass

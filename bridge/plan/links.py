@@ -28,16 +28,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from ..core.digest import hash_stream
-from ..sources.payload import SeekableMember, iter_tar
 from ..binary.elf import is_elf, soname
+from ..core.digest import hash_stream
 from ..core.errors import BadInput, Unsupported
 from ..model import Distribution, Member
 from ..model.paths import MAX_LINK_HOPS, LinkError, check_link_target, check_relative_path, resolve_link_path
-from .types import LinkOptions, PlannedFile
 from ..model.wheel import NestedRef
+from ..sources.payload import SeekableMember, iter_tar
 from ..translate.layout import CondaLayout
 from ..translate.tags import Target
+from .types import LinkOptions, PlannedFile
 
 #: ``rocm-sdk-devel`` ships its developer tree as this tarball, expanded by ``rocm_sdk`` on first use.
 DEVEL_TARBALL = re.compile(r"^rocm_sdk_devel/_devel\.tar(\.xz)?$")

@@ -17,13 +17,12 @@ from ..core.digest import CHUNK, HeadReplaced, sha256_bytes
 from ..core.errors import BadInput
 from ..model import Distribution, Scheme
 from ..model.conda import AboutJson, CondaRecord
-from .types import CondaPackage, ConversionOptions, PlannedFile
 from ..model.roundtrip import CONDA_RECORD, resolve_links
 from ..translate.layout import PLACEHOLDER
 from ..translate.reverse import ReverseLayout, scheme_exceptions
 from ..translate.shebang import restore_shebang
 from ..translate.specs import Origin
-
+from .types import CondaPackage, ConversionOptions, PlannedFile
 
 # --------------------------------------------------------------------------- planner hook
 

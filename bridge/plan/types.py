@@ -21,15 +21,14 @@ from packaging.tags import Tag
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import Version
 
+from ..model.conda import AboutJson, ProvenanceRecord, package_filename
+from ..model.wheel import Member, NestedRef
 from ..translate.layout import CondaLayout
 from ..translate.names import NameMap
 from ..translate.specs import Decision, Origin
 from ..translate.tags import Target
 from ..translate.variants import Variant
 from ..translate.wheelvariant import WheelVariant
-from ..model.conda import AboutJson, ProvenanceRecord, package_filename
-from ..model.wheel import Member, NestedRef
-
 
 PackageFormat = Literal["conda", "tar.bz2", "tree"]
 EXTENSIONS: dict[str, str] = {"conda": ".conda", "tar.bz2": ".tar.bz2", "tree": ""}

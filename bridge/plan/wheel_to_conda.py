@@ -19,23 +19,23 @@ from packaging.utils import canonicalize_name
 from .. import __version__
 from ..core.digest import Digests, RecordEntry, format_record, read_first_line, sha256_bytes
 from ..core.errors import BadInput, Unsupported
-from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
-from .launchers import windows_launcher
-from .links import apply_links, write_order
 from ..model import Distribution, EntryPoint, Member, Scheme
 from ..model.conda import ProvenanceRecord
-from .types import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
 from ..model.scheme import entry_point_problem
-from .roundtrip import finish_plan
 from ..translate.buildstring import build_string, sanitize
 from ..translate.layout import PLACEHOLDER, RESERVED_ROOTS, CondaLayout, unix_launcher, windows_launcher_script
-from ..translate.shebang import rewrite_shebang
+from ..translate.multiarch import NONE, device_extra_target, device_targets, is_multi_arch_host, selector_name, selector_terms
 from ..translate.names import extras_package
+from ..translate.shebang import rewrite_shebang
 from ..translate.specs import OS_VIRTUALS, Decision, DependencyContext, MarkerContext, Origin, merge_specs, os_split, python_split, requirement_specs, translate_requirement
-from ..translate.tags import PlatformTarget, Target, TagError, targets_for_tags
+from ..translate.tags import PlatformTarget, TagError, Target, targets_for_tags
 from ..translate.variants import FamilyError, GpuFamily, Variant, family_from_name, family_mutex, variant_for
 from ..translate.versions import conda_version, nightly_build_offset, translate_specifier_set
 from ..translate.wheelvariant import family_of
+from .launchers import windows_launcher
+from .links import apply_links, write_order
+from .roundtrip import finish_plan
+from .types import CondaPackage, ConversionOptions, CoreMetadata, PackageDecisions, PlannedFile
 
 _REBUILD = "fix the project's metadata and rebuild the wheel, or report it to its publisher"
 #: conda names of the interpreter pins (their origin is the wheel's Python tags).

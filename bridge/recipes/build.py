@@ -26,14 +26,14 @@ from typing import Any, Literal
 from ..channel.lock import channel_lock
 from ..channel.publish import publish
 from ..channel.repodata import iter_records
-from ..sinks.settings import WriteSettings
-from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
+from ..core.digest import sha256_bytes
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write
+from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
 from ..plan.types import ExtrasChoice
+from ..sinks.settings import WriteSettings
 from .cachedir import default_cache_dir
 from .http import FetchError, Http
-from ..core.digest import sha256_bytes
 from .model import Recipe, SourceFile
 from .regenerate import load_recipes
 

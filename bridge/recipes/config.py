@@ -16,8 +16,8 @@ from typing import Any, Literal
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from ..core.limits import read_small_file
 from ..core.errors import BadInput
+from ..core.limits import read_small_file
 from ..plan.types import ExtrasChoice
 
 Policy = Literal["nightly", "release", "any"]

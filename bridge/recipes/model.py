@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
-from ..core.limits import read_small_file
 from ..core.errors import BadInput
+from ..core.limits import read_small_file
 from ..plan.types import ALL_EXTRAS, ConversionOptions, ExtrasChoice
 from ..translate.names import NameMap
 

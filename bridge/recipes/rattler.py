@@ -21,11 +21,9 @@ from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name, parse_wheel_filename
-from packaging.version import Version
-
 from packaging.tags import Tag
-from packaging.utils import BuildTag
+from packaging.utils import BuildTag, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from ..plan.types import ConversionOptions, PackageDecisions
 from ..plan.wheel_to_conda import PYTHON_NAMES, plan_requirements, split_by_python

@@ -20,6 +20,7 @@ from ..translate.versions import nightly_date
 from .config import VersionPolicy
 from .index import IndexFile, dist_identity
 
+
 def accepts(version: Version, policy: VersionPolicy) -> bool:
     if policy.match is not None and not policy.match.contains(version, prereleases=True):
         return False

@@ -19,14 +19,14 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .compression import ZstdSettings, choose_window_log
 from ..core.errors import BadInput
 from ..core.fsutil import atomic_path
-from ..model.paths import contained_output
-from ..sources.payload import open_payload
 from ..model import Distribution
 from ..model.conda import IndexJson, LinkJson
+from ..model.paths import contained_output
 from ..plan.types import CondaPackage, PackageFormat, PlannedFile
+from ..sources.payload import open_payload
+from .compression import ZstdSettings, choose_window_log
 from .members import check_members
 from .settings import ProgressFn, WriteSettings
 

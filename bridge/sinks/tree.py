@@ -14,10 +14,10 @@ from typing import BinaryIO
 
 from ..core.errors import BadInput
 from ..core.fsutil import make_parents, remove_empty, temp_name
-from ..model.paths import contained_output
-from ..sources.payload import open_payload
 from ..model import Distribution
+from ..model.paths import contained_output
 from ..plan.types import CondaPackage, PlannedFile
+from ..sources.payload import open_payload
 from .conda import output_path
 from .settings import WriteSettings
 

@@ -21,15 +21,15 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 
 from .. import __version__
-from .compression import DEFAULT_LEVEL, ZstdSettings
-from .settings import ProgressFn, WriteSettings
 from ..core.digest import RecordEntry, format_record, sha256_bytes
 from ..core.errors import BadInput, Unsupported
 from ..core.fsutil import atomic_path
-from ..model.paths import check_file_name, contained_output
 from ..model import Distribution, Member
+from ..model.paths import check_file_name, contained_output
 from ..model.roundtrip import LINKS, directories_of, format_links, resolve_links
+from .compression import DEFAULT_LEVEL, ZstdSettings
 from .members import check_members
+from .settings import ProgressFn, WriteSettings
 from .zipwriter import DEFLATED, ZSTANDARD, ZipMember, ZipWriter
 
 DEFLATE_LEVEL = 6  # zlib's default, what wheel builders use

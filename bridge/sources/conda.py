@@ -30,9 +30,10 @@ from ..core.digest import sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Provenance
-from ..translate.reverse import site_packages_dirs
 from ..model.conda import AboutJson, IndexJson, LinkJson, PathsJson, parse_json
 from ..model.paths import check_relative_path, zip_overlap
+from ..translate.reverse import site_packages_dirs
+
 
 def _zstd_errors() -> tuple[type[Exception], ...]:
     """Error types any zstd binding may raise while a package is read: python-zstandard's, and

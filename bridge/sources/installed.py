@@ -31,12 +31,11 @@ from packaging.version import InvalidVersion, Version
 from ..core.digest import CHUNK, Digests, HeadReplaced, file_digests, read_first_line
 from ..core.errors import BadInput, Unsupported
 from ..core.limits import read_small_file, special_kind
-from ..translate.shebang import restore_installed_shebang
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
-from ..translate.entry_points import parse_entry_points
-
 from ..model.paths import check_link_target, check_relative_path
+from ..translate.entry_points import parse_entry_points
+from ..translate.shebang import restore_installed_shebang
+from .distinfo import REGENERATED, RecordRow, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
 
 #: The fix for a damaged installed distribution.
 REINSTALL = "reinstall it with pip (pip install --force-reinstall --no-deps NAME)"

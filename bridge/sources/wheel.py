@@ -25,12 +25,12 @@ from ..core.digest import Digests, sha256_file
 from ..core.errors import BadInput
 from ..core.limits import check_metadata_size, read_capped, require_regular_file
 from ..model import Distribution, EntryPoint, Member, Provenance, Scheme
-from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
-from ..translate.entry_points import parse_entry_points
 from ..model.conda import CondaRecord
 from ..model.paths import check_link_target, check_package_paths, check_relative_path, zip_overlap
 from ..model.roundtrip import CONDA_RECORD, CONSUMED, LINKS, parse_links
 from ..model.variant import VariantError, WheelVariant, split_variant_filename
+from ..translate.entry_points import parse_entry_points
+from .distinfo import REGENERATED, is_bytecode, is_license_file, metadata_kwargs, parse_metadata, parse_record, parse_wheel_file
 
 #: Hints for refused wheels: broken by whoever built it, or damaged on the way.
 MALFORMED = "the wheel breaks the wheel format: rebuild it with a standard build backend (python -m build, pip wheel) or report it to its publisher"

@@ -23,8 +23,8 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import canonicalize_name
 
 from ..core.data import load
-from .multiarch import device_package
 from .buildstring import sanitize
+from .multiarch import device_package
 
 
 class FamilyError(ValueError):

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tests.support.gpu_wheels as gw
-from bridge.cli import main
 from bridge.check.standin import HOST_PY
+from bridge.cli import main
 from tests.support.wheels import build_wheel, truncate
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"

@@ -29,6 +29,7 @@ import pytest
 from conda_package_streaming.create import anonymize, conda_builder
 
 from bridge.cli import main
+
 try:
     from bridge.model.paths import check_link_target, check_relative_path
 except ImportError:  # pragma: no cover - the code before the path rule moved (to show the tests fail there)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
-import io
 import http.server
+import io
 import tarfile
 import threading
 import zipfile

@@ -3,8 +3,8 @@
 import argparse
 import importlib.util
 import json
-from pathlib import Path
 import sys
+from pathlib import Path
 
 from . import _dist_info as di
 

@@ -29,10 +29,10 @@ symlink relationships.
 import importlib.metadata as md
 import io
 import os
-from pathlib import Path
 import platform
 import shutil
 import tarfile
+from pathlib import Path
 
 from . import _dist_info as di
 

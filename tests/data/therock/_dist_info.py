@@ -9,7 +9,6 @@ import os
 import subprocess
 from pathlib import Path
 
-
 CACHED_TARGET_FAMILY: str | None = None
 
 
