@@ -18,7 +18,7 @@ from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..core.digest import sha256_bytes
+from ..core.digest import HeadReplaced, sha256_bytes
 from ..core.errors import BadInput
 from ..model import Distribution, EntryPoint, Member
 from ..model.conda import CondaRecord, ProvenanceRecord
@@ -243,7 +243,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
         raw = package.open(member.origin)
         if member.origin in transformed:
             head, skip = transformed[member.origin]
-            return _Replaced(head, raw, skip)  # type: ignore[return-value]
+            return HeadReplaced(raw, head, skip)  # type: ignore[return-value]
         return raw
 
     source.dist = Distribution(
@@ -277,32 +277,3 @@ def _choose_dist_info(where: str, site: str | None, payload: Payload, pypi_name:
     if f"{site}/{found[0]}/METADATA" not in payload.contents:
         raise BadInput(where, f"{site}/{found[0]} has no METADATA", hint=MALFORMED)
     return found[0]
-
-
-class _Replaced(io.RawIOBase):
-    """``head`` followed by ``raw`` minus its first ``skip`` bytes (a script's new ``#!python``)."""
-
-    def __init__(self, head: bytes, raw: BinaryIO, skip: int):
-        super().__init__()
-        self._head, self._raw, self._skip = head, raw, skip
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
-        while self._skip:
-            skipped = self._raw.read(self._skip)
-            if not skipped:
-                break
-            self._skip -= len(skipped)
-        if not self._head:
-            return self._raw.read(n)
-        if n < 0:
-            data, self._head = self._head + self._raw.read(), b""
-            return data
-        data, self._head = self._head[:n], self._head[n:]
-        return data
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()

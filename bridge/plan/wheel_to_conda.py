@@ -253,7 +253,7 @@ def plan_selectors(dist: Distribution, base: CondaPackage, options: ConversionOp
             CondaPackage(
                 name=selector_name(base.name),
                 version=base.version,
-                build=_selector_build(base.target, variant, number, dist.provenance.path),
+                build=_build_string(dist, base.target, variant, number, options, dist.provenance.path)[0],
                 build_number=number,
                 target=base.target,
                 layout=base.layout,
@@ -273,17 +273,6 @@ def plan_selectors(dist: Distribution, base: CondaPackage, options: ConversionOp
             )
         )
     return packages
-
-
-def _selector_build(target: Target, variant: Variant, number: int, where: str) -> str:
-    """The selector's build string, as the multi-arch rule makes it (python part, variant parts with the target last)."""
-    python_part = "" if (target.python.kind == "any" and target.subdir != "noarch") else target.python.build_prefix
-    parts = ([python_part] if python_part else []) + ([target.region.tag] if target.region.split else [])
-    parts += list(variant.build_parts) + [v.lstrip("_") for v in target.platform.virtual if v in OS_VIRTUALS]
-    try:
-        return build_string(parts, number)
-    except ValueError as exc:
-        raise Unsupported(where, str(exc)) from None
 
 
 def _extra_regions(dist: Distribution, base: CondaPackage, extra: str, options: ConversionOptions) -> list[tuple[Target, tuple[Decision, ...], int]]:
