@@ -304,6 +304,18 @@ def test_resolve_links_chains() -> None:
     assert resolve_links(links, {"lib/libz.so.1.3"}) == {link: "lib/libz.so.1.3" for link in links}
 
 
+def test_resolve_links_walks_as_the_kernel_and_the_planner_do() -> None:
+    """``..`` after a parent directory that is a link climbs from where that link points (not
+    lexically): the same walk as :func:`bridge.model.paths.resolve_link_path`, absolute origins too."""
+    from bridge.model.paths import resolve_link_path
+
+    links = {"lib/llvm": "../opt/llvm", "bin/tool": "../lib/llvm/../tool"}
+    files = {"opt/tool", "lib/tool", "opt/llvm/f"}
+    assert resolve_links(links, files, directories=True)["bin/tool"] == "opt/tool" == resolve_link_path("bin/tool", links["bin/tool"], links)
+    installed = {f"/site/{k}": v for k, v in links.items()}
+    assert resolve_links(installed, {f"/site/{f}" for f in files}, directories=True)["/site/bin/tool"] == "/site/opt/tool"
+
+
 def test_conda_record_round_trip() -> None:
     record = CondaRecord("x-1-0.conda", {"name": "x", "version": "1", "build": "0", "subdir": "noarch"}, {"summary": "s"}, None, "synthesized", {"bin/x": {"prefix_placeholder": P}})
     assert CondaRecord.from_bytes(record.to_bytes()) == record

@@ -35,7 +35,7 @@ import io
 import posixpath
 from collections.abc import Collection, Iterable, Mapping
 
-from .paths import check_link_target
+from .paths import LinkError, check_link_target, resolve_link_path
 
 LINKS = "LINKS"
 CONDA_RECORD = "conda-package.json"
@@ -81,10 +81,12 @@ def resolve_links(links: Mapping[str, str], files: Collection[str], *, directori
     ``resolved in files`` and :func:`directories_of`.
     """
     dirs = directories_of(files)
+    walk = {k.removeprefix("/"): v for k, v in links.items()}
     resolved: dict[str, str] = {}
     problems: list[str] = []
     for link in sorted(links):
         current, seen = link, list[str]()
+        root = "/" if link.startswith("/") else ""
         while True:
             if current in seen:
                 problems.append(f"{link}: link loop ({' -> '.join([*seen, current])})")
@@ -95,7 +97,13 @@ def resolve_links(links: Mapping[str, str], files: Collection[str], *, directori
             if problem:
                 problems.append(f"{link}: {problem}")
                 break
-            path = _through_parent_links(posixpath.normpath(posixpath.join(posixpath.dirname(current), target)), links)
+            try:  # the one link walk (model.paths); absolute origins (an installed tree's files) walk from "/"
+                path = root + resolve_link_path(current.removeprefix("/"), target, walk)
+            except LinkError as exc:
+                if not outside:
+                    problems.append(f"{link}: {exc}")
+                    break
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))  # another package's path
             if path in links:
                 current = path
                 continue
@@ -109,15 +117,3 @@ def resolve_links(links: Mapping[str, str], files: Collection[str], *, directori
     if problems:
         raise ValueError("; ".join(problems))
     return resolved
-
-
-def _through_parent_links(path: str, links: Mapping[str, str]) -> str:
-    """``path`` with a parent directory that is a link replaced by where it points (``llvm/bin/x``
-    with ``llvm -> lib/llvm`` → ``lib/llvm/bin/x``); bounded, so a loop stays unresolved."""
-    for _ in range(40):
-        parts = path.split("/")
-        parent = next(("/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if "/".join(parts[:i]) in links), None)
-        if parent is None or links[parent].startswith("/"):
-            return path
-        path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), links[parent], path[len(parent) + 1 :]))
-    return path
