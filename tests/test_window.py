@@ -17,7 +17,15 @@ import pytest
 import zstandard
 
 from bridge.cli import main
-from bridge.sinks.compression import MAX_WINDOW_LOG, SHORT_WINDOW_LOG, ZstdSettings, choose_window_log, fitted_window_log
+from bridge.sinks.compression import (
+    JOB_SIZE,
+    MAX_WINDOW_LOG,
+    OWN_JOB_LEVEL,
+    SHORT_WINDOW_LOG,
+    ZstdSettings,
+    choose_window_log,
+    fitted_window_log,
+)
 from tests.support.conda_env import install, run_in_prefix
 from tests.support.wheels import build_wheel
 
@@ -103,6 +111,35 @@ def test_decision_does_not_depend_on_threads() -> None:
     payload = first + noise(1 * MiB, 9) + first
     windows = {choose_window_log(ZstdSettings(threads=t), len(payload), lambda: chunked(payload)) for t in (1, 2, 4)}
     assert windows == {fitted_window_log(MAX_WINDOW_LOG, len(payload))}
+
+
+def _words(n: int, seed: int) -> bytes:
+    """Compressible text: random words from a small vocabulary."""
+    rng = random.Random(seed)
+    vocabulary = [bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(4000)]
+    out = bytearray()
+    while len(out) < n:
+        out += b" ".join(rng.choices(vocabulary, k=64)) + b"\n"
+    return bytes(out[:n])
+
+
+def _zstd(payload: bytes, level: int, job_size: int) -> bytes:
+    params = zstandard.ZstdCompressionParameters.from_level(level, window_log=23, enable_ldm=True, threads=2, job_size=job_size)
+    return zstandard.ZstdCompressor(compression_params=params).compress(payload)
+
+
+def test_optimal_parser_levels_compress_in_zstds_own_jobs() -> None:
+    """From OWN_JOB_LEVEL (``--release``) zstd sizes the jobs: a 5 MiB payload is one job, not two.
+
+    Small jobs make the optimal parser re-index each job's overlap (``docs/performance.md``:
+    1.35x the CPU at level 19); below that level the fixed 4 MiB jobs bound memory.
+    """
+    payload = _words(5 * MiB, 3)
+    release = ZstdSettings(level=OWN_JOB_LEVEL, threads=2).compressor(window_log=23).compress(payload)
+    assert release == _zstd(payload, OWN_JOB_LEVEL, 0)
+    assert release != _zstd(payload, OWN_JOB_LEVEL, JOB_SIZE)
+    default = ZstdSettings(threads=2).compressor(window_log=23).compress(payload)
+    assert default == _zstd(payload, ZstdSettings().level, JOB_SIZE)
 
 
 def _wheel(tmp_path: Path, name: str, second: bytes, first: bytes) -> Path:

@@ -14,11 +14,16 @@ gain well (level 8, measured: NVRTC 33.5 % predicted / 35 % real, pyarrow 9.4 / 
 window and skips the trial.  The decision depends only on the bytes, so output stays reproducible.
 
 Multi-threaded zstd output does not depend on the number of threads (as long as there is at least one worker), so packages stay reproducible
-across machines; the job size is fixed for the same reason (zstd would otherwise derive it from
-the level).  Memory: with long-distance matching zstd keeps the whole window plus a few jobs in
-memory (the window + 3 jobs) plus per-thread match tables (~8 MiB each at the default level);
-4 MiB jobs instead of zstd's 16 MiB default keep a conversion near 225 MiB at the default level
-on two threads, for about 1 % larger output.  Measurements and the level trade-off: ``docs/performance.md``.
+across machines; the job size depends only on the level and window, never on the thread count.
+Below level :data:`OWN_JOB_LEVEL` it is fixed at 4 MiB: with long-distance matching zstd keeps the
+whole window plus a few jobs in memory (the window + 3 jobs) plus per-thread match tables (~8 MiB
+each at the default level), and 4 MiB jobs instead of zstd's 16 MiB default keep a conversion near
+225 MiB at the default level on two threads, for about 1 % larger output.  From that level on (the
+optimal parsers, ``--release``) zstd derives the job size from the level itself (64 MiB at level
+19 with long-distance matching), as its command line does: every job re-indexes the data it
+overlaps with the previous one (16 MiB there), which costs little at the default level but is what
+the optimal parser pays most for, so 4 MiB jobs took 1.35x the CPU of zstd's own jobs at level 19
+(nvJitLink 12.9: 50.5 vs 37.4 CPU s) for the same output size.  Measurements and the level trade-off: ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -35,14 +40,15 @@ from .zstd_levels import (  # the numbers live in a module without imports: the 
     LONG_WINDOW_GAIN,
     MAX_WINDOW_LOG,
     MIN_WINDOW_LOG,
+    OWN_JOB_LEVEL,
     RELEASE_LEVEL,
     SHORT_WINDOW_LOG,
     TRIAL_LEVEL,
 )
 
 __all__ = [
-    "DEFAULT_LEVEL", "JOB_SIZE", "LONG_WINDOW_GAIN", "MAX_WINDOW_LOG", "MIN_WINDOW_LOG", "RELEASE_LEVEL", "SHORT_WINDOW_LOG", "TRIAL_LEVEL",
-    "ZstdSettings", "choose_window_log", "default_threads", "fitted_window_log", "trial_sizes",
+    "DEFAULT_LEVEL", "JOB_SIZE", "LONG_WINDOW_GAIN", "MAX_WINDOW_LOG", "MIN_WINDOW_LOG", "OWN_JOB_LEVEL", "RELEASE_LEVEL", "SHORT_WINDOW_LOG", "TRIAL_LEVEL",
+    "ZstdSettings", "choose_window_log", "default_threads", "fitted_window_log", "job_size_for", "trial_sizes",
 ]
 
 
@@ -60,7 +66,7 @@ class ZstdSettings:
     threads: int = 0  # 0: all cores
     window_log: int | None = None  # None: chosen per package (choose_window_log); else forced
     long_distance: bool = True
-    job_size: int = JOB_SIZE
+    job_size: int | None = None  # None: job_size_for(level); 0: zstd's own
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 22:
@@ -69,6 +75,8 @@ class ZstdSettings:
             raise ValueError(f"zstd window log must be {MIN_WINDOW_LOG}..{MAX_WINDOW_LOG}, not {self.window_log}")
         if self.threads < 0:
             raise ValueError("zstd threads must be >= 0")
+        if self.job_size is not None and self.job_size < 0:
+            raise ValueError("zstd job size must be >= 0")
 
     def compressor(self, size_hint: int | None = None, window_log: int | None = None) -> zstandard.ZstdCompressor:
         """A compressor whose window fits the data (small inputs decode with small buffers).
@@ -77,7 +85,12 @@ class ZstdSettings:
         it the forced window, else the short one, is used.
         """
         window_log = window_log or self.window_log or SHORT_WINDOW_LOG
-        return _compressor(self.level, fitted_window_log(window_log, size_hint), self.threads or default_threads(), self.long_distance, self.job_size)
+        return _compressor(self.level, fitted_window_log(window_log, size_hint), self.threads or default_threads(), self.long_distance, self.job_size if self.job_size is not None else job_size_for(self.level))
+
+
+def job_size_for(level: int) -> int:
+    """Bytes per multi-threaded job at ``level`` (0: zstd derives it from the level and window)."""
+    return JOB_SIZE if level < OWN_JOB_LEVEL else 0
 
 
 def fitted_window_log(window_log: int, size_hint: int | None) -> int:

@@ -11,4 +11,5 @@ LONG_WINDOW_GAIN = 0.03  # the long window must make the trial output this much 
 TRIAL_LEVEL = 1
 DEFAULT_LEVEL = 8  # nightly-friendly: ~2 % larger than 10 at half its CPU, 20-25 % larger than 19 at ~50x less
 RELEASE_LEVEL = 19  # smallest packages a stock decoder reads; ~1-3 MB/s per core
-JOB_SIZE = 4 << 20  # bytes per multi-threaded job: bounds memory, fixed for reproducibility
+JOB_SIZE = 4 << 20  # bytes per multi-threaded job below OWN_JOB_LEVEL: bounds memory, fixed for reproducibility
+OWN_JOB_LEVEL = 16  # from here (the optimal parsers) zstd sizes the jobs itself: small jobs re-index their overlap
