@@ -65,7 +65,7 @@ def peak_rss_mib() -> float:
 def convert(pkg: str, out: str, threads: int, mib: int) -> None:
     """One conversion in a fresh process, so peak RSS is the converter's own."""
     start = time.perf_counter()
-    wheel = to_wheel(pkg, out, ToWheelOptions(compression=WheelCompression(threads=threads))).output
+    wheel = to_wheel(pkg, out, ToWheelOptions(compression=WheelCompression(threads=threads))).outputs[0]
     seconds = time.perf_counter() - start
     rss = peak_rss_mib()
     print(

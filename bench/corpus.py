@@ -166,7 +166,9 @@ def wheel_of(entry: Entry, wheels: Path) -> Path | None:
 
 
 @dataclass(frozen=True)
-class Converted:
+class CorpusPackage:
+    """One package `wheel2conda convert --json` reported (an item of its document)."""
+
     name: str
     version: str
     build: str
@@ -174,23 +176,23 @@ class Converted:
     output: Path
 
 
-def convert(wheels: Path, channel: Path) -> tuple[dict[str, list[Converted]], dict[str, str]]:
+def convert(wheels: Path, channel: Path) -> tuple[dict[str, list[CorpusPackage]], dict[str, str]]:
     """Convert every wheel into ``channel``; return the packages and the errors by wheel file name."""
     result = run([BIN / "wheel2conda", "convert", "--json", "--progress", "none", "-j", "2", "--channel", channel, wheels])
     try:
         doc = json.loads(result.stdout)
     except json.JSONDecodeError:
         raise SystemExit(f"wheel2conda convert printed no JSON:\n{result.stderr[-3000:]}") from None
-    packages: dict[str, list[Converted]] = {}
+    packages: dict[str, list[CorpusPackage]] = {}
     for item in doc["items"]:
         packages.setdefault(Path(item["source"]).name, []).append(
-            Converted(item["name"], item["version"], item["build"], item["subdir"], Path(item["output"]))
+            CorpusPackage(item["name"], item["version"], item["build"], item["subdir"], Path(item["output"]))
         )
     errors = {Path(e["path"] or "").name: e["reason"] for e in doc["errors"]}
     return packages, errors
 
 
-def installed_files(prefix: Path, record: Converted) -> dict[str, str]:
+def installed_files(prefix: Path, record: CorpusPackage) -> dict[str, str]:
     """``path -> sha256`` of what the conda package installed, paths as pip ``--target`` has them."""
     meta = conda_meta(prefix, record)
     site = f"lib/python{HOST_PY}/site-packages/"
@@ -201,7 +203,7 @@ def installed_files(prefix: Path, record: Converted) -> dict[str, str]:
     return out
 
 
-def conda_meta(prefix: Path, record: Converted) -> dict[str, Any]:
+def conda_meta(prefix: Path, record: CorpusPackage) -> dict[str, Any]:
     return json.loads((prefix / "conda-meta" / f"{record.name}-{record.version}-{record.build}.json").read_text())
 
 
@@ -343,7 +345,7 @@ def run_checks(entry: Entry, wheel: Path, prefix: Path, row: Row) -> None:
         row.notes.append(f"not run (needs an extra): {', '.join(skipped)}")
 
 
-def round_trip(wheel: Path, record: Converted, scratch: Path, row: Row) -> None:
+def round_trip(wheel: Path, record: CorpusPackage, scratch: Path, row: Row) -> None:
     """to-wheel the conda package, compare with the original wheel, pip install the result."""
     out = scratch / "to-wheel"
     result = run([BIN / "wheel2conda", "to-wheel", "--json", "-o", out, record.output])
@@ -369,7 +371,7 @@ def round_trip(wheel: Path, record: Converted, scratch: Path, row: Row) -> None:
         row.notes.append(f"pip install of to-wheel output: {result.stderr.strip()[-200:]}")
 
 
-def host_build(builds: Sequence[Converted]) -> Converted:
+def host_build(builds: Sequence[CorpusPackage]) -> CorpusPackage:
     """The build this machine would install when the solver cannot say (per-OS noarch: the unix one)."""
     return next((b for b in builds if "win" not in b.build and "osx" not in b.build), builds[0])
 
@@ -398,7 +400,7 @@ def archive_files(package: Path) -> tuple[dict[str, str], int]:
     return content, len(links)
 
 
-def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], errors: dict[str, str], channels: list[Path], keep: bool) -> Row:
+def check(entry: Entry, wheels: Path, packages: dict[str, list[CorpusPackage]], errors: dict[str, str], channels: list[Path], keep: bool) -> Row:
     started = time.monotonic()
     row = Row(entry.name)
     wheel = wheel_of(entry, wheels)
@@ -423,7 +425,7 @@ def check(entry: Entry, wheels: Path, packages: dict[str, list[Converted]], erro
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     prefix = scratch / "prefix"
-    record: Converted | None = None
+    record: CorpusPackage | None = None
     try:
         records = install(channels, [f"{entry.name}=={row.version}"], prefix, cache_dir=WORK / "pkgs")
         row.install = True

@@ -31,8 +31,8 @@ def test_headers_and_data_only_wheel_goes_back_without_data_only(tmp_path: Path)
     )
     (pkg,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
     done = to_wheel(pkg, tmp_path / "out")
-    assert done.output.name == wheel.name
-    original, back = wheel_members(wheel), wheel_members(done.output)
+    assert done.outputs[0].name == wheel.name
+    original, back = wheel_members(wheel), wheel_members(done.outputs[0])
     regenerated = {"pybind11_global-3.1.0.dist-info/RECORD", "pybind11_global-3.1.0.dist-info/conda-package.json"}  # RECORD, and the round-trip record
     assert {k: v for k, v in back.items() if k not in regenerated} == {k: v for k, v in original.items() if k not in regenerated}
 

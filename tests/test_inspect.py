@@ -182,8 +182,8 @@ def test_to_wheel_preview_names_the_wheel_to_wheel_writes(wheels: Path, tmp_path
         preview = inspect_conda(written).to_wheel
         assert preview is not None and preview.ok
         result = to_wheel(written, tmp_path / "wheels")
-        assert result.output is not None and result.output.name == preview.filename
-        assert preview.requires_dist == [str(Requirement(r)) for r in _requires(result.output)]
+        assert result.outputs and result.outputs[0].name == preview.filename
+        assert preview.requires_dist == [str(Requirement(r)) for r in _requires(result.outputs[0])]
 
 
 def _requires(wheel: Path) -> list[str]:

@@ -269,7 +269,7 @@ def test_failed_recipe_is_remembered_until_its_inputs_change(tmp_path: Path, cap
         write_simple_index(www / "v2-staging" / "gfx110X-all", [gw.rocm_devel(wheels / "good", NIGHTS[0], family="gfx110X-all")])
         assert regenerate(config, http).updated == [devel]
         report = build(recipes, channel, http, cache_dir=cache)
-        assert {i.recipe: i.status for i in report.items}[devel] == "built"
+        assert {i.input: i.detail.status for i in report}[devel] == "built"
         assert "failed" not in read_state(channel)[devel]
         assert json.loads((channel / ".wheel2conda" / "recipes-state.json").read_text())["recipes"][devel]["packages"]
 

@@ -122,13 +122,13 @@ def test_nightly_regenerate_build_publish(tmp_path: Path, base_channel: Path, pr
         assert meta.meta_requires == (f"rocm-sdk-core=={NIGHTS[0]}", f"rocm-sdk-libraries-gfx110x-all=={NIGHTS[0]}")
 
         built1 = build(recipes, channel, http, cache_dir=cache)
-        status1 = {i.recipe: i.status for i in built1.items}
+        status1 = {i.input: i.detail.status for i in built1}
         assert all(status1[i] == "built" for i in ids(NIGHTS[0])), status1  # wheels and the rocm sdist's meta packages
         prefix = prefix_factory()
         records = install([channel, base_channel], ["python", "rocm[build=*gfx103X*]"], prefix)  # the family's meta package pulls the rest
         assert "rocm-sdk-libraries-gfx103x-dgpu" in {r.name.normalized for r in records}
         assert installed_version(prefix, "gfx103X-dgpu") == f"gfx103X-dgpu {NIGHTS[0]} {NIGHTS[0]}"
-        assert build(recipes, channel, http, cache_dir=cache).count("built") == 0  # safe to re-run
+        assert not [i for i in build(recipes, channel, http, cache_dir=cache) if i.detail.status == "built"]  # safe to re-run
 
         # night 2: one new version; only its recipes change and only they are built
         before = packages(channel)
@@ -137,7 +137,7 @@ def test_nightly_regenerate_build_publish(tmp_path: Path, base_channel: Path, pr
         assert (night2.added, night2.updated, night2.removed, night2.errors) == (ids(NIGHTS[1]), [], [], [])
         assert {k: v for k, v in tree(recipes).items() if NIGHTS[0] in k} == {k: v for k, v in first.items() if NIGHTS[0] in k}
         built2 = build(recipes, channel, http, cache_dir=cache)
-        rebuilt = sorted(i.recipe for i in built2.items if i.status == "built")
+        rebuilt = sorted(i.input for i in built2 if i.detail.status == "built")
         assert rebuilt == ids(NIGHTS[1])
         after = packages(channel)
         assert {k: after[k] for k in before} == before  # night-1 packages untouched
@@ -172,8 +172,8 @@ def test_nightly_regenerate_build_publish(tmp_path: Path, base_channel: Path, pr
         # the index is back: the next run builds only what is missing
         server = IndexServer(www, port=server.port).start()
         resumed = build(recipes, channel, http, cache_dir=cache)
-        assert not [i for i in resumed.items if i.status == "failed"]
-        done = sorted(i.recipe for i in resumed.items if i.status == "built")
+        assert not [i for i in resumed if i.detail.status == "failed"]
+        done = sorted(i.input for i in resumed if i.detail.status == "built")
         assert done and all(NIGHTS[2] in i for i in done) and len(done) < len(ids(NIGHTS[2]))
         assert_channel_intact(channel)
         prefix = prefix_factory()

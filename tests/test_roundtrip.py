@@ -91,7 +91,7 @@ def test_wheel_conda_wheel(spec: dict[str, Any]) -> None:
         first = convert_wheel(wheel, root / "c1", ConversionOptions())
         assert first.ok, first.error
         for pkg in first.outputs:
-            back = to_wheel(pkg, root / "w2" / pkg.stem).output
+            back = to_wheel(pkg, root / "w2" / pkg.stem).outputs[0]
             assert back.name == wheel.name
             assert file_digests(back) == file_digests(wheel)
             again = convert_wheel(back, root / "c2" / pkg.stem, ConversionOptions())
@@ -168,18 +168,18 @@ def test_conda_wheel_conda(spec: dict[str, Any]) -> None:
         pkg = build_conda_package(
             root / spec["subdir"], spec["index"], spec["files"], symlinks=spec["symlinks"], placeholders=spec["placeholders"], about=spec["about"], executable=scripts
         )
-        wheel = to_wheel(pkg, root / "wheels").output
+        wheel = to_wheel(pkg, root / "wheels").outputs[0]
         back = convert_wheel(wheel, root / "back", ConversionOptions())
         assert back.ok, back.error
         (again,) = back.outputs
-        assert again.name == pkg.name and again.parent.name == pkg.parent.name or back.packages[0].subdir == spec["subdir"]
+        assert again.name == pkg.name and again.parent.name == pkg.parent.name or back.detail.packages[0].subdir == spec["subdir"]
         assert info_json(again, "index.json") == info_json(pkg, "index.json")
         if spec["about"] is not None:
             assert info_json(again, "about.json") == info_json(pkg, "about.json")  # verbatim: no provenance added
         regenerated = ("/RECORD",) if spec["own_dist_info"] else ()
         assert _masked(info_json(again, "paths.json"), regenerated) == _masked(info_json(pkg, "paths.json"), regenerated)
         # and a second trip changes nothing at all
-        assert to_wheel(again, root / "wheels2").output.read_bytes() == wheel.read_bytes()
+        assert to_wheel(again, root / "wheels2").outputs[0].read_bytes() == wheel.read_bytes()
 
 
 def _masked(paths: dict[str, Any], regenerated: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -199,7 +199,7 @@ def test_bytecode_is_the_documented_difference(tmp_path: Path) -> None:
     )
     result = to_wheel(pkg, tmp_path / "w")
     assert any("bytecode" in w for w in result.warnings)
-    back = convert_wheel(result.output, tmp_path / "c", ConversionOptions()).outputs[0]
+    back = convert_wheel(result.outputs[0], tmp_path / "c", ConversionOptions()).outputs[0]
     assert [e["_path"] for e in info_json(back, "paths.json")["paths"]] == ["site-packages/mod/__init__.py"]
 
 
@@ -228,7 +228,7 @@ def test_wheel_conda_wheel_conda_installs_and_runs(tmp_path: Path, base_channel:
         entry_points={"console_scripts": {"hello-gpu": "hello_gpu:main"}},
     )
     (first,) = convert_wheel(wheel, tmp_path / "c1", ConversionOptions()).outputs
-    back = to_wheel(first, tmp_path / "w2").output
+    back = to_wheel(first, tmp_path / "w2").outputs[0]
     (second,) = convert_wheel(back, tmp_path / "c2", ConversionOptions()).outputs
     for name in ("index.json", "paths.json"):
         assert info_json(second, name) == info_json(first, name)
@@ -243,7 +243,7 @@ def test_wheel_conda_wheel_conda_installs_and_runs(tmp_path: Path, base_channel:
 @pytest.mark.skipif(not LINUX_HOST, reason="runs linux-64 packages")
 def test_conda_wheel_conda_keeps_links_and_runs(tmp_path: Path, base_channel: Path, prefix_factory) -> None:
     pkg = gpulib(tmp_path / "ch", extra_depends=())
-    wheel = to_wheel(pkg, tmp_path / "w").output
+    wheel = to_wheel(pkg, tmp_path / "w").outputs[0]
     (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
     assert back.name == pkg.name
     prefix = prefix_factory()
@@ -274,7 +274,7 @@ def test_conda_wheel_conda_is_byte_identical_and_republishes_unchanged(tmp_path:
     )
     first = convert_wheel(wheel, tmp_path / "a", ConversionOptions())
     (a,) = [p for p in first.outputs if "-with-" not in p.name]
-    w = to_wheel(a, tmp_path / "wheels").output
+    w = to_wheel(a, tmp_path / "wheels").outputs[0]
     assert w.name == wheel.name
     second = convert_wheel(w, tmp_path / "b", ConversionOptions())
     (b,) = [p for p in second.outputs if "-with-" not in p.name]
@@ -313,7 +313,7 @@ def _with_directory_link(root: Path) -> Path:
 
 def test_directory_links_survive_to_wheel_in_the_links_manifest(tmp_path: Path) -> None:
     pkg = _with_directory_link(tmp_path / "ch")
-    wheel = to_wheel(pkg, tmp_path / "w").output
+    wheel = to_wheel(pkg, tmp_path / "w").outputs[0]
     members = wheel_members(wheel)
     links = members["sdk_devel-7.11.0.dist-info/LINKS"].decode().splitlines()
     assert "sdk_devel-7.11.0.data/data/llvm/,lib/llvm" in links and "sdk_devel-7.11.0.data/data/include/hip_legacy/,hip" in links
@@ -333,7 +333,7 @@ def test_directory_links_survive_to_wheel_in_the_links_manifest(tmp_path: Path) 
 @pytest.mark.skipif(not LINUX_HOST, reason="runs linux-64 packages")
 def test_directory_link_comes_back_as_a_link_that_resolves(tmp_path: Path, base_channel: Path, prefix_factory) -> None:
     pkg = _with_directory_link(tmp_path / "ch")
-    wheel = to_wheel(pkg, tmp_path / "w").output
+    wheel = to_wheel(pkg, tmp_path / "w").outputs[0]
     (back,) = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs
     prefix = prefix_factory()
     install([_channel(tmp_path / "channel", [back]), base_channel], ["sdk-devel"], prefix)

@@ -74,7 +74,7 @@ def test_outputs_do_not_depend_on_jobs_or_threads(wheels: list[Path], tmp_path: 
     for jobs, threads in ((1, 1), (2, 0), (1, 3)):
         out = tmp_path / f"out-{jobs}-{threads}"
         results = convert_all(wheels, out, ConversionOptions(), WriteSettings(zstd=ZstdSettings(threads=threads)), jobs=jobs)
-        assert [r.source for r in results] == wheels and all(r.ok for r in results)
+        assert [r.input for r in results] == wheels and all(r.ok for r in results)
         runs[(jobs, threads)] = {p.relative_to(out).as_posix(): p.read_bytes() for p in written(out)}
     first, *others = runs.values()
     assert len(first) == 3 and all(other == first for other in others)

@@ -110,8 +110,8 @@ def _info(name: str, size: int) -> tarfile.TarInfo:
 def test_arch_gpu_package(tmp_path: Path) -> None:
     pkg = gpulib(tmp_path / "ch")
     result = to_wheel(pkg, tmp_path / "out")
-    assert result.output.name == f"gpulib-2.9.1+rocm7.11.gfx103x-{CP}-{CP}-manylinux_2_17_x86_64.whl"
-    members = wheel_members(result.output)
+    assert result.outputs[0].name == f"gpulib-2.9.1+rocm7.11.gfx103x-{CP}-{CP}-manylinux_2_17_x86_64.whl"
+    members = wheel_members(result.outputs[0])
     di, data = "gpulib-2.9.1+rocm7.11.gfx103x.dist-info", "gpulib-2.9.1+rocm7.11.gfx103x.data"
     lib = members["gpulib/lib/libgpu.so.1.2"]
     assert members["gpulib/lib/libgpu.so"] == members["gpulib/lib/libgpu.so.1"] == members[f"{data}/data/lib/libgpu.so.1"] == lib
@@ -130,7 +130,7 @@ def test_arch_gpu_package(tmp_path: Path) -> None:
     assert record["paths"]["bin/gpulib-tool"]["interpreter"] == f"#!{PLACEHOLDER}/bin/python{HOST_PY}"
     assert any("libgcc-ng" in w for w in result.warnings)
     assert list(members)[-1] == f"{di}/RECORD"
-    with open_wheel(result.output) as dist:  # our reader verifies every RECORD hash
+    with open_wheel(result.outputs[0]) as dist:  # our reader verifies every RECORD hash
         assert {m.path: m.target for m in dist.members if m.is_link} == {
             "gpulib/lib/libgpu.so": "libgpu.so.1",
             "gpulib/lib/libgpu.so.1": "libgpu.so.1.2",
@@ -142,7 +142,7 @@ def test_arch_gpu_package(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not LINUX_HOST, reason="installs a linux-64 wheel for this interpreter")
 def test_pip_installs_and_runs(tmp_path: Path) -> None:
-    wheel = to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out").output
+    wheel = to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out").outputs[0]
     target = tmp_path / "target"
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-compile", "--disable-pip-version-check", "--target", str(target), str(wheel)],
@@ -166,8 +166,8 @@ def test_placeholder_files_refused_then_kept(tmp_path: Path) -> None:
         to_wheel(pkg, tmp_path / "out")
     assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
     kept = to_wheel(pkg, tmp_path / "out", ToWheelOptions(keep_placeholders=True))
-    assert wheel_members(kept.output)[f"gpulib-2.9.1+rocm7.11.gfx103x.data/data/{pc}"] == f"prefix={PLACEHOLDER}\n".encode()
-    back = convert_wheel(kept.output, tmp_path / "back", ConversionOptions())
+    assert wheel_members(kept.outputs[0])[f"gpulib-2.9.1+rocm7.11.gfx103x.data/data/{pc}"] == f"prefix={PLACEHOLDER}\n".encode()
+    back = convert_wheel(kept.outputs[0], tmp_path / "back", ConversionOptions())
     assert back.ok, back.error
     paths = {e["_path"]: e for e in _info_json(back.outputs[0], "paths.json")["paths"]}
     assert paths[pc]["prefix_placeholder"] == PLACEHOLDER and paths[pc]["file_mode"] == "text"
@@ -216,10 +216,10 @@ def test_nothing_importable_refused_unless_data_only(tmp_path: Path) -> None:
     refused = convert_to_wheel(pkg, tmp_path / "out")
     assert isinstance(refused.error, Unsupported) and "nothing Python-importable" in refused.error.reason and "--data-only" in str(refused.error)
     done = to_wheel(pkg, tmp_path / "out", ToWheelOptions(data_only=True))
-    assert done.output.name == "librocm_core-7.11.0+gfx103x-2-py3-none-manylinux_2_28_x86_64.whl"
-    members = wheel_members(done.output)
+    assert done.outputs[0].name == "librocm_core-7.11.0+gfx103x-2-py3-none-manylinux_2_28_x86_64.whl"
+    members = wheel_members(done.outputs[0])
     assert members["librocm_core-7.11.0+gfx103x.data/data/lib/librocm-core.so"] == b"\x7fELF..."
-    back = convert_wheel(done.output, tmp_path / "back", ConversionOptions())
+    back = convert_wheel(done.outputs[0], tmp_path / "back", ConversionOptions())
     assert back.ok and back.outputs[0].name == pkg.name
     assert _info_json(back.outputs[0], "paths.json") == _info_json(pkg, "paths.json")
     assert _info_json(back.outputs[0], "index.json") == _info_json(pkg, "index.json")
@@ -233,8 +233,8 @@ def test_noarch_python_package(tmp_path: Path) -> None:
         link_json={"noarch": {"type": "python", "entry_points": ["hello-gpu = hello_gpu:main"]}, "package_metadata_version": 1},
     )
     done = to_wheel(pkg, tmp_path / "out")
-    assert done.output.name == "hello_gpu-1.0-py3-none-any.whl"
-    members = wheel_members(done.output)
+    assert done.outputs[0].name == "hello_gpu-1.0-py3-none-any.whl"
+    members = wheel_members(done.outputs[0])
     assert members["hello_gpu-1.0.data/scripts/hello-sh"] == b"#!/bin/sh\necho hi\n"
     assert members["hello_gpu-1.0.dist-info/entry_points.txt"] == b"[console_scripts]\nhello-gpu = hello_gpu:main\n\n"
     assert "Requires-Python: >=3.9\nRequires-Dist: requests>=2\n" in members["hello_gpu-1.0.dist-info/METADATA"].decode()
@@ -260,7 +260,7 @@ def test_own_dist_info_and_windows_launchers(tmp_path: Path) -> None:
         files,
         placeholders={"Scripts/helper.py": PLACEHOLDER},
     )
-    members = wheel_members(to_wheel(pkg, tmp_path / "out").output)
+    members = wheel_members(to_wheel(pkg, tmp_path / "out").outputs[0])
     assert sorted(members) == [
         "winpkg-3.1.data/scripts/helper.py",
         "winpkg-3.1.dist-info/METADATA",
@@ -277,7 +277,7 @@ def test_own_dist_info_and_windows_launchers(tmp_path: Path) -> None:
 
 def test_deterministic_and_thread_independent(tmp_path: Path) -> None:
     pkg = gpulib(tmp_path / "ch", extra_files={f"{SP}/gpulib/big.bin": os.urandom(1 << 20) * 2 + b"x" * 700_000})
-    outputs = [to_wheel(pkg, tmp_path / f"t{t}", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression(threads=t))).output for t in (1, 2, 4)]
+    outputs = [to_wheel(pkg, tmp_path / f"t{t}", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression(threads=t))).outputs[0] for t in (1, 2, 4)]
     assert len({p.read_bytes() for p in outputs}) == 1
     with zipfile.ZipFile(outputs[0]) as zf:
         assert zf.testzip() is None
@@ -287,7 +287,7 @@ def test_deterministic_and_thread_independent(tmp_path: Path) -> None:
 def test_zip64_structures_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 64)
     monkeypatch.setattr(zipwriter, "COUNT_LIMIT", 3)
-    wheel = to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out").output
+    wheel = to_wheel(gpulib(tmp_path / "ch"), tmp_path / "out").outputs[0]
     with zipfile.ZipFile(wheel) as zf:
         assert zf.testzip() is None and len(zf.infolist()) > 3
     with open_wheel(wheel) as dist:
@@ -303,7 +303,7 @@ def test_zstd_only_for_python_314(tmp_path: Path) -> None:
         {"name": "z", "version": "1", "build": "py314_0", "depends": ["python_abi 3.14.* *_cp314", "__glibc >=2.17"]},
         {"lib/python3.14/site-packages/z/__init__.py": "X = 1\n" * 1000},
     )
-    wheel = to_wheel(pkg, tmp_path / "out", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression("zstd"))).output
+    wheel = to_wheel(pkg, tmp_path / "out", ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression("zstd"))).outputs[0]
     with zipfile.ZipFile(wheel) as zf:
         methods = {i.filename: i.compress_type for i in zf.infolist()}
     assert methods["z/__init__.py"] == 93 and methods["z-1.dist-info/METADATA"] == zipfile.ZIP_DEFLATED
@@ -316,7 +316,7 @@ def test_tar_bz2_input_gives_the_same_wheel(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "w", "plain", "1.0", files={"plain/__init__.py": "x = 1\n"}, data={"scripts": {"plain": "#!python\nimport plain\n"}})
     v2 = convert_wheel(wheel, tmp_path / "c", ConversionOptions()).outputs[0]
     v1 = convert_wheel(wheel, tmp_path / "c", ConversionOptions(), WriteSettings("tar.bz2")).outputs[0]
-    a, b = to_wheel(v2, tmp_path / "a").output, to_wheel(v1, tmp_path / "b").output
+    a, b = to_wheel(v2, tmp_path / "a").outputs[0], to_wheel(v1, tmp_path / "b").outputs[0]
     assert a.name == wheel.name and a.read_bytes() == b.read_bytes()
     with open_distribution(v1) as dist:
         assert dist.name == "plain"
@@ -340,15 +340,15 @@ def test_broken_inputs(tmp_path: Path, damage: str) -> None:
 def test_variant_opt_in(tmp_path: Path) -> None:
     pkg = gpulib(tmp_path / "ch")
     done = to_wheel(pkg, tmp_path / "out", ToWheelOptions(variant=True, variant_properties=("amd :: gfx_arch :: gfx1030",)))
-    assert done.output.name.endswith("-manylinux_2_17_x86_64-rocm7.11_gfx103x.whl")
-    doc = json.loads(wheel_members(done.output)["gpulib-2.9.1+rocm7.11.gfx103x.dist-info/variant.json"])
+    assert done.outputs[0].name.endswith("-manylinux_2_17_x86_64-rocm7.11_gfx103x.whl")
+    doc = json.loads(wheel_members(done.outputs[0])["gpulib-2.9.1+rocm7.11.gfx103x.dist-info/variant.json"])
     chips = ["gfx1030", "gfx1031", "gfx1032", "gfx1034"]  # the family gfx103X, as chips (TheRock's gfx103X-dgpu)
     assert doc["variants"] == {"rocm7.11_gfx103x": {"amd": {"gfx_arch": chips, "rocm_version": ["7.11"]}}}
     assert list(doc["providers"]) == doc["default-priorities"]["namespace"] == ["amd"]
     assert not any("give no property" in w for w in done.warnings)
     # The reference implementation accepts it (skipped in the floors venv: variantlib needs packaging>=25).
     VariantDistInfo = pytest.importorskip("variantlib.variant_dist_info").VariantDistInfo
-    raw = wheel_members(done.output)["gpulib-2.9.1+rocm7.11.gfx103x.dist-info/variant.json"]
+    raw = wheel_members(done.outputs[0])["gpulib-2.9.1+rocm7.11.gfx103x.dist-info/variant.json"]
     assert VariantDistInfo(raw, "rocm7.11_gfx103x").to_str().encode() == raw
 
 

@@ -162,7 +162,7 @@ def convert_set(libs: dict[str, Path], tmp: Path, platform_tag: str) -> dict[str
     for wheel in wheels:
         done = convert_wheel(wheel, tmp / "out", ConversionOptions())
         assert done.ok, done.error
-        (pkg,) = done.packages
+        (pkg,) = done.detail.packages
         result[pkg.name] = done.outputs[0]
     return result
 

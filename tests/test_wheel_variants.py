@@ -79,8 +79,8 @@ def check_with_variantlib(wheel: Path) -> VariantDistInfo:
 )
 def test_every_variant_wheel_validates_with_variantlib(tmp_path: Path, build: str, label: str, properties: list[str]) -> None:
     done = to_wheel(gpulib(tmp_path / "ch", build=build, extra_depends=()), tmp_path / "out", ToWheelOptions(variant=True))
-    info = check_with_variantlib(done.output)
-    assert info.variant_label == label and done.output.name.endswith(f"-{label}.whl")
+    info = check_with_variantlib(done.outputs[0])
+    assert info.variant_label == label and done.outputs[0].name.endswith(f"-{label}.whl")
     assert [p.to_str() for p in info.variant_desc.properties] == properties
     namespace = properties[0].split(" ")[0]
     assert info.namespace_priorities == [namespace] and list(info.providers) == [namespace]
@@ -92,7 +92,7 @@ def test_properties_only_from_the_user_get_variantlibs_hash_label(tmp_path: Path
     """No variant in the build string: the label is what variantlib would pick, the properties' hash."""
     given_props = ("nvidia :: sm_arch :: 90_real", "nvidia :: cuda_version_lower_bound :: 12.8")
     done = to_wheel(gpulib(tmp_path / "ch", build=f"py{PY}_0", extra_depends=()), tmp_path / "out", ToWheelOptions(variant=True, variant_properties=given_props))
-    info = check_with_variantlib(done.output)
+    info = check_with_variantlib(done.outputs[0])
     expected = VariantDescription([VLProperty.from_str(p) for p in given_props]).hexdigest
     assert info.variant_label == expected and len(expected) == 8
 
@@ -100,7 +100,7 @@ def test_properties_only_from_the_user_get_variantlibs_hash_label(tmp_path: Path
 def test_user_properties_and_label_join_the_derived_ones(tmp_path: Path) -> None:
     options = ToWheelOptions(variant=True, variant_label="gfx103x", variant_properties=("nvidia :: sm_arch :: 90_real",))
     done = to_wheel(gpulib(tmp_path / "ch", extra_depends=()), tmp_path / "out", options)
-    info = check_with_variantlib(done.output)
+    info = check_with_variantlib(done.outputs[0])
     assert info.variant_label == "gfx103x" and info.namespace_priorities == ["amd", "nvidia"]
     assert "nvidia :: sm_arch :: 90_real" in [p.to_str() for p in info.variant_desc.properties]
 
@@ -184,7 +184,7 @@ def test_variantlib_made_wheel_converts_to_the_build_it_stands_for(tmp_path: Pat
 @pytest.mark.parametrize("build", [f"py{PY}_rocm7.11_gfx103X_0", f"py{PY}_rocm7.11_gfx1151_0", f"py{PY}_cu126_0"])
 def test_conda_variant_wheel_conda_keeps_the_build_string(tmp_path: Path, build: str) -> None:
     done = to_wheel(gpulib(tmp_path / "ch", build=build, extra_depends=()), tmp_path / "out", ToWheelOptions(variant=True))
-    back = convert_wheel(done.output, tmp_path / "back", ConversionOptions()).outputs[0]
+    back = convert_wheel(done.outputs[0], tmp_path / "back", ConversionOptions()).outputs[0]
     assert back.name == f"gpulib-2.9.1-{build}.conda"
 
 
@@ -266,13 +266,13 @@ def test_variant_wheel_conda_wheel_closes(tmp_path: Path) -> None:
     plain = _plain_gpu_wheel(tmp_path / "plain", "2.9.1+rocm7.11.0a20260104")
     variant = make_variant(plain, tmp_path / "variant", [*(f"amd :: gfx_arch :: {c}" for c in GFX103X), "amd :: rocm_version :: 7.11"], "gfx103x")
     (pkg,) = convert_wheel(variant, tmp_path / "c", ConversionOptions()).outputs
-    back = to_wheel(pkg, tmp_path / "back").output
+    back = to_wheel(pkg, tmp_path / "back").outputs[0]
     assert back.name == variant.name
     dist_info = "gpulib-2.9.1+rocm7.11.0a20260104.dist-info"
     regenerated = {f"{dist_info}/RECORD", f"{dist_info}/conda-package.json"}  # the round-trip record rides along (docs/to-wheel.md)
     assert {k: v for k, v in wheel_members(back).items() if k not in regenerated} == {k: v for k, v in wheel_members(variant).items() if k not in regenerated}
     check_with_variantlib(back)
-    relabelled = to_wheel(pkg, tmp_path / "relabelled", ToWheelOptions(variant=True)).output
+    relabelled = to_wheel(pkg, tmp_path / "relabelled", ToWheelOptions(variant=True)).outputs[0]
     assert relabelled.name.endswith("-rocm7.11_gfx103x.whl")
     with zipfile.ZipFile(relabelled) as zf:
         assert sum(n.endswith("/variant.json") for n in zf.namelist()) == 1

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import EXIT_PARTIAL, BadInput
 from .args import check_verify_env, check_zstd, checked, gather, given
 from .convert_options import add_conversion_arguments, add_zstd_arguments, check_inputs, non_negative, options_from, write_settings
-from .output import Output, exit_code_for, human_size
+from .output import Output, human_size
+from .report import Reporter
 from .verify import add_verify_options
 
 if TYPE_CHECKING:  # the conversion stack (multiprocessing, zstandard, py-rattler) loads when a command runs
     from ..core.progress import Mode
-    from ..pipelines.convert import Converted
+    from ..pipelines.convert import ConvertDetail
+    from ..pipelines.outcome import Outcome
     from ..plan.types import ConversionOptions
     from ..sinks.settings import WriteSettings
 
@@ -102,15 +103,16 @@ def run(args: argparse.Namespace, out: Output) -> int:
         else:
             out_dir = Path.cwd()
     mode: Mode = "none" if (out.quiet or out.json) else (args.progress or "auto")
+    reporter = Reporter(out, render)
     try:
-        results = convert_inputs(args, out, inputs, out_dir, options, settings, mode)
+        results = convert_inputs(args, reporter, inputs, out_dir, options, settings, mode)
         warn_unmatched_extras(out, options, results)
         produced = [o for r in results for o in r.outputs]
         if args.verify and produced and args.format != "tree":
             if not verify_before_publish(out, args, produced, args.channel):
                 return EXIT_PARTIAL
         if args.channel is not None and produced:
-            made_from = {o: r.source for r in results for o in r.outputs}
+            made_from = {o: Path(r.input) for r in results for o in r.outputs}
             publish_and_report(out, args.channel, produced, args.force, key="published", move=staging is not None, made_from=made_from)
             if staging is not None:  # report where the packages are now, not the staging folder
                 for item in out.items:
@@ -120,21 +122,27 @@ def run(args: argparse.Namespace, out: Output) -> int:
             staging.close()
         if made_channel and args.channel.is_dir() and not any(args.channel.iterdir()):
             args.channel.rmdir()
-    return exit_code_for([r.error for r in results])
+    return reporter.exit_code()
 
 
-def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list[Converted]) -> None:
+def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list[Outcome[ConvertDetail]]) -> None:
     """``--extras NAME`` that no converted wheel declares: say so (a typo would otherwise pass silently)."""
     if not options.extras.names:
         return
-    built = {p.about.get("extra", {}).get("wheel2conda", {}).get("extra") for r in results for p in r.packages}
+    built = {p.about.get("extra", {}).get("wheel2conda", {}).get("extra") for r in results for p in r.detail.packages}
     for name in sorted(options.extras.names - built):
         out.warn(f"--extras {name}: no wheel given declares the extra '{name}'")
 
 
 def convert_inputs(
-    args: argparse.Namespace, out: Output, inputs: list[Path], out_dir: Path, options: ConversionOptions, settings: WriteSettings, mode: Mode
-) -> list[Converted]:
+    args: argparse.Namespace,
+    reporter: Reporter[ConvertDetail],
+    inputs: list[Path],
+    out_dir: Path,
+    options: ConversionOptions,
+    settings: WriteSettings,
+    mode: Mode,
+) -> list[Outcome[ConvertDetail]]:
     """Wheels through :func:`convert_all` (``--jobs``), ROCm's sdist and ``--rocm-meta`` here.
 
     Every result is reported in input order (``--rocm-meta`` last), whatever finished first.
@@ -143,19 +151,17 @@ def convert_inputs(
     from ..gpu.rocm import is_rocm_sdist
     from ..pipelines.convert import convert_all, convert_rocm_meta
 
-    finished: dict[int, tuple[Converted, float]] = {}
-    reported: list[Converted] = []
+    finished: dict[int, Outcome[ConvertDetail]] = {}
+    reported: list[Outcome[ConvertDetail]] = []
 
     def report_ready() -> None:
         while len(reported) in finished:
-            done, seconds = finished.pop(len(reported))
+            done = finished.pop(len(reported))
             reported.append(done)
-            report(out, done, seconds)
+            reporter(done)
 
     def meta(index: int, path: Path | None, version: str | None) -> None:
-        started = time.monotonic()
-        done = convert_rocm_meta(path, out_dir, options, version=version, extras=args.rocm_extra, settings=settings)
-        finished[index] = (done, time.monotonic() - started)
+        finished[index] = convert_rocm_meta(path, out_dir, options, version=version, extras=args.rocm_extra, settings=settings)
 
     wheels = []
     for i, path in enumerate(inputs):
@@ -166,8 +172,8 @@ def convert_inputs(
     positions = iter(wheels)
     with Progress(mode=mode) as progress:
 
-        def on_done(done: Converted, seconds: float) -> None:
-            finished[next(positions)] = (done, seconds)
+        def on_done(done: Outcome[ConvertDetail]) -> None:
+            finished[next(positions)] = done
             with progress.paused():
                 report_ready()
 
@@ -180,22 +186,23 @@ def convert_inputs(
     return reported
 
 
-def report(out: Output, done: Converted, seconds: float) -> None:
+def render(out: Output, done: Outcome[ConvertDetail]) -> list[dict[str, Any]]:
+    """One line per package written (its warnings, and with -v its decisions and notes); one item each."""
+    items: list[dict[str, Any]] = []
     if done.error is not None:
-        out.fail(done.error)
-        return
-    for pkg, path in zip(done.packages, done.outputs):
+        return items
+    for pkg, path in zip(done.detail.packages, done.outputs):
         size = path.stat().st_size if path.is_file() else 0
-        out.info(f"{done.source.name} -> {pkg.subdir}/{path.name} ({human_size(size)}, {seconds:.1f} s)")
+        out.info(f"{done.label} -> {pkg.subdir}/{path.name} ({human_size(size)}, {done.seconds:.1f} s)")
         for warning in pkg.warnings:
-            out.warn(f"{done.source.name}: {warning}")
+            out.warn(f"{done.label}: {warning}")
         for d in pkg.decisions:
             out.detail(f"  {d.requirement:40} {d.action:9} {', '.join(d.specs) or d.reason}")
         for note in pkg.notes:
             out.detail(f"  note: {note}")
-        out.item(
+        items.append(
             {
-                "source": str(done.source),
+                "source": str(done.input),
                 "output": str(path),
                 "name": pkg.name,
                 "version": pkg.version,
@@ -204,7 +211,7 @@ def report(out: Output, done: Converted, seconds: float) -> None:
                 "subdir": pkg.subdir,
                 "noarch": pkg.noarch,
                 "size": size,
-                "seconds": round(seconds, 3),
+                "seconds": round(done.seconds, 3),
                 "depends": pkg.depends,
                 "constrains": pkg.constrains,
                 "track_features": pkg.track_features,
@@ -212,3 +219,4 @@ def report(out: Output, done: Converted, seconds: float) -> None:
                 "notes": pkg.notes,
             }
         )
+    return items

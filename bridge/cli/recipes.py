@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import EXIT_OK, EXIT_PARTIAL
 from .args import check_zstd, checked
 from .convert_options import add_zstd_arguments, extras_choice, write_settings
-from .output import Output, exit_code_for, human_size
+from .output import Output, human_size
+from .report import report as report_outcomes
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..core.errors import BridgeError
+    from ..pipelines.outcome import Outcome
+    from ..recipes.build import BuildDetail
     from ..recipes.http import Http
 
 
@@ -107,7 +112,7 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
 
     out.command = "recipes build"
     check_zstd(args, args.format)
-    report = build(
+    outcomes = build(
         args.recipes,
         args.channel,
         http_from(args),
@@ -119,34 +124,48 @@ def run_build(args: argparse.Namespace, out: Output) -> int:
         extras=args.extras,
         log=out.detail,
     )
-    for error in report.errors:
-        out.fail(error)
-    for item in report.items:
-        if item.status == "built":
-            for rel in item.packages:
-                status = {"unchanged": "already in the channel"}.get(item.published.get(rel, ""), item.published.get(rel, ""))
-                out.info(f"{'built':9} {item.recipe} -> {rel} ({status})")
-            out.info(f"{'':9} {item.recipe}: {item.seconds:.1f} s, {human_size(item.downloaded)} downloaded")
-        elif item.status == "unchanged":
-            out.detail(f"{'unchanged':9} {item.recipe}")
-        elif item.status == "skipped" and item.error is not None:
-            out.warn(f"skipped {item.recipe}: {item.error.one_line()}")
-        elif item.error is not None:
-            out.info(f"{'failed':9} {item.recipe}")
-            out.fail(item.error)
-        out.item(
-            {
-                "recipe": item.recipe,
-                "status": item.status,
-                "packages": item.packages,
-                "published": item.published,
-                "seconds": round(item.seconds, 3),
-                "downloaded": item.downloaded,
-                "error": item.error.one_line() if item.error is not None else None,
-            }
-        )
-    summary = {s: report.count(s) for s in ("built", "unchanged", "skipped", "failed")}
+    code = report_outcomes(out, outcomes, build_render(args.channel), failure=build_failure)
+    summary = {s: sum(1 for o in outcomes if o.detail.status == s) for s in ("built", "unchanged", "skipped", "failed")}
     out.extra["summary"] = summary
     out.info(f"build: {summary['built']} built, {summary['unchanged']} unchanged, {summary['skipped']} skipped, {summary['failed']} failed")
-    errors = [i.error if i.status == "failed" else None for i in report.items] + list(report.errors)
-    return exit_code_for(errors) if errors else EXIT_OK
+    return code
+
+
+def build_failure(outcome: Outcome[BuildDetail]) -> BridgeError | None:
+    """A recipe that failed now, or whose file could not be read; not one skipped for failing before."""
+    return outcome.error if outcome.detail.status in ("failed", "unreadable") else None
+
+
+def build_render(channel: Path) -> Callable[[Output, Outcome[BuildDetail]], list[dict[str, Any]]]:
+    """Render a recipe's outcome: its packages in ``channel`` (or why there are none); one item per recipe read."""
+
+    def render(out: Output, item: Outcome[BuildDetail]) -> list[dict[str, Any]]:
+        detail = item.detail
+        if detail.status == "unreadable":  # no recipe: only its error line
+            return []
+        packages = [p.relative_to(channel).as_posix() for p in item.outputs]
+        published = {p.relative_to(channel).as_posix(): status for p, status in detail.published.items()}
+        if detail.status == "built":
+            for rel in packages:
+                status = {"unchanged": "already in the channel"}.get(published.get(rel, ""), published.get(rel, ""))
+                out.info(f"{'built':9} {item.label} -> {rel} ({status})")
+            out.info(f"{'':9} {item.label}: {item.seconds:.1f} s, {human_size(detail.downloaded)} downloaded")
+        elif detail.status == "unchanged":
+            out.detail(f"{'unchanged':9} {item.label}")
+        elif detail.status == "skipped" and item.error is not None:
+            out.warn(f"skipped {item.label}: {item.error.one_line()}")
+        elif item.error is not None:
+            out.info(f"{'failed':9} {item.label}")
+        return [
+            {
+                "recipe": item.label,
+                "status": detail.status,
+                "packages": packages,
+                "published": published,
+                "seconds": round(item.seconds, 3),
+                "downloaded": detail.downloaded,
+                "error": item.error.one_line() if item.error is not None else None,
+            }
+        ]
+
+    return render

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import BadInput
 from .args import check_zstd, checked, given
 from .convert_options import add_conversion_arguments, add_zstd_arguments, options_from, write_settings
-from .output import Output, exit_code_for
+from .output import Output
+from .report import report
+
+if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
+    from ..pipelines.outcome import Outcome
+    from ..pipelines.repack import RepackDetail
 
 #: What happens to drift unless ``--strict``: printed, then packed as found.
 DRIFT_POLICY = (
@@ -74,22 +80,25 @@ def run(args: argparse.Namespace, out: Output) -> int:
     check_options(args)
     layout = EnvironmentLayout.from_site_packages(args.path) if args.path else EnvironmentLayout.from_python(args.python or default_python())
     results = repack(args.names, layout, args.output_dir, to=args.to, strict=args.strict, options=options_from(args), settings=write_settings(args))
-    for result in results:
-        for line in result.drift.lines():
-            out.warn(f"{result.name}: {line}")
-        if result.drift and not args.strict and result.error is None:
-            out.info(f"{result.name}: {DRIFT_POLICY}")
-        if result.error is not None:
-            out.fail(result.error)
-            continue
-        for path in result.outputs:
-            out.info(f"{result.name} -> {path}")
-        out.item(
-            {
-                "name": result.name,
-                "dist_info": result.dist.provenance.path if result.dist else None,
-                "outputs": [str(p) for p in result.outputs],
-                "drift": {"changed": result.drift.changed, "missing": result.drift.missing, "added": result.drift.added},
-            }
-        )
-    return exit_code_for([r.error for r in results])
+    return report(out, results, render)
+
+
+def render(out: Output, result: Outcome[RepackDetail]) -> list[dict[str, Any]]:
+    """The drift (also of a distribution refused for it: ``--strict``), then what was written."""
+    drift, dist = result.detail.drift, result.detail.dist
+    for line in result.warnings:
+        out.warn(f"{result.label}: {line}")
+    if result.error is not None:
+        return []
+    if drift:  # packed as found (with --strict, drift is an error)
+        out.info(f"{result.label}: {DRIFT_POLICY}")
+    for path in result.outputs:
+        out.info(f"{result.label} -> {path}")
+    return [
+        {
+            "name": result.label,
+            "dist_info": dist.provenance.path if dist else None,
+            "outputs": [str(p) for p in result.outputs],
+            "drift": {"changed": drift.changed, "missing": drift.missing, "added": drift.added},
+        }
+    ]

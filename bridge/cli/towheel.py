@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import BridgeError
 from .args import checked, gather
 from .convert_options import non_negative
-from .output import Output, exit_code_for, human_size
+from .output import Output, human_size
+from .report import Reporter
 
 if TYPE_CHECKING:  # the library loads when a command runs, not for --help (start-up: issue 15)
-    from ..pipelines.to_wheel import ToWheelOptions, WheelResult
+    from ..pipelines.outcome import Outcome
+    from ..pipelines.to_wheel import ToWheelOptions, WheelDetail
     from ..sinks.settings import WriteSettings
 
 
@@ -89,18 +90,18 @@ def run(args: argparse.Namespace, out: Output) -> int:
     settings = write_settings(args)
     options = options_from(args)
     out_dir = args.output_dir or Path.cwd()
-    results: list[WheelResult] = []
+    reporter = Reporter(out, render)
+    results: list[Outcome[WheelDetail]] = []
     for path in packages_to_convert(args, out):
-        started = time.monotonic()
         done = convert_to_wheel(path, out_dir, options, settings)
         results.append(done)
-        if done.extra_of is None:
-            report(out, done, time.monotonic() - started)
-    fold_extras(results)
+        if done.detail.extra_of is None:
+            reporter(done)
+    fold_extras(results)  # extras packages are reported last: where each extra went is known now
     for done in results:
-        if done.extra_of is not None:
-            report(out, done, 0.0)
-    return exit_code_for([r.error for r in results])
+        if done.detail.extra_of is not None:
+            reporter(done)
+    return reporter.exit_code()
 
 
 def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
@@ -123,33 +124,33 @@ def packages_to_convert(args: argparse.Namespace, out: Output) -> list[Path]:
     return list(dict.fromkeys(f for f in inputs.files if f in keep))
 
 
-def report(out: Output, done: WheelResult, seconds: float) -> None:
+def render(out: Output, done: Outcome[WheelDetail]) -> list[dict[str, Any]]:
+    """The wheel written, or why none was (an extras package); its warnings; with -v its decisions."""
+    detail = done.detail
     if done.error is not None:
-        out.fail(done.error)
-        return
-    if done.skipped is not None:
-        out.info(f"{done.source.name}: skipped: {done.skipped}")
+        return []
+    if detail.skipped is not None:
+        out.info(f"{done.label}: skipped: {detail.skipped}")
         for warning in done.warnings:
-            out.warn(f"{done.source.name}: {warning}")
-        out.item({"source": str(done.source), "skipped": done.skipped, "folded_into": str(done.folded_into) if done.folded_into else None, "warnings": done.warnings})
-        return
-    assert done.output is not None
-    size = done.output.stat().st_size
-    out.info(f"{done.source.name} -> {done.output.name} ({human_size(size)}, {seconds:.1f} s)")
+            out.warn(f"{done.label}: {warning}")
+        return [{"source": str(done.input), "skipped": detail.skipped, "folded_into": str(detail.folded_into) if detail.folded_into else None, "warnings": done.warnings}]
+    (wheel,) = done.outputs
+    size = wheel.stat().st_size
+    out.info(f"{done.label} -> {wheel.name} ({human_size(size)}, {done.seconds:.1f} s)")
     for warning in done.warnings:
-        out.warn(f"{done.source.name}: {warning}")
-    for d in done.decisions:
+        out.warn(f"{done.label}: {warning}")
+    for d in detail.decisions:
         out.detail(f"  {d.spec:40} {d.action:8} {d.requirement or d.reason}")
-    out.item(
+    return [
         {
-            "source": str(done.source),
-            "output": str(done.output),
-            "name": done.name,
-            "version": done.version,
-            "tags": done.tags,
+            "source": str(done.input),
+            "output": str(wheel),
+            "name": detail.name,
+            "version": detail.version,
+            "tags": detail.tags,
             "size": size,
-            "seconds": round(seconds, 3),
-            "requires_dist": [d.requirement for d in done.decisions if d.action == "kept"],
+            "seconds": round(done.seconds, 3),
+            "requires_dist": [d.requirement for d in detail.decisions if d.action == "kept"],
             "warnings": done.warnings,
         }
-    )
+    ]

@@ -32,20 +32,14 @@ from ..sinks.compression import default_threads
 from ..sinks.settings import ProgressFn, WriteSettings
 from ..sinks.write import sink_for
 from .inputs import open_distribution
+from .outcome import Outcome
 
 
-@dataclass
-class Converted:
-    """Outcome of converting one input file."""
+@dataclass(frozen=True)
+class ConvertDetail:
+    """What ``convert`` reports of one input: the packages planned and written, in ``outputs`` order."""
 
-    source: Path
-    outputs: list[Path] = field(default_factory=list)
     packages: list[CondaPackage] = field(default_factory=list)
-    error: BridgeError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def convert_wheel(
@@ -53,17 +47,19 @@ def convert_wheel(
     out_dir: Path,
     options: ConversionOptions,
     settings: WriteSettings | None = None,
-) -> Converted:
+) -> Outcome[ConvertDetail]:
     """Convert one wheel into one package per target, written to ``out_dir/<subdir>/``.
 
     Errors are captured in the result, not raised; on error no output of this wheel remains.
     """
-    result = Converted(Path(path))
+    started = time.monotonic()
+    result = Outcome(Path(path), ConvertDetail())
     try:
         with open_distribution(path) as dist:
             write_planned(plan_packages(dist, options), dist, out_dir, result, settings or WriteSettings())
     except BridgeError as exc:
         discard(result, exc)
+    result.seconds = time.monotonic() - started
     return result
 
 
@@ -71,7 +67,7 @@ def write_planned(
     pkgs: Iterable[CondaPackage],
     dist: Distribution,
     out_dir: Path,
-    result: Converted,
+    result: Outcome[ConvertDetail],
     settings: WriteSettings,
 ) -> None:
     """Write planned packages of one distribution into ``<out_dir>/<subdir>/``, recording each in ``result``.
@@ -83,7 +79,7 @@ def write_planned(
         target_dir = contained_output(Path(out_dir), pkg.subdir, dist.provenance.path)
         out = sink(pkg, dist, target_dir, settings)
         result.outputs.append(out)
-        result.packages.append(pkg)
+        result.detail.packages.append(pkg)
 
 
 @contextmanager
@@ -104,7 +100,7 @@ def convert_into_channel(channel: Path) -> Iterator[Path]:
             channel.rmdir()
 
 
-def discard(result: Converted, error: BridgeError) -> None:
+def discard(result: Outcome[ConvertDetail], error: BridgeError) -> None:
     """Record ``error`` and remove what ``result`` wrote: all packages of an input, or none."""
     result.error = error
     for out in result.outputs:
@@ -146,14 +142,14 @@ def convert_all(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
-    on_done: Callable[[Converted, float], object] | None = None,
-) -> list[Converted]:
+    on_done: Callable[[Outcome[ConvertDetail]], object] | None = None,
+) -> list[Outcome[ConvertDetail]]:
     """Convert every input, ``jobs`` at a time (0: :func:`auto_jobs`); results in input order.
 
     With several jobs each runs in its own process, largest input first, and zstd's threads are
-    shared out (unless the caller fixed them).  ``on_done(result, seconds)`` runs in this thread
-    for each input in input order, as soon as it and every input before it are done, so what is
-    printed does not depend on timing.
+    shared out (unless the caller fixed them).  ``on_done(result)`` runs in this thread for each
+    input in input order, as soon as it and every input before it are done, so what is printed
+    does not depend on timing.
     """
     inputs = [Path(p) for p in paths]
     sizes = [payload_size(p) for p in inputs]
@@ -163,26 +159,24 @@ def convert_all(
     settings = settings or WriteSettings()
     if settings.zstd.threads == 0:
         settings = replace(settings, zstd=replace(settings.zstd, threads=max(1, default_threads() // jobs)))
-    results: dict[int, Converted] = {}
-    seconds: dict[int, float] = {}
+    results: dict[int, Outcome[ConvertDetail]] = {}
     reported = 0
 
-    def finish(index: int, result: Converted, took: float) -> None:
+    def finish(index: int, result: Outcome[ConvertDetail]) -> None:
         nonlocal reported
-        results[index], seconds[index] = result, took
+        results[index] = result
         if progress is not None:
             progress.finished()
         while reported in results:
             if on_done is not None:
-                on_done(results[reported], seconds[reported])
+                on_done(results[reported])
             reported += 1
 
     if jobs == 1:
         for i in range(len(inputs)):
             if progress is not None:
                 progress.started(inputs[i].name, sizes[i])
-            started = time.monotonic()
-            finish(i, convert_wheel(inputs[i], out_dir, options, replace(settings, progress=progress.advance if progress else None)), time.monotonic() - started)
+            finish(i, convert_wheel(inputs[i], out_dir, options, replace(settings, progress=progress.advance if progress else None)))
     else:
         order = sorted(range(len(inputs)), key=lambda i: (-sizes[i], i))  # largest first: the last job is short
         _convert_in_processes(inputs, sizes, order, out_dir, options, replace(settings, progress=None), jobs, progress, finish)
@@ -198,7 +192,7 @@ def _convert_in_processes(
     settings: WriteSettings,
     jobs: int,
     progress: Progress | None,
-    finish: Callable[[int, Converted, float], None],
+    finish: Callable[[int, Outcome[ConvertDetail]], None],
 ) -> None:
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent; same on every OS
     events: Any = context.Queue()
@@ -206,15 +200,14 @@ def _convert_in_processes(
     listener.start()
     try:
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(events,)) as pool:
-            pending: dict[Future[tuple[Converted, float]], int] = {
+            pending: dict[Future[Outcome[ConvertDetail]], int] = {
                 pool.submit(_convert_in_worker, i, inputs[i], out_dir, options, settings): i for i in order
             }
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        result, seconds = future.result()
-                        finish(pending.pop(future), result, seconds)
+                        finish(pending.pop(future), future.result())
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -233,13 +226,12 @@ def _init_worker(events: Any) -> None:
 
 def _convert_in_worker(
     index: int, path: Path, out_dir: Path, options: ConversionOptions, settings: WriteSettings
-) -> tuple[Converted, float]:
+) -> Outcome[ConvertDetail]:
     _events.put(("started", index, 0, 0))
     batch = _Batched(lambda b, f: _events.put(("advance", index, b, f)))
-    started = time.monotonic()
     result = convert_wheel(path, out_dir, options, replace(settings, progress=batch))
     batch.flush()
-    return result, time.monotonic() - started
+    return result
 
 
 class _Batched:
@@ -297,12 +289,14 @@ def convert_rocm_meta(
     version: str | None = None,
     extras: Sequence[str] = (),
     settings: WriteSettings | None = None,
-) -> Converted:
+) -> Outcome[ConvertDetail]:
     """Write the ``rocm`` meta package of every requested family (``gpu/rocm.py``); all of them or none."""
-    result = Converted(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"))
+    started = time.monotonic()
+    result = Outcome(Path(sdist_path) if sdist_path else Path(f"rocm-{version}"), ConvertDetail())
     try:
         for dist in rocm_meta_distributions(sdist_path, version=version, family=options.gpu_family, extras=extras):
             write_planned(plan_packages(dist, meta_options(dist, options)), dist, out_dir, result, settings or WriteSettings())
     except BridgeError as exc:
         discard(result, exc)
+    result.seconds = time.monotonic() - started
     return result

@@ -15,6 +15,7 @@ metapackages (never a wheel of their own) into their base package's wheel.  What
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from ..sources.conda import open_conda
 from ..translate.names import NameMap
 from ..translate.reverse import ReverseDecision, ReverseError, variant_label, variant_parts
 from ..translate.wheelvariant import properties_from_build, providers_for
+from .outcome import Outcome
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,23 @@ class ExtraOf:
         return cls(f"{name[: -len(suffix)]}-{source.index['version']}-{source.index['build']}", extra, pypi_name)
 
 
-@dataclass
-class WheelResult:
-    """Outcome of converting one conda package."""
+@dataclass(frozen=True)
+class WheelDetail:
+    """What ``to-wheel`` reports of one conda package (its wheel is the outcome's one output)."""
 
-    source: Path
-    output: Path | None = None
     name: str = ""
     version: str = ""
     tags: list[str] = field(default_factory=list)
     decisions: list[ReverseDecision] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: BridgeError | None = None
     provides_extra: list[str] = field(default_factory=list)
     extra_of: ExtraOf | None = None  # an extras metapackage: no wheel of its own
     skipped: str | None = None  # why no wheel was written (extras metapackages)
     folded_into: Path | None = None  # the base package's wheel that declares the extra
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
-
-def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
+def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> Outcome[WheelDetail]:
     """Convert one ``.conda``/``.tar.bz2`` into a wheel in ``out_dir``; raises :class:`BridgeError`."""
+    started = time.monotonic()
     path = Path(path)
     with open_conda(path) as package:
         source = plan_wheel_from_conda(package, options.names, options.glibc)
@@ -97,7 +92,7 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
         extra_of = ExtraOf.of(source)
         if extra_of is not None:  # a wheel declares its extras itself: folded by fold_extras, never a wheel
             skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: no wheel of its own (give {extra_of.base}.conda too: its wheel declares the extra)"
-            return WheelResult(path, None, dist.name, str(dist.version), extra_of=extra_of, skipped=skipped)
+            return Outcome(path, WheelDetail(dist.name, str(dist.version), extra_of=extra_of, skipped=skipped), seconds=time.monotonic() - started)
         check_wheelable(dist, source, options)
         # every wheel records its conda package, so converting it back gives the same bytes (the
         # first source's provenance included: about.json's source_sha256 names the original wheel)
@@ -113,15 +108,17 @@ def to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = To
         output = write_wheel(dist, Path(out_dir), settings, filename=filename, extra_dist_info=extra)
         warnings = wheel_warnings(source)
         provides = [str(canonicalize_name(e)) for e in dist.provides_extra]
-        return WheelResult(path, output, dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, warnings, provides_extra=provides)
+        detail = WheelDetail(dist.name, str(dist.version), sorted(map(str, dist.tags)), source.decisions, provides_extra=provides)
+        return Outcome(path, detail, [output], warnings=warnings, seconds=time.monotonic() - started)
 
 
-def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> WheelResult:
+def convert_to_wheel(path: str | Path, out_dir: str | Path, options: ToWheelOptions = ToWheelOptions(), settings: WriteSettings | None = None) -> Outcome[WheelDetail]:
     """Like :func:`to_wheel`, but a refusal is returned in ``result.error`` (nothing is written)."""
+    started = time.monotonic()
     try:
         return to_wheel(path, out_dir, options, settings)
     except BridgeError as exc:
-        return WheelResult(Path(path), error=exc)
+        return Outcome(Path(path), WheelDetail(), error=exc, seconds=time.monotonic() - started)
 
 
 def package_stem(path: Path) -> str:
@@ -129,24 +126,26 @@ def package_stem(path: Path) -> str:
     return path.name.removesuffix(".conda").removesuffix(".tar.bz2")
 
 
-def fold_extras(results: list[WheelResult]) -> None:
+def fold_extras(results: list[Outcome[WheelDetail]]) -> None:
     """Fold each extras metapackage into its base package's wheel when both were converted.
 
     The base wheel's METADATA already declares the extra (``Provides-Extra`` and the
     ``extra == "…"`` requirements: wheel2conda keeps METADATA verbatim), so folding writes
     nothing; it says where the extra went, and warns when the base wheel does not declare it.
     """
-    bases = {package_stem(r.source): r for r in results if r.extra_of is None and r.output is not None}
+    bases = {package_stem(Path(r.input)): r for r in results if r.detail.extra_of is None and r.outputs}
     for r in results:
-        if r.extra_of is None:
+        extra_of = r.detail.extra_of
+        if extra_of is None:
             continue
-        base = bases.get(r.extra_of.base)
-        if base is None or base.output is None:
+        base = bases.get(extra_of.base)
+        if base is None:
             continue
-        r.folded_into = base.output
-        r.skipped = f"extra '{r.extra_of.extra}' of {r.extra_of.pypi_name}: folded into {base.output.name} (Provides-Extra: {r.extra_of.extra})"
-        if str(canonicalize_name(r.extra_of.extra)) not in base.provides_extra:
-            r.warnings.append(f"{base.output.name} does not declare Provides-Extra: {r.extra_of.extra}; pip users cannot ask for {r.extra_of.pypi_name}[{r.extra_of.extra}]")
+        (wheel,) = base.outputs
+        skipped = f"extra '{extra_of.extra}' of {extra_of.pypi_name}: folded into {wheel.name} (Provides-Extra: {extra_of.extra})"
+        r.detail = replace(r.detail, folded_into=wheel, skipped=skipped)
+        if str(canonicalize_name(extra_of.extra)) not in base.detail.provides_extra:
+            r.warnings.append(f"{wheel.name} does not declare Provides-Extra: {extra_of.extra}; pip users cannot ask for {extra_of.pypi_name}[{extra_of.extra}]")
 
 
 def wheel_warnings(source: WheelPlan) -> list[str]:

@@ -30,6 +30,7 @@ from ..core.digest import sha256_bytes
 from ..core.errors import BadInput, BridgeError, Conflict
 from ..core.fsutil import atomic_write
 from ..pipelines.convert import convert_into_channel, convert_rocm_meta, convert_wheel
+from ..pipelines.outcome import Outcome
 from ..plan.types import ExtrasChoice
 from ..sinks.settings import WriteSettings
 from .cachedir import default_cache_dir
@@ -38,28 +39,22 @@ from .model import Recipe, SourceFile
 from .regenerate import load_recipes
 
 STATE_FILE = Path(".wheel2conda") / "recipes-state.json"
-Status = Literal["built", "unchanged", "failed", "skipped"]
+#: What became of a recipe; ``unreadable``: its file could not be read (no recipe id, not counted).
+Status = Literal["built", "unchanged", "failed", "skipped", "unreadable"]
 Log = Callable[[str], None]
 
 
-@dataclass
-class BuildItem:
-    recipe: str  # id
+@dataclass(frozen=True)
+class BuildDetail:
+    """What ``recipes build`` reports of one recipe; its packages in the channel are the outcome's
+    outputs (sorted by channel-relative path), its input the recipe id (the file, when unreadable).
+
+    A ``skipped`` recipe carries the reason it failed before as its error, without failing again.
+    """
+
     status: Status
-    packages: list[str] = field(default_factory=list)  # channel-relative paths
-    published: dict[str, str] = field(default_factory=dict)  # path → added/unchanged/replaced
-    error: BridgeError | None = None
-    seconds: float = 0.0
+    published: dict[Path, str] = field(default_factory=dict)  # output → added/unchanged/replaced (built only)
     downloaded: int = 0  # bytes fetched this run (cache misses)
-
-
-@dataclass
-class BuildReport:
-    items: list[BuildItem] = field(default_factory=list)
-    errors: list[BridgeError] = field(default_factory=list)  # recipes that could not be read
-
-    def count(self, status: Status) -> int:
-        return sum(1 for i in self.items if i.status == status)
 
 
 class DownloadCache:
@@ -120,16 +115,18 @@ def build(
     settings: WriteSettings | None = None,
     extras: ExtrasChoice | None = None,
     log: Log = lambda _m: None,
-) -> BuildReport:
+) -> list[Outcome[BuildDetail]]:
     """Build and publish every recipe under ``root`` whose content is not yet in ``channel``.
 
+    One outcome per recipe file that could not be read (first), then per recipe, by id.
     ``extras`` overrides every recipe's choice of extras packages (and counts as a change).
     Recipes that failed before with the same content are skipped unless ``retry_failed``.
     """
     if not Path(root).is_dir():
         raise BadInput(root, "no such recipes folder", hint="run 'wheel2conda recipes regenerate' first, or pass --recipes DIR")
-    report = BuildReport()
-    recipes = load_recipes(root, report.errors)
+    unreadable: list[BridgeError] = []
+    recipes = load_recipes(root, unreadable)
+    outcomes = [Outcome(Path(e.path) if e.path else Path(root), BuildDetail("unreadable"), error=e) for e in unreadable]
     if only:
         recipes = {i: e for i, e in recipes.items() if any(i == o or i.startswith(o.rstrip("/") + "/") for o in only)}
     created = not channel.exists()  # made only when a recipe is built; removed again if left empty
@@ -141,37 +138,45 @@ def build(
         digest = sha256_bytes((path.read_text(encoding="utf-8") + (f"\n# --extras {extras}\n" if extras is not None else "")).encode("utf-8"))
         entry = state.get(recipe_id) or {}
         if not force and entry.get("hash") == digest and entry.get("packages") and all(p in indexed for p in entry["packages"]):
-            report.items.append(BuildItem(recipe_id, "unchanged", list(entry["packages"])))
+            outcomes.append(Outcome(recipe_id, BuildDetail("unchanged"), [channel / p for p in entry["packages"]]))
             continue
         if not (force or retry_failed) and entry.get("hash") == digest and isinstance(entry.get("failed"), str):
             reason = f"failed before with the same inputs ({entry['failed']})"
             hint = "not retried until the recipe changes; --retry-failed tries again"
-            report.items.append(BuildItem(recipe_id, "skipped", error=Conflict(recipe_id, reason, hint=hint)))
+            outcomes.append(Outcome(recipe_id, BuildDetail("skipped"), error=Conflict(recipe_id, reason, hint=hint)))
             continue
         started = time.monotonic()
         item = _build_one(recipes[recipe_id].recipe, root, channel, cache, settings or WriteSettings(), log, extras)
         item.seconds = time.monotonic() - started
-        if item.status == "built":
-            _record_state(channel, recipe_id, {"hash": digest, "packages": item.packages})
+        if item.detail.status == "built":
+            _record_state(channel, recipe_id, {"hash": digest, "packages": [in_channel(channel, p) for p in item.outputs]})
         elif item.error is not None and not isinstance(item.error, FetchError):  # the recipe's own failure
             _record_state(channel, recipe_id, {"hash": digest, "failed": item.error.one_line()})
-        report.items.append(item)
+        outcomes.append(item)
     if created and channel.is_dir() and not any(channel.iterdir()):
         channel.rmdir()
-    return report
+    return outcomes
+
+
+def in_channel(channel: Path, path: Path) -> str:
+    """``<subdir>/<file>`` of a package path under ``channel`` (how the state and reports name it)."""
+    return path.relative_to(channel).as_posix()
 
 
 def _build_one(
     recipe: Recipe, root: Path, channel: Path, cache: DownloadCache, settings: WriteSettings, log: Log, extras: ExtrasChoice | None = None
-) -> BuildItem:
-    item = BuildItem(recipe.id, "failed")
+) -> Outcome[BuildDetail]:
+    item = Outcome(recipe.id, BuildDetail("failed"))
+    status: Status = "failed"
+    downloaded = 0
+    published: dict[Path, str] = {}
     try:
         options = recipe.conversion_options(root, extras)
         sources: list[tuple[SourceFile, Path]] = []
         for f in recipe.files:
             log(f"{recipe.id}: fetching {f.name}")
             path, fetched = cache.fetch(f)
-            item.downloaded += fetched
+            downloaded += fetched
             sources.append((f, path))
         with convert_into_channel(channel) as stage:
             outputs: list[Path] = []
@@ -179,25 +184,23 @@ def _build_one(
                 log(f"{recipe.id}: converting {f.name}")
                 # one folder per source: packages for different subdirs may share a file name
                 if recipe.kind == "meta":  # ROCm's rocm sdist: the per-family meta package
-                    extras = ["devel"] if any(r.startswith("rocm-sdk-devel") for r in recipe.meta_requires) else []
-                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=extras, settings=settings)
+                    meta_extras = ["devel"] if any(r.startswith("rocm-sdk-devel") for r in recipe.meta_requires) else []
+                    done = convert_rocm_meta(path, Path(stage) / str(n), options, extras=meta_extras, settings=settings)
                 else:
                     done = convert_wheel(path, Path(stage) / str(n), options, settings)
                 if done.error is not None:
                     raise done.error
-                for pkg in done.packages:
+                for pkg in done.detail.packages:
                     actual = pkg.provenance.source_sha256
                     if actual and actual != f.sha256:
                         cache.evict(f)
                         raise FetchError(str(path), f"cached file has sha256 {actual}, recipe pins {f.sha256}", hint="evicted from the cache; run again")
                 outputs.extend(done.outputs)
-            published = publish(channel, outputs)
-        for p in published:
-            rel = p.path.relative_to(channel).as_posix()
-            item.packages.append(rel)
-            item.published[rel] = p.status
-        item.packages.sort()
-        item.status = "built"
+            placed = publish(channel, outputs)
+        published = {p.path: p.status for p in placed}  # a file two sources made alike: listed twice, its last status
+        item.outputs = sorted((p.path for p in placed), key=lambda p: in_channel(channel, p))
+        status = "built"
     except BridgeError as exc:
         item.error = exc
+    item.detail = BuildDetail(status, published, downloaded)
     return item
