@@ -247,14 +247,14 @@ def main() -> int:
     print()
     print(f"Machine: {machine()}")
     print(table(rows))
-    for wheel in dict.fromkeys(r.wheel for r in rows):
-        found = {r.tool: r for r in rows if r.wheel == wheel and r.ok}
+    for wheel_name in dict.fromkeys(r.wheel for r in rows):
+        found = {r.tool: r for r in rows if r.wheel == wheel_name and r.ok}
         for tool, floor, target in (("wheel2conda", "floor", None), ("wheel2conda-release", "floor-release", 1.05)):
             if tool in found and floor in found:
                 ratio = found[tool].seconds / found[floor].seconds
                 cpu_ratio = found[tool].cpu_seconds / found[floor].cpu_seconds if found[floor].cpu_seconds else 0.0
                 verdict = "" if target is None else f" (target ≤ {target}: {'met' if ratio <= target else 'MISSED'})"
-                print(f"{wheel}: {tool} takes {ratio:.2f}x the wall time of its {floor} ({found[floor].note}){verdict}, {cpu_ratio:.2f}x its CPU time")
+                print(f"{wheel_name}: {tool} takes {ratio:.2f}x the wall time of its {floor} ({found[floor].note}){verdict}, {cpu_ratio:.2f}x its CPU time")
     results = Path(os.environ.get("BENCH_RESULTS", WORK / "bench-results.json"))
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({"machine": machine(), "level": level, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bridge.check.standin import build_conda_package
 from bridge.pipelines.to_wheel import ToWheelOptions, to_wheel
-from bridge.sinks.wheel import WheelCompression
+from bridge.sinks.settings import WheelCompression, WriteSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def peak_rss_mib() -> float:
 def convert(pkg: str, out: str, threads: int, mib: int) -> None:
     """One conversion in a fresh process, so peak RSS is the converter's own."""
     start = time.perf_counter()
-    wheel = to_wheel(pkg, out, ToWheelOptions(compression=WheelCompression(threads=threads))).outputs[0]
+    wheel = to_wheel(pkg, out, ToWheelOptions(), WriteSettings(wheel_compression=WheelCompression(threads=threads))).outputs[0]
     seconds = time.perf_counter() - start
     rss = peak_rss_mib()
     print(

@@ -146,7 +146,7 @@ def download(entries: Iterable[Entry], wheels: Path) -> None:
     platforms = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_26_x86_64", "manylinux_2_24_x86_64",
                  "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux_2_12_x86_64", "manylinux2010_x86_64",
                  "manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64"]  # fmt: skip
-    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version", py,
+    argv: list[str | Path] = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version", py,
             "--implementation", "cp", "--abi", f"cp{py.replace('.', '')}", "-d", wheels]  # fmt: skip
     for plat in platforms:
         argv += ["--platform", plat]
