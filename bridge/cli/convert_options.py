@@ -51,7 +51,7 @@ def add_conversion_arguments(p: argparse.ArgumentParser, *, inputs_are_wheels: b
 def add_zstd_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("compression (.conda; docs/performance.md)")
     g.add_argument("--zstd-level", type=int, default=None, help=f"zstd level 1-22 (default: {DEFAULT_LEVEL}; {RELEASE_LEVEL} with --release)")
-    g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (40-50x the CPU time of the default)")
+    g.add_argument("--release", action="store_true", help=f"smallest packages for publishing: zstd level {RELEASE_LEVEL} (12-17x the CPU time of the default)")
     g.add_argument("--zstd-threads", type=non_negative, help="compression threads per job (default: 0 = the cores shared out between jobs); the output does not depend on it")
     g.add_argument(
         "--zstd-window-log",
