@@ -18,9 +18,12 @@ from typing import BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.common.utils import parse_cstring_from_stream, struct_parse
 from elftools.construct.core import ConstructError
+from elftools.elf.dynamic import DynamicSegment
 from elftools.elf.elffile import ELFFile
 
 ELF_MAGIC = b"\x7fELF"
+
+_STRING_TAGS = ("DT_NEEDED", "DT_SONAME", "DT_RPATH", "DT_RUNPATH")
 
 
 class BadElf(ValueError):
@@ -67,18 +70,21 @@ def read_dynamic(stream: BinaryIO) -> DynamicInfo | None:
         runpath: list[str] = []
         soname_value: str | None = None
         for segment in elf.iter_segments():
-            if segment["p_type"] != "PT_DYNAMIC":
+            if not isinstance(segment, DynamicSegment):  # what pyelftools makes of PT_DYNAMIC
                 continue
             for tag in segment.iter_tags():
                 kind = tag.entry.d_tag
-                if kind == "DT_NEEDED":
-                    needed.append(tag.needed)
-                elif kind == "DT_SONAME":
-                    soname_value = tag.soname
-                elif kind == "DT_RPATH":
-                    rpath.extend(_split_path(tag.rpath))
-                elif kind == "DT_RUNPATH":
-                    runpath.extend(_split_path(tag.runpath))
+                if kind in _STRING_TAGS:
+                    # pyelftools sets the string of these tags as an attribute named after the tag
+                    value = str(getattr(tag, kind[3:].lower()))
+                    if kind == "DT_NEEDED":
+                        needed.append(value)
+                    elif kind == "DT_SONAME":
+                        soname_value = value
+                    elif kind == "DT_RPATH":
+                        rpath.extend(_split_path(value))
+                    else:
+                        runpath.extend(_split_path(value))
             break
         return DynamicInfo(
             machine=str(elf["e_machine"]),

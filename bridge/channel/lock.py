@@ -9,6 +9,7 @@ when the holder dies, so a killed publisher never leaves the channel locked.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -72,7 +73,7 @@ def _timed_out(channel: Path, timeout: float) -> BridgeError:
     )
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _acquire(fd: int, channel: Path, timeout: float) -> None:

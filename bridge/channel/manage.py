@@ -95,7 +95,7 @@ def match_rows(rows: Sequence[PackageRow], spec: str) -> list[PackageRow]:
     with tempfile.TemporaryDirectory(prefix="w2c-search-") as tmp:
         for subdir, group in by_subdir.items():
             # rattler parses repodata only from a file; each row is keyed by its path for the round trip
-            data = {"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}}
+            data: dict[str, dict[str, Any]] = {"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}}
             for row in group:
                 data["packages.conda" if row.filename.endswith(".conda") else "packages"][row.filename] = {**row.record, "subdir": subdir}
             path = Path(tmp) / f"{subdir}.json"

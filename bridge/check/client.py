@@ -86,7 +86,7 @@ def solve(
     vps = _virtual_packages(platform, virtual_packages, default_virtuals)
     with tempfile.TemporaryDirectory(prefix="rattler-repodata-") as tmp:
         gateway = rattler.Gateway(
-            cache_dir=cache_dir or tmp, default_config=rattler.SourceConfig(cache_action="no-cache")
+            cache_dir=cache_dir or Path(tmp), default_config=rattler.SourceConfig(cache_action="no-cache")
         )
         try:
             return asyncio.run(
@@ -94,7 +94,7 @@ def solve(
                     _channels(channels),
                     list(specs),
                     gateway=gateway,
-                    platforms=[platform, "noarch"],
+                    platforms=[platform, "noarch"],  # type: ignore[list-item]  # rattler's Literal of subdirs; a subdir string checked by our model
                     virtual_packages=vps,
                     timeout=datetime.timedelta(seconds=timeout_s),
                 )

@@ -76,7 +76,7 @@ class _Parser(argparse.ArgumentParser):
         names = [str(c) for c in action.choices]
         guess = did_you_mean(str(value), names)
         if isinstance(action, _Subcommands):
-            what = (action.metavar or "command").lower()
+            what = str(action.metavar or "command").lower()
             raise argparse.ArgumentError(None, f"unknown {what} {value!r}{guess} ({what}s: {', '.join(names)})")
         raise argparse.ArgumentError(action, f"invalid choice: {value!r}{guess} (choose from {', '.join(names)})")
 

@@ -148,7 +148,7 @@ def _scan(path: Path, wanted: frozenset[Kind], what: str) -> Folder:
         elif kind != "other":
             folder.skipped.append((file, kind))
     if not folder.subdirs:
-        seen = {k: n for k, n in folder.found.items() if k != "other"}
+        seen: dict[Kind, int] = {k: n for k, n in folder.found.items() if k != "other"}
         holds = f"holds {count_phrase(seen)} but no {what}" if seen else f"holds no {what}"
         kinds = set(seen)
         if "wheel" in wanted and kinds & {"sdist"}:

@@ -235,8 +235,8 @@ def run_libs(args: argparse.Namespace, out: Output) -> int:
     for clash in clashes:
         same = "identical" if clash.identical else "different contents"
         out.info(f"{clash.subdir} {clash.path}: {len(clash.names)} packages ship this file (the client lets the last one win; {same})")
-        for c in clash.copies:
-            out.info(f"  {c.package}  {c.path}" + (f"  {human_size(c.size)}" if c.size is not None else ""))
+        for copy in clash.copies:
+            out.info(f"  {copy.package}  {copy.path}" + (f"  {human_size(copy.size)}" if copy.size is not None else ""))
         out.item(clash.to_dict())
     if not clashes:
         out.info("no other file is shipped by more than one package")

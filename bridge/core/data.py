@@ -12,5 +12,5 @@ import yaml
 @cache
 def load(name: str) -> Any:
     """Parsed content of ``bridge/data/<name>.yaml``."""
-    text = resources.files("bridge").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    text = resources.files("bridge").joinpath("data").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)

@@ -331,21 +331,21 @@ def read_rocm_sdist(path: str | Path) -> RocmSdist:
     files = {n[len(src) :]: c for n, c in raw.items() if n.startswith(src) and not _SKIPPED.search(n[len(src) :])}
     file_modes = {n[len(src) :]: modes[n] for n in raw if n[len(src) :] in files and n.startswith(src)}
     dist_info_path = next((p for p in sorted(files) if p.endswith("/_dist_info.py") and p.count("/") == 1), None)
-    info = RocmDistInfo()
+    dist_info = RocmDistInfo()
     if dist_info_path is not None:
         try:
-            info = parse_dist_info(files[dist_info_path].decode("utf-8"))
+            dist_info = parse_dist_info(files[dist_info_path].decode("utf-8"))
         except (SyntaxError, UnicodeDecodeError) as exc:
             raise BadInput(where, f"{dist_info_path}: not readable Python ({exc})") from None
-        if info.version is not None and Version(info.version) != Version(version):
-            raise BadInput(where, f"{dist_info_path} says version {info.version} but PKG-INFO says {version}")
+        if dist_info.version is not None and Version(dist_info.version) != Version(version):
+            raise BadInput(where, f"{dist_info_path} says version {dist_info.version} but PKG-INFO says {version}")
     return RocmSdist(
         path=path,
         version=version,
         pkg_info=pkg_info,
         files=files,
         modes=file_modes,
-        dist_info=info,
+        dist_info=dist_info,
         entry_points=_egg_info_entry_points(raw, root, where),
         timestamp=newest,
         sha256=sha256_bytes(data),

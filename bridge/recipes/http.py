@@ -16,8 +16,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from .. import __version__
 from ..core.digest import Digests
@@ -36,6 +37,14 @@ class FetchError(BridgeError):
     def __init__(self, url: str, reason: str, *, hint: str | None = None, status: int | None = None):
         self.status = status
         super().__init__(url, reason, hint=hint)
+
+
+class ResponseStream(Protocol):
+    """What ``urlopen`` returns for http(s) and file URLs alike: a body to read and its headers."""
+
+    headers: Message
+
+    def read(self, amt: int | None = None, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Http:
         return Response(final_url, content_type, body)
 
     @contextmanager
-    def open(self, url: str, accept: str | None = None) -> Iterator[tuple[IO[bytes], str]]:
+    def open(self, url: str, accept: str | None = None) -> Iterator[tuple[ResponseStream, str]]:
         """A response stream for ``url`` after retries; ``(stream, final_url)``."""
         headers = {"User-Agent": USER_AGENT}
         if accept:

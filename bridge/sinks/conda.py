@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from ..core.errors import BadInput
 from ..core.fsutil import atomic_path
@@ -89,7 +90,7 @@ def _payload_chunks(files: Iterable[PlannedFile], dist: Distribution) -> Iterato
                 yield chunk
 
 
-def _write_tar_zst(raw: io.BufferedIOBase, zstd: ZstdSettings, size_hint: int, window_log: int | None, fill: Callable[[tarfile.TarFile], None]) -> None:
+def _write_tar_zst(raw: IO[bytes], zstd: ZstdSettings, size_hint: int, window_log: int | None, fill: Callable[[tarfile.TarFile], None]) -> None:
     with zstd.compressor(size_hint, window_log).stream_writer(raw, closefd=False) as compressed:
         with _tar_writer(compressed) as tar:
             fill(tar)
@@ -132,7 +133,7 @@ def _add_files(tar: tarfile.TarFile, files: Iterable[PlannedFile], dist: Distrib
             assert stream is not None
             source = stream if progress is None else _Counting(stream, progress)
             tar.addfile(_tar_info(f.path, f.size, f.mode, mtime), source)  # type: ignore[arg-type]
-        tar.members.clear()  # a writer never needs them back: bounded memory on trees of many files
+        tar.members.clear()  # type: ignore[attr-defined]  # a writer never needs them back: bounded memory on trees of many files
         if progress is not None:
             progress(0, 1)
 

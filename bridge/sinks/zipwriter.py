@@ -25,9 +25,9 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from .compression import ZstdSettings, default_threads
 
@@ -91,6 +91,11 @@ def _read_exact(read: Callable[[int], bytes], n: int) -> bytes:
     return b"".join(parts)
 
 
+#: What the writer queues, in file order: a member's start, a chunk being deflated, a member's end
+#: (with its CRC-32 and uncompressed size).
+_Queued = tuple[Literal["start"], ZipMember] | tuple[Literal["data"], "Future[bytes]"] | tuple[Literal["end"], ZipMember, int, int]
+
+
 class ZipWriter:
     """Writes entries into ``fh`` (seekable, readable for :meth:`duplicate`); :meth:`close` ends it."""
 
@@ -102,7 +107,7 @@ class ZipWriter:
         workers = threads or default_threads()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deflate")
         self._max_pending = 2 * workers + 2
-        self._queue: deque[tuple[str, object]] = deque()
+        self._queue: deque[_Queued] = deque()
         self._pending = 0
         self._current: ZipMember | None = None
         self.entries: list[ZipMember] = []
@@ -115,7 +120,7 @@ class ZipWriter:
         if method == ZSTANDARD:
             self._write_zstd(entry, read, size)
             return entry
-        self._push("start", entry)
+        self._push(("start", entry))
         crc = total = 0
         chunk = _read_exact(read, CHUNK)
         zdict = b""
@@ -124,12 +129,12 @@ class ZipWriter:
             final = not following
             crc = zlib.crc32(chunk, crc)
             total += len(chunk)
-            self._push("data", self._pool.submit(_deflate, chunk, zdict, final, self._level))
+            self._push(("data", self._pool.submit(_deflate, chunk, zdict, final, self._level)))
             if final:
                 break
             zdict = chunk[-WINDOW:]
             chunk = following
-        self._push("end", (entry, crc, total))
+        self._push(("end", entry, crc, total))
         return entry
 
     def write_bytes(self, name: str, data: bytes, mode: int = 0o644, method: int = DEFLATED) -> ZipMember:
@@ -177,26 +182,26 @@ class ZipWriter:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- queue ----------------------------------------------------------------------------
-    def _push(self, kind: str, payload: object) -> None:
-        self._queue.append((kind, payload))
-        if kind == "data":
+    def _push(self, item: _Queued) -> None:
+        self._queue.append(item)
+        if item[0] == "data":
             self._pending += 1
             if self._pending > self._max_pending:
                 self._drain(self._max_pending // 2)
 
     def _drain(self, keep: int) -> None:
         while self._queue and (self._pending > keep or self._queue[0][0] != "data"):
-            kind, payload = self._queue.popleft()
-            if kind == "start":
-                self._start(payload)  # type: ignore[arg-type]
-            elif kind == "data":
+            item = self._queue.popleft()
+            if item[0] == "start":
+                self._start(item[1])
+            elif item[0] == "data":
                 self._pending -= 1
-                data = payload.result()  # type: ignore[attr-defined]
+                data = item[1].result()
                 self._fh.write(data)
                 assert self._current is not None
                 self._current.csize += len(data)
             else:
-                entry, crc, total = payload  # type: ignore[misc]
+                _, entry, crc, total = item
                 entry.crc, entry.usize = crc, total
                 self._finish(entry)
 

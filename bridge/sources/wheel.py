@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
@@ -126,10 +126,10 @@ def read_wheel(path: Path, zf: zipfile.ZipFile, *, hash_source: bool = True) -> 
         classify=lambda rel: _classify(where, rel, data_dir, bool(wheel_file.purelib)),
     )
     # Non-sha256 RECORD digests: remember them so reading still verifies.
-    other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and algo != "sha256"}
+    other_digests = {rel: (algo, hexd) for rel, (algo, hexd, _) in record.items() if algo and hexd and algo != "sha256"}
 
     def opener(member: Member) -> BinaryIO:
-        return _MemberStream(zf.open(by_name[member.origin]), where, member.origin, other_digests.get(member.origin))
+        return cast(BinaryIO, _MemberStream(zf.open(by_name[member.origin]), where, member.origin, other_digests.get(member.origin)))  # a raw stream: read() and close()
 
     return Distribution(
         **metadata_kwargs(fields),
@@ -326,7 +326,7 @@ class _MemberStream(io.RawIOBase):
     not sha256 are checked here at end of data (sha256 ones are checked by the consumer).
     """
 
-    def __init__(self, raw: BinaryIO, where: str, label: str, other: tuple[str, str] | None):
+    def __init__(self, raw: IO[bytes], where: str, label: str, other: tuple[str, str] | None):
         super().__init__()
         self._raw, self._where, self._label = raw, where, label
         self._other = other
