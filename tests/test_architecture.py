@@ -42,3 +42,20 @@ def test_writers_read_the_plan_but_import_no_planner() -> None:
                 if node.module != "plan.types":
                     offending.append(f"{path.name}: from ..{node.module}")
     assert not offending, offending
+
+
+def test_only_the_conda_model_reads_the_raw_provenance_record() -> None:
+    """``about.json`` ``extra.wheel2conda`` is parsed once, into ``model.conda.ProvenanceRecord``.
+
+    Everything else reads the typed record (``AboutJson.provenance``, ``CondaPackage.provenance``,
+    ``WheelPlan.provenance``), never the raw document's keys (issue 16, item 1).
+    """
+    import re
+
+    raw_access = re.compile(r"""\[\s*["']wheel2conda["']\s*\]|\.get\(\s*["']wheel2conda["']""")
+    readers = sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "bridge").rglob("*.py")
+        if raw_access.search(path.read_text(encoding="utf-8"))
+    )
+    assert readers == ["bridge/model/conda.py"]

@@ -129,7 +129,7 @@ def warn_unmatched_extras(out: Output, options: ConversionOptions, results: list
     """``--extras NAME`` that no converted wheel declares: say so (a typo would otherwise pass silently)."""
     if not options.extras.names:
         return
-    built = {p.about.get("extra", {}).get("wheel2conda", {}).get("extra") for r in results for p in r.detail.packages}
+    built = {p.provenance.extra for r in results for p in r.detail.packages}
     for name in sorted(options.extras.names - built):
         out.warn(f"--extras {name}: no wheel given declares the extra '{name}'")
 

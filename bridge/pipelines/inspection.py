@@ -294,7 +294,7 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
             preview.ok, preview.reason, preview.hint = False, exc.reason, exc.hint
         noarch = index.get("noarch")
         launchers = {p for p in entries if p.startswith(("bin/", "Scripts/"))}
-        origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
+        origin = source.provenance
         return PackageReport(
             kind="package",
             source=dist.provenance.path,
@@ -311,8 +311,8 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
             wheel_tags=sorted(map(str, dist.tags)),
             build_parts=[],
             variant=(
-                {"label": origin.get("local_version_label"), "backend": origin.get("variant_backend"), "family": origin.get("gpu_family"), "build_number_offset": None}
-                if origin
+                {"label": origin.local_version_label, "backend": origin.variant_backend, "family": origin.gpu_family, "build_number_offset": None}
+                if origin.keys
                 else None
             ),
             depends=[Origin(s, "info/index.json") for s in index.get("depends") or []],
@@ -337,7 +337,7 @@ def inspect_conda(path: str | Path, names: NameMap | None = None) -> PackageRepo
             base_package=extra_of.base if extra_of else None,
             to_wheel=preview,
             warnings=[],
-            notes=[f"converted by wheel2conda {origin.get('converter_version')} from {origin.get('source')}"] if origin.get("source") else [],
+            notes=[f"converted by wheel2conda {origin.converter_version} from {origin.source}"] if origin.source else [],
         )
 
 

@@ -59,11 +59,10 @@ class ExtraOf:
     @classmethod
     def of(cls, source: WheelPlan) -> ExtraOf | None:
         """From ``about.json`` ``extra.wheel2conda`` (``extra_of``, ``extra``), when the package is one."""
-        origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
-        extra, pypi_name = origin.get("extra"), origin.get("extra_of")
+        extra, pypi_name = source.provenance.extra, source.provenance.extra_of
         suffix = f"-with-{extra}"
         name = str(source.index["name"])
-        if not isinstance(extra, str) or not isinstance(pypi_name, str) or not name.endswith(suffix):
+        if extra is None or pypi_name is None or not name.endswith(suffix):
             return None
         return cls(f"{name[: -len(suffix)]}-{source.index['version']}-{source.index['build']}", extra, pypi_name)
 
@@ -208,8 +207,7 @@ def _variant(dist: Distribution, source: WheelPlan, options: ToWheelOptions) -> 
     where = dist.provenance.path
     build, number = source.index["build"], int(source.index.get("build_number") or 0)
     parts = variant_parts(build, number)
-    origin = (source.about.get("extra") or {}).get("wheel2conda") or {}
-    derived, unmatched = properties_from_build(parts, origin.get("gpu_family"))
+    derived, unmatched = properties_from_build(parts, source.provenance.gpu_family)
     try:
         given = [VariantProperty.parse(text) for text in options.variant_properties]
         properties = tuple(sorted(set(derived) | set(given)))

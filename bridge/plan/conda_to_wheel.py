@@ -62,6 +62,7 @@ class WheelPlan:
     dropped: list[str] = field(default_factory=list)  # launchers and bytecode left out
     decisions: list[ReverseDecision] = field(default_factory=list)  # depends → Requires-Dist (synthesized METADATA)
     notes: list[str] = field(default_factory=list)
+    provenance: ProvenanceRecord = field(default_factory=ProvenanceRecord)  # about.json extra.wheel2conda (empty: none)
     dist: Distribution = field(init=False)  # set once planned
 
     @property
@@ -115,7 +116,7 @@ def plan_wheel_from_conda(package: CondaArchive, names: NameMap | None = None, g
 
     from_wheel = bool(origin.pypi_name and origin.wheel_tags) and not origin.conda_record
     source = WheelPlan(
-        filename=package.path.name, index=index, about=about, link=link, paths=entries, site_packages=site, dist_info="synthesized"
+        filename=package.path.name, index=index, about=about, link=link, paths=entries, site_packages=site, dist_info="synthesized", provenance=origin
     )
     dist_info = _choose_dist_info(where, site, payload, names.to_pypi(index["name"]))
     build_number = index_model.build_number
