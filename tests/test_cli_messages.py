@@ -114,3 +114,44 @@ def test_a_publish_conflict_names_the_users_input(tmp_path: Path, capsys: pytest
     )
     assert ".w2c-stage" not in err
     assert sorted(p.name for p in channel.iterdir() if p.name.startswith(".w2c")) == []
+
+
+@pytest.mark.parametrize(("blocked", "dist"), [("zstandard", "zstandard"), ("tarfile", None)])
+def test_a_missing_dependency_is_an_instruction_not_an_internal_error(tmp_path: Path, blocked: str, dist: str | None) -> None:
+    """conda can load the plugin from a path whose environment lacks our dependencies (found with
+    real conda 26.7.1): the run names the distribution to install, not "internal error … report it".
+    A module that is not a dependency stays an internal error."""
+    import subprocess
+    import sys
+
+    wheel = build_wheel(tmp_path / "wheels", "gone", "1.0", files={"gone/__init__.py": ""})
+    module = blocked
+    script = (
+        "import sys, builtins\n"
+        "real = builtins.__import__\n"
+        f"def fake(name, *a, **k):\n    if name.split('.')[0] == {module!r}: raise ModuleNotFoundError(name, name={module!r})\n    return real(name, *a, **k)\n"
+        "builtins.__import__ = fake\n"
+        "from bridge.cli import main\n"
+        f"sys.exit(main(['convert', {str(wheel)!r}, '-o', {str(tmp_path / 'out')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1, result.stderr
+    if dist is None:
+        assert "internal error" in lines[0], lines
+    else:
+        assert f"needs {dist} (module '{blocked}')" in lines[0] and "internal error" not in result.stderr, lines
+        assert "-m pip install wheel2conda" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.conda"))
+
+
+def test_the_dependency_table_is_pyproject_s() -> None:
+    """Every runtime dependency in pyproject.toml has its import name in the CLI's table, and no other."""
+    from packaging.requirements import Requirement
+
+    from bridge.cli import DEPENDENCY_MODULES
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {Requirement(r).name for r in pyproject["project"]["dependencies"]}
+    assert set(DEPENDENCY_MODULES.values()) == declared

@@ -226,6 +226,11 @@ def _main(argv: list[str], prog: str) -> int:
             raise
         out.fail(BridgeError(exc.filename, exc.strerror or str(exc), hint=_os_hint(exc)))
         code = EXIT_PARTIAL
+    except ModuleNotFoundError as exc:  # a dependency missing from this environment, or a bug
+        if debug:
+            raise
+        out.fail(_missing_module(exc))
+        code = EXIT_PARTIAL
     except Exception as exc:  # a bug: say so briefly unless debugging
         if debug:
             raise
@@ -233,6 +238,35 @@ def _main(argv: list[str], prog: str) -> int:
         code = EXIT_PARTIAL
     out.finish(code)
     return code
+
+
+#: Import name → distribution of every runtime dependency (pyproject.toml), for a clear message when
+#: one is missing: e.g. conda loading the plugin from a path whose environment lacks them.
+DEPENDENCY_MODULES = {
+    "packaging": "packaging",
+    "zstandard": "zstandard",
+    "conda_package_streaming": "conda-package-streaming",
+    "yaml": "pyyaml",
+    "tqdm": "tqdm",
+    "setuptools": "setuptools",
+    "rattler": "py-rattler",
+    "elftools": "pyelftools",
+    "pefile": "pefile",
+    "macholib": "macholib",
+}
+
+
+def _missing_module(exc: ModuleNotFoundError) -> BridgeError:
+    """A missing dependency as an instruction; any other missing module is a bug."""
+    top = (exc.name or "").split(".")[0]
+    dist = DEPENDENCY_MODULES.get(top)
+    if dist is None:
+        return BridgeError(None, f"internal error: {type(exc).__name__}: {exc}", hint="run with --debug for a traceback and report it")
+    return BridgeError(
+        None,
+        f"this command needs {dist} (module {top!r}), which is not installed for {sys.executable}",
+        hint=f"install wheel2conda with its dependencies there: {sys.executable} -m pip install wheel2conda",
+    )
 
 
 def _usage_failure(exc: UsageError, out: Output) -> NoReturn:
