@@ -9,6 +9,7 @@ long-window package still installs and imports with py-rattler.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import zipfile
 from pathlib import Path
@@ -179,3 +180,24 @@ def test_packages_ask_for_no_more_window_than_the_rule_and_install(tmp_path: Pat
     install([channel, base_channel], ["farcopy", "nocopy"], prefix)
     result = run_in_prefix(prefix, "python", "-c", "import farcopy, nocopy; print(farcopy.VALUE, nocopy.VALUE)")
     assert result.returncode == 0 and result.stdout.split() == ["ok", "ok"], result.stderr
+
+
+@pytest.mark.e2e
+def test_a_release_package_installs_and_runs(tmp_path: Path, base_channel: Path, prefix_factory) -> None:
+    """``--release`` (level 19, zstd's own job size): py-rattler installs it and the files are intact."""
+    data = _words(3 * MiB, 5)
+    wheel = build_wheel(
+        tmp_path / "wheels",
+        "relpkg",
+        "1.0",
+        files={"relpkg/__init__.py": "import pathlib\nDATA = (pathlib.Path(__file__).parent / 'words.txt').read_bytes()\n", "relpkg/words.txt": data},
+    )
+    channel = tmp_path / "channel"
+    assert main(["convert", str(wheel), "--release", "--channel", str(channel), "-q"]) == 0
+    (pkg,) = (channel / "noarch").glob("relpkg-*.conda")
+    assert component_window_sizes(pkg)["pkg"] == 1 << 22  # the short window, fitted to the ~3 MiB payload
+    prefix = prefix_factory()
+    install([channel, base_channel], ["relpkg"], prefix)
+    digest = hashlib.sha256(data).hexdigest()
+    result = run_in_prefix(prefix, "python", "-c", "import hashlib, relpkg; print(hashlib.sha256(relpkg.DATA).hexdigest())")
+    assert result.returncode == 0 and result.stdout.strip() == digest, result.stderr
