@@ -66,7 +66,6 @@ class ZstdSettings:
     threads: int = 0  # 0: all cores
     window_log: int | None = None  # None: chosen per package (choose_window_log); else forced
     long_distance: bool = True
-    job_size: int | None = None  # None: job_size_for(level); 0: zstd's own
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 22:
@@ -75,8 +74,6 @@ class ZstdSettings:
             raise ValueError(f"zstd window log must be {MIN_WINDOW_LOG}..{MAX_WINDOW_LOG}, not {self.window_log}")
         if self.threads < 0:
             raise ValueError("zstd threads must be >= 0")
-        if self.job_size is not None and self.job_size < 0:
-            raise ValueError("zstd job size must be >= 0")
 
     def compressor(self, size_hint: int | None = None, window_log: int | None = None) -> zstandard.ZstdCompressor:
         """A compressor whose window fits the data (small inputs decode with small buffers).
@@ -85,7 +82,7 @@ class ZstdSettings:
         it the forced window, else the short one, is used.
         """
         window_log = window_log or self.window_log or SHORT_WINDOW_LOG
-        return _compressor(self.level, fitted_window_log(window_log, size_hint), self.threads or default_threads(), self.long_distance, self.job_size if self.job_size is not None else job_size_for(self.level))
+        return _compressor(self.level, fitted_window_log(window_log, size_hint), self.threads or default_threads(), self.long_distance, job_size_for(self.level))
 
 
 def job_size_for(level: int) -> int:
@@ -141,7 +138,7 @@ def trial_sizes(chunks: Iterable[bytes], window_logs: tuple[int, ...], threads: 
     """
     counters = [_Counter() for _ in window_logs]
     writers = [
-        _compressor(TRIAL_LEVEL, log, max(1, threads), True, JOB_SIZE).stream_writer(counter, closefd=False)  # type: ignore[arg-type]  # any object with write()
+        _compressor(TRIAL_LEVEL, log, max(1, threads), True, job_size_for(TRIAL_LEVEL)).stream_writer(counter, closefd=False)  # type: ignore[arg-type]  # any object with write()
         for log, counter in zip(window_logs, counters)
     ]
     for chunk in chunks:
