@@ -138,13 +138,14 @@ def build_failure(outcome: Outcome[BuildDetail]) -> BridgeError | None:
 
 def build_render(channel: Path) -> Callable[[Output, Outcome[BuildDetail]], list[dict[str, Any]]]:
     """Render a recipe's outcome: its packages in ``channel`` (or why there are none); one item per recipe read."""
+    from ..recipes.build import in_channel
 
     def render(out: Output, item: Outcome[BuildDetail]) -> list[dict[str, Any]]:
         detail = item.detail
         if detail.status == "unreadable":  # no recipe: only its error line
             return []
-        packages = [p.relative_to(channel).as_posix() for p in item.outputs]
-        published = {p.relative_to(channel).as_posix(): status for p, status in detail.published.items()}
+        packages = [in_channel(channel, p) for p in item.outputs]
+        published = {in_channel(channel, p): status for p, status in detail.published.items()}
         if detail.status == "built":
             for rel in packages:
                 status = {"unchanged": "already in the channel"}.get(published.get(rel, ""), published.get(rel, ""))
